@@ -1,0 +1,75 @@
+/**
+ * Who may do what, decided once for every action from its declared `permission`. A resource outside the
+ * caller's tenant answers 404 (as if it did not exist), never 403: no one learns what other tenants have.
+ */
+import type { DataSource } from "typeorm";
+import { Membership, Organization, Store } from "../entities";
+import { forbidden, notFound, unauthorized } from "./errors";
+import type { Access, Caller, Permission } from "./types";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string => typeof value === "string" && UUID.test(value);
+
+export async function authorize(
+	db: DataSource,
+	caller: Caller | undefined,
+	permission: Permission,
+	params: Record<string, unknown>,
+	authError?: string,
+): Promise<Access | undefined> {
+	if (permission.scope === "public") return undefined;
+	if (!caller) throw authError ? unauthorized(authErrorMessage(authError), authError) : unauthorized();
+
+	if (caller.kind === "service") return authorizeServiceToken(caller, permission, params);
+
+	if (permission.scope === "user") return undefined;
+	if (permission.scope === "superadmin") {
+		if (!caller.superAdmin) throw forbidden("Only a platform super-admin can do this");
+		return undefined;
+	}
+
+	const orgId = params.orgId;
+	if (!isUuid(orgId)) throw notFound("Organization");
+	let role: Access["role"];
+	let storeIds: string[] | null = null;
+	if (caller.superAdmin) {
+		if (!(await db.getRepository(Organization).existsBy({ id: orgId }))) throw notFound("Organization");
+		role = "superadmin";
+	} else {
+		const membership = await db.getRepository(Membership).findOneBy({ orgId, userId: caller.userId });
+		if (!membership) throw notFound("Organization");
+		role = membership.role;
+		storeIds = membership.storeIds;
+	}
+
+	let storeId: string | undefined;
+	if (permission.scope === "store") {
+		if (!isUuid(params.storeId)) throw notFound("Store");
+		storeId = params.storeId;
+		if (storeIds && !storeIds.includes(storeId)) throw notFound("Store");
+		if (!(await db.getRepository(Store).existsBy({ id: storeId, orgId }))) throw notFound("Store");
+	}
+	if (role !== "superadmin" && permission.roles && !permission.roles.includes(role)) {
+		throw forbidden(`Your role (${role}) cannot do this; it needs ${permission.roles.join(" or ")}`);
+	}
+	return { orgId, storeId, role, storeIds };
+}
+
+function authorizeServiceToken(caller: Extract<Caller, { kind: "service" }>, permission: Permission, params: Record<string, unknown>): Access {
+	const sameStore = params.orgId === caller.orgId && params.storeId === caller.storeId;
+	if (permission.scope === "store" && params.storeId !== undefined && !sameStore) throw notFound("Store");
+	if (permission.scope === "org" && params.orgId !== caller.orgId) throw notFound("Organization");
+	if (!permission.serviceToken) throw forbidden("A service token cannot do this; sign in as a user");
+	return { orgId: caller.orgId, storeId: caller.storeId, role: "service", storeIds: [caller.storeId] };
+}
+
+function authErrorMessage(code: string): string {
+	switch (code) {
+		case "TOKEN_EXPIRED":
+			return "Your session has expired; refresh it or sign in again";
+		case "TOKEN_REVOKED":
+			return "This token has been revoked";
+		default:
+			return "The presented credentials are not valid";
+	}
+}

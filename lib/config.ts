@@ -1,0 +1,137 @@
+/**
+ * The one configuration module. Every setting has a default, a unit and a reason, and the table below
+ * is also what the README documents. `loadConfig` fails at start with a message naming the bad variable.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const ALL_SERVICES = ["api", "auth", "tenancy", "camera"] as const;
+export type ServiceName = (typeof ALL_SERVICES)[number];
+
+export class ConfigError extends Error {
+	constructor(readonly variable: string, problem: string) {
+		super(`Invalid configuration: ${variable} ${problem}`);
+		this.name = "ConfigError";
+	}
+}
+
+type Env = Record<string, string | undefined>;
+
+interface Setting<T> {
+	env: string;
+	default: string | undefined;
+	unit?: string;
+	doc: string;
+	parse: (raw: string, env: string) => T;
+}
+
+const int = (min: number, max: number) => (raw: string, env: string): number => {
+	const n = Number(raw);
+	if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(env, `must be an integer from ${min} to ${max}, got "${raw}"`);
+	return n;
+};
+const oneOf = <T extends string>(...values: T[]) => (raw: string, env: string): T => {
+	if (!values.includes(raw as T)) throw new ConfigError(env, `must be one of ${values.join(", ")}, got "${raw}"`);
+	return raw as T;
+};
+const text = (raw: string) => raw;
+const list = (raw: string) => raw.split(",").map((s) => s.trim()).filter(Boolean);
+const bool = (raw: string, env: string): boolean => {
+	if (/^(1|true|yes|on)$/i.test(raw)) return true;
+	if (/^(0|false|no|off)$/i.test(raw)) return false;
+	throw new ConfigError(env, `must be true or false, got "${raw}"`);
+};
+
+/** Every setting Vigil reads. Order here is the order of the README table. */
+export const SETTINGS = {
+	nodeEnv: { env: "NODE_ENV", default: "development", doc: "`production` makes JWT_SECRET and ENCRYPTION_KEY mandatory.", parse: text },
+	transporter: { env: "TRANSPORTER", default: undefined, doc: "Moleculer transporter URL (`nats://host:4222`). Unset: every service runs in this one process.", parse: (raw: string, env: string) => {
+		if (!/^nats:\/\/[^\s]+$/.test(raw)) throw new ConfigError(env, `must be a nats:// URL, got "${raw}"`);
+		return raw;
+	} },
+	namespace: { env: "NAMESPACE", default: "vigil", doc: "Moleculer namespace: nodes only see nodes of the same namespace on one NATS.", parse: text },
+	databaseUrl: { env: "DATABASE_URL", default: undefined, doc: "PostgreSQL URL. Unset: embedded PostgreSQL (PGlite) under DATA_DIR; `pglite://memory` keeps it in memory (tests).", parse: (raw: string, env: string) => {
+		if (!/^(postgres(ql)?:\/\/\S+|pglite:\/\/memory)$/.test(raw)) throw new ConfigError(env, `must be a postgres:// URL, got "${raw.replace(/\/\/[^@]*@/, "//***@")}"`);
+		return raw;
+	} },
+	dataDir: { env: "DATA_DIR", default: "./data", doc: "Where the embedded database, generated secrets and stored media live.", parse: (raw: string) => resolve(raw) },
+	services: { env: "SERVICES", default: ALL_SERVICES.join(","), doc: "Comma-separated services this node runs (`api,auth,...`), so a node can run only `detector`.", parse: (raw: string, env: string) => {
+		const names = list(raw);
+		const unknown = names.filter((n) => !(ALL_SERVICES as readonly string[]).includes(n));
+		if (unknown.length || names.length === 0) throw new ConfigError(env, `lists unknown services: ${unknown.join(", ") || "(none given)"}; known: ${ALL_SERVICES.join(", ")}`);
+		return names as ServiceName[];
+	} },
+	port: { env: "PORT", default: "3000", unit: "TCP port", doc: "HTTP port of the gateway (0 picks a free one).", parse: int(0, 65535) },
+	host: { env: "HOST", default: "0.0.0.0", doc: "Address the gateway listens on.", parse: text },
+	logLevel: { env: "LOG_LEVEL", default: "info", doc: "fatal, error, warn, info, debug or trace.", parse: oneOf("fatal", "error", "warn", "info", "debug", "trace") },
+	logFormat: { env: "LOG_FORMAT", default: "pretty", doc: "`json` (one object a line, with request ids) or `pretty` for a terminal.", parse: oneOf("json", "pretty") },
+	jwtSecret: { env: "JWT_SECRET", default: undefined, unit: "≥ 32 chars", doc: "HMAC key for access tokens. Embedded mode generates one into DATA_DIR; required in production.", parse: (raw: string, env: string) => {
+		if (raw.length < 32) throw new ConfigError(env, "must be at least 32 characters");
+		return raw;
+	} },
+	encryptionKey: { env: "ENCRYPTION_KEY", default: undefined, unit: "32 bytes, hex or base64", doc: "AES-256-GCM key for secrets at rest (camera credentials). Generated in embedded mode; required in production.", parse: parseKey },
+	bcryptCost: { env: "BCRYPT_COST", default: "12", unit: "log2 rounds", doc: "bcrypt work factor: 12 costs about 250 ms on one core, slow enough for stolen hashes.", parse: int(4, 15) },
+	accessTokenTtl: { env: "ACCESS_TOKEN_TTL", default: "900", unit: "seconds", doc: "Access JWT lifetime (15 min): short, because it is not checked against revocation lists.", parse: int(30, 86400) },
+	refreshTokenTtl: { env: "REFRESH_TOKEN_TTL", default: "604800", unit: "seconds", doc: "Refresh token lifetime (7 days); rotated on every use.", parse: int(300, 90 * 86400) },
+	loginMaxFailures: { env: "LOGIN_MAX_FAILURES", default: "5", unit: "failures", doc: "Failed logins for one account within LOGIN_WINDOW before it is locked.", parse: int(1, 1000) },
+	loginMaxFailuresPerIp: { env: "LOGIN_MAX_FAILURES_PER_IP", default: "20", unit: "failures", doc: "Failed logins from one address within LOGIN_WINDOW before it is locked (password spraying).", parse: int(1, 100000) },
+	loginWindow: { env: "LOGIN_WINDOW", default: "900", unit: "seconds", doc: "Window over which failures count, and how long a lock lasts.", parse: int(1, 86400) },
+	inviteTtl: { env: "INVITE_TTL", default: "604800", unit: "seconds", doc: "How long an invitation can be accepted (7 days).", parse: int(60, 90 * 86400) },
+	maxJsonBody: { env: "MAX_JSON_BODY", default: "1048576", unit: "bytes", doc: "Largest JSON request body; larger answers 413.", parse: int(1024, 64 * 1024 * 1024) },
+	corsOrigins: { env: "CORS_ORIGINS", default: "", doc: "Comma-separated origins allowed to call the API from a browser with credentials. Empty: none (same origin only).", parse: list },
+	trustProxy: { env: "TRUST_PROXY", default: "false", doc: "Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy you run).", parse: bool },
+	superAdminEmail: { env: "SUPER_ADMIN_EMAIL", default: "admin@vigil.local", doc: "Email of the super-admin generated on first start in embedded mode.", parse: text },
+	requestTimeout: { env: "REQUEST_TIMEOUT", default: "30000", unit: "ms", doc: "Moleculer call timeout between services.", parse: int(100, 600000) },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof SETTINGS;
+type Parsed = { [K in keyof Settings]: ReturnType<Settings[K]["parse"]> };
+
+export interface Config extends Omit<Parsed, "transporter" | "databaseUrl" | "jwtSecret" | "encryptionKey"> {
+	transporter: string | undefined;
+	databaseUrl: string | undefined;
+	jwtSecret: string;
+	encryptionKey: Buffer;
+	/** No DATABASE_URL: PGlite in-process, secrets generated on first start. */
+	embedded: boolean;
+	production: boolean;
+}
+
+function parseKey(raw: string, env: string): Buffer {
+	const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, "hex") : Buffer.from(raw, "base64");
+	if (key.length !== 32) throw new ConfigError(env, "must be 32 bytes written as 64 hex digits or base64");
+	return key;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+	const parsed: Record<string, unknown> = {};
+	for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+		const raw = env[setting.env];
+		const value = raw !== undefined && raw !== "" ? raw : setting.default;
+		parsed[key] = value === undefined ? undefined : setting.parse(value, setting.env);
+	}
+	const p = parsed as Partial<Parsed>;
+	const production = p.nodeEnv === "production";
+	const embedded = !p.databaseUrl;
+	let jwtSecret = p.jwtSecret;
+	let encryptionKey = p.encryptionKey;
+	if (!jwtSecret || !encryptionKey) {
+		if (production) throw new ConfigError(!jwtSecret ? "JWT_SECRET" : "ENCRYPTION_KEY", "is required when NODE_ENV=production");
+		const generated = generatedSecrets(p.dataDir as string);
+		jwtSecret ??= generated.jwtSecret;
+		encryptionKey ??= parseKey(generated.encryptionKey, "ENCRYPTION_KEY");
+	}
+	return { ...(p as Parsed), jwtSecret, encryptionKey, embedded, production };
+}
+
+/** Secrets made once and kept (mode 0600) so tokens and encrypted data survive restarts. */
+function generatedSecrets(dataDir: string): { jwtSecret: string; encryptionKey: string } {
+	const file = join(dataDir, "secrets.json");
+	if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+	mkdirSync(dataDir, { recursive: true });
+	const secrets = { jwtSecret: randomBytes(48).toString("base64url"), encryptionKey: randomBytes(32).toString("hex") };
+	writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+	chmodSync(file, 0o600);
+	return secrets;
+}

@@ -1,0 +1,30 @@
+/**
+ * Enforces the `permission` declared on each action, in one place. An action reachable over HTTP (`rest`)
+ * without a declared permission is a bug, so the service fails to start instead of silently being open.
+ */
+import type { Middleware, Service, ServiceBroker } from "moleculer";
+import { authorize } from "../lib/access";
+import { nodeDatabase } from "../lib/node-context";
+import type { Meta, Permission, VigilContext } from "../lib/types";
+
+export const PermissionMiddleware = {
+	name: "Permission",
+
+	serviceCreated(service: Service) {
+		for (const [name, action] of Object.entries(service.schema.actions ?? {})) {
+			if (typeof action === "object" && action.rest && !action.permission)
+				throw new Error(`Action ${service.name}.${name} has a REST route but declares no permission`);
+		}
+	},
+
+	localAction(this: { broker: ServiceBroker } | ServiceBroker, handler: (ctx: VigilContext) => Promise<unknown>, action: { permission?: Permission }) {
+		const permission = action.permission;
+		if (!permission) return handler;
+		return async function checkPermission(this: Service, ctx: VigilContext) {
+			const meta = ctx.meta as Meta;
+			const db = permission.scope === "org" || permission.scope === "store" ? await nodeDatabase(ctx.broker) : (undefined as never);
+			ctx.locals.access = await authorize(db, meta.caller, permission, (ctx.params ?? {}) as Record<string, unknown>, meta.authError);
+			return handler.call(this, ctx);
+		};
+	},
+} as unknown as Middleware;

@@ -1,0 +1,35 @@
+/**
+ * Broker options for a Vigil node, derived from the one config module. `lib/node.ts` builds every node from
+ * these, and `moleculer-runner` can use this file too.
+ */
+import type { BrokerOptions } from "moleculer";
+import { loadConfig, type Config } from "./lib/config";
+import { loggerOptions } from "./lib/logging";
+import { PermissionMiddleware } from "./middlewares/permission.middleware";
+import { RequestScopeMiddleware } from "./middlewares/request-scope.middleware";
+
+export function brokerOptions(config: Config, nodeID?: string): BrokerOptions {
+	return {
+		namespace: config.namespace,
+		nodeID,
+		// No TRANSPORTER: every service runs in this one process (the embedded default).
+		transporter: config.transporter ?? null,
+		serializer: "JSON",
+		requestTimeout: config.requestTimeout,
+		retryPolicy: { enabled: false },
+		registry: { strategy: "RoundRobin", preferLocal: true },
+		heartbeatInterval: 5,
+		heartbeatTimeout: 15,
+		logger: loggerOptions(config),
+		logLevel: config.logLevel,
+		validator: true,
+		errorHandler(err) {
+			throw err;
+		},
+		middlewares: [RequestScopeMiddleware, PermissionMiddleware],
+		metrics: { enabled: false },
+		tracing: { enabled: false },
+	};
+}
+
+export default brokerOptions(loadConfig());

@@ -1,0 +1,282 @@
+/**
+ * api — the HTTP gateway (moleculer-web). REST under /api/v1 from each action's `rest`, one JSON error shape,
+ * request ids, cookie/Bearer authentication, CORS allow-list, security headers, health, metrics and OpenAPI.
+ */
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
+import type { Server } from "node:http";
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import ApiGateway from "moleculer-web";
+import { getAbsoluteFSPath } from "swagger-ui-dist";
+import {
+	acceptableRequestId, API_SECURITY_HEADERS, clientIp, DOCS_CSP, isSecureRequest, parseCookies, serializeCookie, toErrorResponse,
+} from "../lib/http";
+import { requestScope } from "../lib/logging";
+import { httpDuration, httpRequests, registry } from "../lib/metrics";
+import { nodeConfig } from "../lib/node-context";
+import { buildOpenApi, type RouteInfo } from "../lib/openapi";
+import { ACCESS_COOKIE, REFRESH_COOKIE } from "../lib/tokens";
+import type { Config } from "../lib/config";
+import type { Caller, Meta } from "../lib/types";
+import { version as VERSION } from "../package.json";
+
+/** Services whose health /readyz checks: without them the gateway cannot serve the API. */
+const REQUIRED_SERVICES = ["auth", "tenancy", "camera"];
+const READY_TIMEOUT_MS = 2000;
+const SWAGGER_FILES = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png", "favicon-16x16.png"]);
+
+type Req = IncomingMessage & { $ctx?: Context<unknown, Meta>; $alias?: { path?: string; fullPath?: string; method?: string }; $startedAt?: bigint; $requestId?: string; $secure?: boolean };
+type Res = ServerResponse & { $ctx?: Context<unknown, Meta> };
+
+type ApiThis = Service & { config: Config; aliases: unknown[]; server: Server };
+
+function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, ApiThis> {
+	const routeHooks = {
+		onBeforeCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res) {
+			const requestId = req.$requestId ?? randomUUID();
+			ctx.requestID = requestId;
+			ctx.meta.requestId = requestId;
+			ctx.meta.ip = clientIp(req, config.trustProxy);
+			ctx.meta.userAgent = typeof req.headers["user-agent"] === "string" ? req.headers["user-agent"] : undefined;
+			res.setHeader("X-Request-Id", requestId);
+		},
+		onAfterCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res, data: unknown) {
+			if (ctx.meta.$statusCode === 201) {
+				const id = (data as { id?: unknown } | null)?.id;
+				const path = (req.url ?? "").split("?")[0];
+				(ctx.meta as Meta & { $location?: string }).$location = typeof id === "string" ? `${path}/${id}` : path;
+			}
+			if (ctx.meta.$cookies?.length) {
+				res.setHeader("Set-Cookie", ctx.meta.$cookies.map((c) => serializeCookie(c, req.$secure ?? false)));
+			}
+			finish(this, req, res.statusCode === 200 && ctx.meta.$statusCode ? ctx.meta.$statusCode : res.statusCode);
+			return data;
+		},
+		onError(this: ApiThis, req: Req, res: Res, err: Error) {
+			sendError(this, req, res, err);
+		},
+	};
+
+	const sendError = (svc: ApiThis, req: Req, res: Res, err: Error) => {
+		const requestId = req.$requestId;
+		const { status, body, headers } = toErrorResponse(err as never, requestId);
+		if (status >= 500) svc.logger.error("Request failed", { method: req.method, url: req.url, requestId }, err);
+		if (res.headersSent) return res.end();
+		res.statusCode = status;
+		for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+		if (requestId) res.setHeader("X-Request-Id", requestId);
+		res.setHeader("Content-Type", "application/json; charset=utf-8");
+		res.end(JSON.stringify(body));
+		finish(svc, req, status);
+	};
+
+	/** One access-log line and the request metrics, labelled by route pattern (not raw URL) to bound cardinality. */
+	const finish = (svc: ApiThis, req: Req, status: number) => {
+		const route = req.$alias?.fullPath ?? req.$alias?.path ?? "unmatched";
+		const seconds = req.$startedAt ? Number(process.hrtime.bigint() - req.$startedAt) / 1e9 : 0;
+		const labels = { method: req.method ?? "", route, status: String(status) };
+		httpRequests.inc(labels);
+		httpDuration.observe(labels, seconds);
+		svc.logger.info({ requestId: req.$requestId, method: req.method, route, status, ms: Math.round(seconds * 1000) }, "HTTP request");
+	};
+
+	/** Runs first for every request: request id, logging scope, security headers. */
+	const prepareRequest = (req: Req, res: Res, next: (err?: unknown) => void) => {
+		req.$startedAt = process.hrtime.bigint();
+		req.$requestId = acceptableRequestId(req.headers["x-request-id"]) ? req.headers["x-request-id"] : randomUUID();
+		// moleculer-web takes the request id of its context from this header.
+		req.headers["x-request-id"] = req.$requestId;
+		req.$secure = isSecureRequest(req, config.trustProxy);
+		res.setHeader("X-Request-Id", req.$requestId);
+		for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) res.setHeader(name, value);
+		if (req.$secure) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+		requestScope.enterWith({ requestId: req.$requestId });
+		next();
+	};
+
+	return {
+		name: "api",
+		mixins: [ApiGateway],
+
+		settings: {
+			port: config.port,
+			ip: config.host,
+			use: [prepareRequest],
+			cors: config.corsOrigins.length
+				? { origin: config.corsOrigins, credentials: true, methods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"], allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id"], exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }
+				: undefined,
+			routes: [
+				{
+					name: "api-v1",
+					path: "/api/v1",
+					autoAliases: true,
+					mappingPolicy: "restrict",
+					authentication: true,
+					bodyParsers: { json: { strict: true, limit: config.maxJsonBody }, urlencoded: false },
+					...routeHooks,
+				},
+				{
+					name: "system",
+					path: "/",
+					mappingPolicy: "restrict",
+					bodyParsers: { json: false, urlencoded: false },
+					aliases: {
+						"GET healthz": "api.healthz",
+						"GET readyz": "api.readyz",
+						"GET openapi.json": "api.openapi",
+						"GET metrics"(req: Req, res: Res) {
+							registry.metrics().then((text) => {
+								res.setHeader("Content-Type", registry.contentType);
+								res.end(text);
+							});
+						},
+						"GET docs"(req: Req, res: Res) {
+							res.setHeader("Content-Security-Policy", DOCS_CSP);
+							res.setHeader("Content-Type", "text/html; charset=utf-8");
+							res.end(DOCS_PAGE);
+						},
+						"GET docs/:file"(req: Req & { $params: { file: string } }, res: Res) {
+							serveDocsFile(req.$params.file, res);
+						},
+					},
+					...routeHooks,
+				},
+			],
+			onError(this: ApiThis, req: Req, res: Res, err: Error) {
+				sendError(this, req, res, err);
+			},
+			log4XXResponses: false,
+			logRequest: "debug",
+			logResponse: "debug",
+		},
+
+		actions: {
+			// moleculer-web's alias listing would otherwise be auto-routed into the public API.
+			listAliases: false,
+
+			healthz: {
+				openapi: { summary: "Liveness: the process answers" },
+				handler() {
+					return { status: "ok" };
+				},
+			},
+
+			readyz: {
+				openapi: { summary: "Readiness: database and transporter reachable (503 otherwise)" },
+				async handler(this: ApiThis, ctx: Context<unknown, Meta>) {
+					const checks: Record<string, string> = {};
+					const transit = this.broker.transit as { connected?: boolean } | undefined;
+					checks.transporter = transit ? (transit.connected ? "ok" : "down") : "in-process";
+					await Promise.all(REQUIRED_SERVICES.map(async (name) => {
+						try {
+							await ctx.call(`${name}.health`, {}, { timeout: READY_TIMEOUT_MS });
+							checks[name] = "ok";
+						} catch (err) {
+							checks[name] = (err as Error).name === "ServiceNotFoundError" ? "no node runs it" : "unavailable";
+						}
+					}));
+					// Routes are generated a moment after services appear; until then requests would 404.
+					for (const name of REQUIRED_SERVICES) {
+						if (checks[name] === "ok" && !(this.aliases as { action?: string }[]).some((a) => a.action?.startsWith(`${name}.`))) checks[name] = "routes not ready";
+					}
+					const ready = Object.values(checks).every((v) => v === "ok" || v === "in-process");
+					if (!ready) ctx.meta.$statusCode = 503;
+					return { status: ready ? "ready" : "not ready", checks };
+				},
+			},
+
+			openapi: {
+				openapi: { summary: "This API as an OpenAPI 3.0.3 document" },
+				async handler(this: ApiThis & { collectRoutes(): RouteInfo[] }) {
+					return buildOpenApi(this.collectRoutes(), { title: "Vigil API", version: VERSION, description: "Video analytics for store and home security." });
+				},
+			},
+		},
+
+		methods: {
+			/** Authentication: an access JWT or service token from `Authorization: Bearer`, else the access cookie. */
+			async authenticate(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
+				const cookies = parseCookies(req.headers.cookie);
+				if (cookies[REFRESH_COOKIE]) ctx.meta.refreshCookie = cookies[REFRESH_COOKIE];
+				const header = req.headers.authorization;
+				let token: string | undefined;
+				if (typeof header === "string" && /^Bearer\s/i.test(header)) token = header.slice(7).trim();
+				else token = cookies[ACCESS_COOKIE];
+				if (token === undefined) return null;
+				if (!token) {
+					ctx.meta.authError = "TOKEN_INVALID";
+					return null;
+				}
+				try {
+					ctx.meta.caller = await ctx.call<Caller, { token: string }>("auth.resolveToken", { token });
+				} catch (err) {
+					const e = err as { code?: number; type?: string };
+					if (e.code === 401 || e.code === 422) ctx.meta.authError = e.code === 401 && e.type ? e.type : "TOKEN_INVALID";
+					else throw err;
+				}
+				return null;
+			},
+
+			/** Every REST route with the schema of the action behind it, from this node's view of the cluster. */
+			collectRoutes(this: ApiThis): RouteInfo[] {
+				const actions = new Map<string, Record<string, unknown>>();
+				const services = this.broker.registry.getServiceList({ withActions: true, onlyAvailable: false }) as { actions?: Record<string, Record<string, unknown>> }[];
+				for (const service of services) for (const [name, def] of Object.entries(service.actions ?? {})) actions.set(name, def);
+				const routes: RouteInfo[] = [];
+				for (const alias of this.aliases as { method: string; fullPath: string; action?: string }[]) {
+					if (!alias.action || alias.method === "*") continue;
+					const def = actions.get(alias.action) ?? {};
+					routes.push({
+						method: alias.method,
+						path: alias.fullPath,
+						action: alias.action,
+						params: def.params as RouteInfo["params"],
+						permission: (def.permission as RouteInfo["permission"]) ?? { scope: "public" },
+						openapi: def.openapi as RouteInfo["openapi"],
+					});
+				}
+				return routes;
+			},
+		},
+
+		created(this: ApiThis) {
+			this.config = nodeConfig(this.broker);
+		},
+
+		started(this: ApiThis) {
+			const address = this.server.address();
+			const port = typeof address === "object" && address ? address.port : config.port;
+			this.logger.info(`Vigil API listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port} (docs at /docs)`);
+		},
+	};
+}
+
+async function serveDocsFile(file: string, res: ServerResponse) {
+	if (file === "init.js") {
+		res.setHeader("Content-Type", "text/javascript; charset=utf-8");
+		return res.end(DOCS_INIT);
+	}
+	if (!SWAGGER_FILES.has(file)) {
+		res.statusCode = 404;
+		res.setHeader("Content-Type", "application/json; charset=utf-8");
+		return res.end(JSON.stringify({ error: { code: "ROUTE_NOT_FOUND", message: "No such file" } }));
+	}
+	const type = file.endsWith(".css") ? "text/css" : file.endsWith(".js") ? "text/javascript" : "image/png";
+	res.setHeader("Content-Type", type);
+	res.setHeader("Cache-Control", "public, max-age=86400");
+	res.end(await readFile(join(getAbsoluteFSPath(), file)));
+}
+
+const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Vigil API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"><link rel="icon" href="/docs/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script><script src="/docs/swagger-ui-standalone-preset.js"></script><script src="/docs/init.js"></script>
+</body></html>`;
+
+const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", withCredentials: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout" });`;
+
+export default createApiService;

@@ -1,0 +1,273 @@
+/**
+ * camera — the cameras of a store and their zones. Stream URLs are sealed with AES-256-GCM at rest and only
+ * ever leave masked; zones are validated polygons or tripwires in normalised frame coordinates.
+ */
+import type { ServiceSchema } from "moleculer";
+import { Camera, Zone } from "../entities";
+import { CAMERA_KINDS } from "../entities/camera.entity";
+import { ZONE_KINDS } from "../entities/zone.entity";
+import { invalid, notFound } from "../lib/errors";
+import { validateZoneShape, type Point } from "../lib/geometry";
+import { maskUrl, seal, unseal } from "../lib/secrets";
+import type { VigilContext, VigilService } from "../lib/types";
+import { DbMixin } from "../mixins/db.mixin";
+import { cameraPath, id, storePath, timezone } from "./schemas";
+
+type CameraService = VigilService;
+
+const STREAM_PROTOCOLS = ["rtsp", "rtsps", "http", "https", "rtmp", "rtmps"];
+
+const objectClass = { type: "string", trim: true, min: 1, max: 50, pattern: /^[a-z0-9_ -]+$/i } as const;
+const cameraFields = {
+	name: { type: "string", trim: true, min: 1, max: 200 },
+	kind: { type: "enum", values: CAMERA_KINDS, $$t: "How the camera delivers video" },
+	vendor: { type: "string", optional: true, nullable: true, max: 100 },
+	streamUrl: { type: "string", optional: true, nullable: true, max: 2048, pattern: /^[a-z][a-z0-9+.-]*:\/\/\S+$/i, $$t: "Stream URL; may carry credentials (stored encrypted, returned masked)" },
+	timezone,
+	enabled: { type: "boolean" },
+	sampleFps: { type: "number", min: 0.1, max: 30, $$t: "Frames per second analysed" },
+	classes: { type: "array", items: objectClass, max: 80, $$t: "Object classes to detect, e.g. person, car" },
+} as const;
+
+/** Every field optional, for PATCH. */
+const optional = <T extends Record<string, object>>(fields: T) =>
+	Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { ...v, optional: true }])) as { [K in keyof T]: T[K] & { optional: true } };
+
+const zoneFields = {
+	name: { type: "string", trim: true, min: 1, max: 100 },
+	kind: { type: "enum", values: ZONE_KINDS, default: "polygon", $$t: "polygon (an area) or line (a tripwire)" },
+	points: {
+		type: "array",
+		min: 2,
+		max: 100,
+		items: { type: "array", length: 2, items: { type: "number", min: 0, max: 1 } },
+		$$t: "[[x, y], ...] with x and y in 0..1 from the top-left of the frame",
+	},
+	classes: { type: "array", items: objectClass, max: 80, default: [] as string[], $$t: "Classes that count in this zone; empty = all" },
+} as const;
+
+interface CameraParams {
+	orgId: string;
+	storeId: string;
+	cameraId: string;
+	name?: string;
+	kind?: Camera["kind"];
+	vendor?: string | null;
+	streamUrl?: string | null;
+	timezone?: string;
+	enabled?: boolean;
+	sampleFps?: number;
+	classes?: string[];
+}
+
+interface ZoneParams {
+	orgId: string;
+	storeId: string;
+	cameraId: string;
+	zoneId: string;
+	name?: string;
+	kind?: Zone["kind"];
+	points?: Point[];
+	classes?: string[];
+}
+
+const presentZone = (z: Zone) => ({ id: z.id, cameraId: z.cameraId, name: z.name, kind: z.kind, points: z.points, classes: z.classes, createdAt: z.createdAt, updatedAt: z.updatedAt });
+
+const CameraServiceSchema: ServiceSchema = {
+	name: "camera",
+	mixins: [DbMixin],
+	// Action `rest` paths are written in full under /api/v1 (not prefixed with the service name).
+	settings: { rest: "/" },
+
+	actions: {
+		create: {
+			rest: "POST /orgs/:orgId/stores/:storeId/cameras",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...storePath, ...cameraFields, kind: { ...cameraFields.kind, default: "rtsp" }, timezone: { ...timezone, optional: true }, enabled: { type: "boolean", default: true }, sampleFps: { ...cameraFields.sampleFps, default: 5 }, classes: { ...cameraFields.classes, default: ["person", "car"] } },
+			openapi: { summary: "Add a camera to a store", responses: { 201: "Camera" } },
+			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
+				const p = ctx.params;
+				const camera = await this.db.getRepository(Camera).save({
+					orgId: p.orgId,
+					storeId: p.storeId,
+					name: p.name,
+					kind: p.kind,
+					vendor: p.vendor ?? null,
+					streamUrlEnc: this.sealStreamUrl(p.streamUrl),
+					timezone: p.timezone ?? (await this.storeTimezone(ctx)),
+					enabled: p.enabled,
+					sampleFps: p.sampleFps,
+					classes: p.classes,
+				});
+				ctx.emit("camera.created", { id: camera.id, orgId: camera.orgId, storeId: camera.storeId });
+				ctx.meta.$statusCode = 201;
+				return this.present(camera);
+			},
+		},
+
+		list: {
+			rest: "GET /orgs/:orgId/stores/:storeId/cameras",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			params: { $$strict: "remove", ...storePath },
+			openapi: { summary: "Cameras of a store", responses: { 200: "CameraList" } },
+			async handler(this: CameraService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
+				const cameras = await this.db.getRepository(Camera).find({ where: { orgId: ctx.params.orgId, storeId: ctx.params.storeId }, order: { name: "ASC" } });
+				return { items: cameras.map((c) => this.present(c)) };
+			},
+		},
+
+		get: {
+			rest: "GET /orgs/:orgId/stores/:storeId/cameras/:cameraId",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			params: { $$strict: "remove", ...cameraPath },
+			openapi: { summary: "A camera", responses: { 200: "Camera" } },
+			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
+				return this.present(await this.findCamera(ctx.params));
+			},
+		},
+
+		update: {
+			rest: "PATCH /orgs/:orgId/stores/:storeId/cameras/:cameraId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...cameraPath, ...optional(cameraFields) },
+			openapi: { summary: "Change a camera; send streamUrl: null to remove the stream", responses: { 200: "Camera" } },
+			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
+				const camera = await this.findCamera(ctx.params);
+				const { orgId: _o, storeId: _s, cameraId: _c, streamUrl, ...changes } = ctx.params;
+				Object.assign(camera, changes);
+				if (streamUrl !== undefined) camera.streamUrlEnc = this.sealStreamUrl(streamUrl);
+				const saved = await this.db.getRepository(Camera).save(camera);
+				ctx.emit("camera.updated", { id: saved.id, orgId: saved.orgId, storeId: saved.storeId });
+				return this.present(saved);
+			},
+		},
+
+		remove: {
+			rest: "DELETE /orgs/:orgId/stores/:storeId/cameras/:cameraId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...cameraPath },
+			openapi: { summary: "Delete a camera and its zones", responses: { 204: null } },
+			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
+				const camera = await this.findCamera(ctx.params);
+				await this.db.getRepository(Camera).delete({ id: camera.id });
+				ctx.emit("camera.deleted", { id: camera.id, orgId: camera.orgId, storeId: camera.storeId });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		createZone: {
+			rest: "POST /orgs/:orgId/stores/:storeId/cameras/:cameraId/zones",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...cameraPath, ...zoneFields },
+			openapi: { summary: "Draw a zone (area or tripwire) on a camera's view", responses: { 201: "Zone" } },
+			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
+				const camera = await this.findCamera(ctx.params);
+				const p = ctx.params as Required<ZoneParams>;
+				this.assertZoneShape(p.kind, p.points);
+				const zone = await this.db.getRepository(Zone).save({ cameraId: camera.id, orgId: camera.orgId, name: p.name, kind: p.kind, points: p.points, classes: p.classes });
+				ctx.meta.$statusCode = 201;
+				return presentZone(zone);
+			},
+		},
+
+		listZones: {
+			rest: "GET /orgs/:orgId/stores/:storeId/cameras/:cameraId/zones",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			params: { $$strict: "remove", ...cameraPath },
+			openapi: { summary: "Zones of a camera", responses: { 200: "ZoneList" } },
+			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
+				const camera = await this.findCamera(ctx.params);
+				const zones = await this.db.getRepository(Zone).find({ where: { cameraId: camera.id }, order: { name: "ASC" } });
+				return { items: zones.map(presentZone) };
+			},
+		},
+
+		updateZone: {
+			rest: "PATCH /orgs/:orgId/stores/:storeId/cameras/:cameraId/zones/:zoneId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...cameraPath, zoneId: id, ...optional({ ...zoneFields, kind: { type: "enum", values: ZONE_KINDS } }) },
+			openapi: { summary: "Change a zone", responses: { 200: "Zone" } },
+			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
+				const zone = await this.findZone(ctx.params);
+				const { name, kind, points, classes } = ctx.params;
+				Object.assign(zone, { ...(name !== undefined && { name }), ...(kind && { kind }), ...(points && { points }), ...(classes && { classes }) });
+				this.assertZoneShape(zone.kind, zone.points);
+				return presentZone(await this.db.getRepository(Zone).save(zone));
+			},
+		},
+
+		removeZone: {
+			rest: "DELETE /orgs/:orgId/stores/:storeId/cameras/:cameraId/zones/:zoneId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...cameraPath, zoneId: id },
+			openapi: { summary: "Delete a zone", responses: { 204: null } },
+			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
+				const zone = await this.findZone(ctx.params);
+				await this.db.getRepository(Zone).delete({ id: zone.id });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		/** Internal: the stream URL in clear, for the services that open the stream. Never routed over HTTP. */
+		streamUrl: {
+			visibility: "public",
+			params: { cameraId: id },
+			async handler(this: CameraService, ctx: VigilContext<{ cameraId: string }>) {
+				const camera = await this.db.getRepository(Camera).findOneBy({ id: ctx.params.cameraId });
+				if (!camera) throw notFound("Camera");
+				return camera.streamUrlEnc ? unseal(this.config.encryptionKey, camera.streamUrlEnc) : null;
+			},
+		},
+	},
+
+	methods: {
+		/** Tenant-scoped lookup: a camera of another store or organization does not exist for this caller. */
+		async findCamera(this: CameraService, p: { orgId: string; storeId: string; cameraId: string }) {
+			const camera = await this.db.getRepository(Camera).findOneBy({ id: p.cameraId, storeId: p.storeId, orgId: p.orgId });
+			if (!camera) throw notFound("Camera");
+			return camera;
+		},
+
+		async findZone(this: CameraService, p: ZoneParams) {
+			const camera = await this.findCamera(p);
+			const zone = await this.db.getRepository(Zone).findOneBy({ id: p.zoneId, cameraId: camera.id });
+			if (!zone) throw notFound("Zone");
+			return zone;
+		},
+
+		async storeTimezone(this: CameraService, ctx: VigilContext<{ orgId: string; storeId: string }>): Promise<string> {
+			const store = await ctx.call<{ timezone: string }, object>("tenancy.getStore", { orgId: ctx.params.orgId, storeId: ctx.params.storeId });
+			return store.timezone;
+		},
+
+		sealStreamUrl(this: CameraService, url: string | null | undefined): string | null {
+			if (!url) return null;
+			let protocol = "";
+			try {
+				protocol = new URL(url).protocol.replace(":", "");
+			} catch {
+				/* reported below like an unsupported protocol */
+			}
+			if (!STREAM_PROTOCOLS.includes(protocol))
+				throw invalid("Unsupported stream URL", [{ field: "streamUrl", type: "streamProtocol", message: `The stream URL must use one of: ${STREAM_PROTOCOLS.join(", ")}.` }]);
+			return seal(this.config.encryptionKey, url);
+		},
+
+		assertZoneShape(this: CameraService, kind: Zone["kind"], points: Point[]) {
+			const problems = validateZoneShape(kind, points);
+			if (problems.length) throw invalid("The zone's shape is not valid", problems);
+		},
+
+		present(this: CameraService, c: Camera) {
+			const streamUrl = c.streamUrlEnc ? maskUrl(unseal(this.config.encryptionKey, c.streamUrlEnc)) : null;
+			return {
+				id: c.id, orgId: c.orgId, storeId: c.storeId, name: c.name, kind: c.kind, vendor: c.vendor, streamUrl,
+				timezone: c.timezone, enabled: c.enabled, sampleFps: c.sampleFps, classes: c.classes, createdAt: c.createdAt, updatedAt: c.updatedAt,
+			};
+		},
+	},
+};
+
+export default CameraServiceSchema;

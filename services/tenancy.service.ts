@@ -1,0 +1,315 @@
+/**
+ * tenancy — organizations, their stores and people: memberships with roles (owner, admin, staff, with staff
+ * optionally limited to some stores) and single-use, expiring invitations.
+ */
+import type { ServiceSchema } from "moleculer";
+import { In, IsNull, MoreThan, type EntityManager } from "typeorm";
+import { Invitation, Membership, Organization, Store, User } from "../entities";
+import type { Role } from "../entities/membership.entity";
+import { conflict, forbidden, invalid, notFound, VigilError } from "../lib/errors";
+import { hashToken, newToken } from "../lib/secrets";
+import type { Access, Caller, VigilContext, VigilService } from "../lib/types";
+import { DbMixin } from "../mixins/db.mixin";
+import { id, orgPath, role, storePath, timezone } from "./schemas";
+
+type TenancyService = VigilService;
+type UserCaller = Extract<Caller, { kind: "user" }>;
+
+const storeIds = { type: "array", items: "uuid", optional: true, nullable: true, max: 1000, $$t: "Stores a staff member is limited to; null or absent = all stores" } as const;
+const name = { type: "string", trim: true, min: 1, max: 200 } as const;
+
+const presentStore = (s: Store) => ({ id: s.id, orgId: s.orgId, name: s.name, address: s.address, timezone: s.timezone, createdAt: s.createdAt, updatedAt: s.updatedAt });
+const presentInvitation = (i: Invitation) => ({ id: i.id, orgId: i.orgId, email: i.email, role: i.role, storeIds: i.storeIds, expiresAt: i.expiresAt, createdAt: i.createdAt, acceptedAt: i.acceptedAt, revokedAt: i.revokedAt });
+
+const access = (ctx: VigilContext) => ctx.locals.access as Access;
+
+/** An admin manages staff and admins; only an owner can grant, change or remove the owner role. */
+function assertCanAssign(actor: Access, currentRole: Role | undefined, newRole: Role | undefined) {
+	if (actor.role === "owner" || actor.role === "superadmin") return;
+	if (currentRole === "owner" || newRole === "owner") throw forbidden("Only an owner can grant, change or remove the owner role");
+}
+
+const TenancyServiceSchema: ServiceSchema = {
+	name: "tenancy",
+	mixins: [DbMixin],
+	// Action `rest` paths are written in full under /api/v1 (not prefixed with the service name).
+	settings: { rest: "/" },
+
+	actions: {
+		createOrg: {
+			rest: "POST /orgs",
+			permission: { scope: "user" },
+			params: { $$strict: "remove", name },
+			openapi: { summary: "Create an organization; you become its owner", responses: { 201: "Organization" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ name: string }>) {
+				const caller = ctx.meta.caller as UserCaller;
+				const org = await this.db.transaction(async (tx) => {
+					const created = await tx.save(Organization, tx.create(Organization, { name: ctx.params.name }));
+					await tx.save(Membership, tx.create(Membership, { orgId: created.id, userId: caller.userId, role: "owner", storeIds: null }));
+					return created;
+				});
+				ctx.meta.$statusCode = 201;
+				return { id: org.id, name: org.name, role: "owner", createdAt: org.createdAt };
+			},
+		},
+
+		listOrgs: {
+			rest: "GET /orgs",
+			permission: { scope: "user" },
+			openapi: { summary: "Organizations you belong to (a super-admin sees all)", responses: { 200: "OrganizationList" } },
+			async handler(this: TenancyService, ctx: VigilContext) {
+				const caller = ctx.meta.caller as UserCaller;
+				if (caller.superAdmin) {
+					const orgs = await this.db.getRepository(Organization).find({ order: { createdAt: "ASC" } });
+					return { items: orgs.map((o) => ({ id: o.id, name: o.name, role: "superadmin", createdAt: o.createdAt })) };
+				}
+				const memberships = await this.db.getRepository(Membership).find({ where: { userId: caller.userId }, relations: { organization: true }, order: { createdAt: "ASC" } });
+				return { items: memberships.map((m) => ({ id: m.orgId, name: m.organization?.name, role: m.role, createdAt: m.organization?.createdAt })) };
+			},
+		},
+
+		getOrg: {
+			rest: "GET /orgs/:orgId",
+			permission: { scope: "org", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...orgPath },
+			openapi: { summary: "An organization", responses: { 200: "Organization" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
+				const org = await this.db.getRepository(Organization).findOneByOrFail({ id: ctx.params.orgId });
+				return { id: org.id, name: org.name, role: access(ctx).role, createdAt: org.createdAt };
+			},
+		},
+
+		updateOrg: {
+			rest: "PATCH /orgs/:orgId",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, name },
+			openapi: { summary: "Rename an organization", responses: { 200: "Organization" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; name: string }>) {
+				await this.db.getRepository(Organization).update({ id: ctx.params.orgId }, { name: ctx.params.name });
+				const org = await this.db.getRepository(Organization).findOneByOrFail({ id: ctx.params.orgId });
+				return { id: org.id, name: org.name, role: access(ctx).role, createdAt: org.createdAt };
+			},
+		},
+
+		deleteOrg: {
+			rest: "DELETE /orgs/:orgId",
+			permission: { scope: "org", roles: ["owner"] },
+			params: { $$strict: "remove", ...orgPath },
+			openapi: { summary: "Delete an organization with all its stores, cameras and memberships", responses: { 204: null } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
+				await this.db.getRepository(Organization).delete({ id: ctx.params.orgId });
+				ctx.emit("org.deleted", { orgId: ctx.params.orgId });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		createStore: {
+			rest: "POST /orgs/:orgId/stores",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, name, address: { type: "string", optional: true, max: 500 }, timezone: { ...timezone, default: "UTC" } },
+			openapi: { summary: "Add a store (a site) to an organization", responses: { 201: "Store" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; name: string; address?: string; timezone: string }>) {
+				const { orgId, name: storeName, address, timezone: tz } = ctx.params;
+				const store = await this.db.getRepository(Store).save({ orgId, name: storeName, address: address ?? null, timezone: tz });
+				ctx.meta.$statusCode = 201;
+				return presentStore(store);
+			},
+		},
+
+		listStores: {
+			rest: "GET /orgs/:orgId/stores",
+			permission: { scope: "org", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...orgPath },
+			openapi: { summary: "Stores of an organization you can see", responses: { 200: "StoreList" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
+				const { storeIds: visible } = access(ctx);
+				const stores = await this.db.getRepository(Store).find({
+					where: { orgId: ctx.params.orgId, ...(visible ? { id: In(visible) } : {}) },
+					order: { name: "ASC" },
+				});
+				return { items: stores.map(presentStore) };
+			},
+		},
+
+		getStore: {
+			rest: "GET /orgs/:orgId/stores/:storeId",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...storePath },
+			openapi: { summary: "A store", responses: { 200: "Store" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
+				return presentStore(await this.db.getRepository(Store).findOneByOrFail({ id: ctx.params.storeId, orgId: ctx.params.orgId }));
+			},
+		},
+
+		updateStore: {
+			rest: "PATCH /orgs/:orgId/stores/:storeId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...storePath, name: { ...name, optional: true }, address: { type: "string", optional: true, nullable: true, max: 500 }, timezone: { ...timezone, optional: true } },
+			openapi: { summary: "Change a store", responses: { 200: "Store" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; storeId: string; name?: string; address?: string | null; timezone?: string }>) {
+				const { orgId, storeId, ...changes } = ctx.params;
+				if (Object.keys(changes).length) await this.db.getRepository(Store).update({ id: storeId, orgId }, changes);
+				return presentStore(await this.db.getRepository(Store).findOneByOrFail({ id: storeId, orgId }));
+			},
+		},
+
+		deleteStore: {
+			rest: "DELETE /orgs/:orgId/stores/:storeId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...storePath },
+			openapi: { summary: "Delete a store with its cameras and service tokens", responses: { 204: null } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
+				await this.db.getRepository(Store).delete({ id: ctx.params.storeId, orgId: ctx.params.orgId });
+				ctx.emit("store.deleted", { orgId: ctx.params.orgId, storeId: ctx.params.storeId });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		listMembers: {
+			rest: "GET /orgs/:orgId/members",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath },
+			openapi: { summary: "People of an organization with their roles", responses: { 200: "MemberList" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
+				const members = await this.db.getRepository(Membership).find({ where: { orgId: ctx.params.orgId }, relations: { user: true }, order: { createdAt: "ASC" } });
+				return { items: members.map((m) => ({ userId: m.userId, email: m.user?.email, displayName: m.user?.displayName, role: m.role, storeIds: m.storeIds, since: m.createdAt })) };
+			},
+		},
+
+		updateMember: {
+			rest: "PATCH /orgs/:orgId/members/:userId",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, userId: id, role: { ...role, optional: true }, storeIds },
+			openapi: { summary: "Change a member's role or the stores a staff member may see", responses: { 200: "Member" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; userId: string; role?: Role; storeIds?: string[] | null }>) {
+				const { orgId, userId } = ctx.params;
+				return this.db.transaction(async (tx) => {
+					const member = await tx.findOne(Membership, { where: { orgId, userId }, lock: { mode: "pessimistic_write" } });
+					if (!member) throw notFound("Member");
+					assertCanAssign(access(ctx), member.role, ctx.params.role);
+					if (member.role === "owner" && ctx.params.role && ctx.params.role !== "owner") await this.assertAnotherOwner(tx, orgId, userId);
+					if (ctx.params.role) member.role = ctx.params.role;
+					if (ctx.params.storeIds !== undefined) member.storeIds = await this.checkedStoreIds(tx, orgId, ctx.params.storeIds);
+					if (member.role !== "staff") member.storeIds = null;
+					await tx.save(member);
+					return { userId: member.userId, role: member.role, storeIds: member.storeIds };
+				});
+			},
+		},
+
+		removeMember: {
+			rest: "DELETE /orgs/:orgId/members/:userId",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, userId: id },
+			openapi: { summary: "Remove someone from an organization", responses: { 204: null } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; userId: string }>) {
+				const { orgId, userId } = ctx.params;
+				await this.db.transaction(async (tx) => {
+					const member = await tx.findOne(Membership, { where: { orgId, userId }, lock: { mode: "pessimistic_write" } });
+					if (!member) throw notFound("Member");
+					assertCanAssign(access(ctx), member.role, undefined);
+					if (member.role === "owner") await this.assertAnotherOwner(tx, orgId, userId);
+					await tx.delete(Membership, { id: member.id });
+				});
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		createInvitation: {
+			rest: "POST /orgs/:orgId/invitations",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, email: { type: "email", normalize: true, max: 254 }, role, storeIds },
+			openapi: { summary: "Invite someone by email with a role; the token in the answer is shown once", responses: { 201: "InvitationCreated" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; email: string; role: Role; storeIds?: string[] | null }>) {
+				const { orgId, email, role: invitedRole } = ctx.params;
+				assertCanAssign(access(ctx), undefined, invitedRole);
+				const existing = await this.db.getRepository(User).findOneBy({ email });
+				if (existing && (await this.db.getRepository(Membership).existsBy({ orgId, userId: existing.id })))
+					throw conflict("This person is already a member", "ALREADY_MEMBER");
+				const token = newToken("vin");
+				const invitation = await this.db.getRepository(Invitation).save({
+					orgId,
+					email,
+					role: invitedRole,
+					storeIds: invitedRole === "staff" ? await this.checkedStoreIds(this.db.manager, orgId, ctx.params.storeIds ?? null) : null,
+					tokenHash: hashToken(token),
+					invitedBy: (ctx.meta.caller as UserCaller).userId,
+					expiresAt: new Date(Date.now() + this.config.inviteTtl * 1000),
+				});
+				ctx.emit("invitation.created", { orgId, invitationId: invitation.id, email });
+				ctx.meta.$statusCode = 201;
+				return { ...presentInvitation(invitation), token };
+			},
+		},
+
+		listInvitations: {
+			rest: "GET /orgs/:orgId/invitations",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath },
+			openapi: { summary: "Invitations not yet accepted, revoked or expired", responses: { 200: "InvitationList" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
+				const pending = await this.db.getRepository(Invitation).find({
+					where: { orgId: ctx.params.orgId, acceptedAt: IsNull(), revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+					order: { createdAt: "DESC" },
+				});
+				return { items: pending.map(presentInvitation) };
+			},
+		},
+
+		revokeInvitation: {
+			rest: "DELETE /orgs/:orgId/invitations/:invitationId",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, invitationId: id },
+			openapi: { summary: "Withdraw an invitation", responses: { 204: null } },
+			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; invitationId: string }>) {
+				const result = await this.db.getRepository(Invitation).update({ id: ctx.params.invitationId, orgId: ctx.params.orgId, acceptedAt: IsNull() }, { revokedAt: new Date() });
+				if (!result.affected) throw notFound("Invitation");
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		acceptInvitation: {
+			rest: "POST /invitations/accept",
+			permission: { scope: "user" },
+			params: { $$strict: "remove", token: { type: "string", min: 10, max: 200, $$t: "The invitation token" } },
+			openapi: { summary: "Accept an invitation sent to your email", responses: { 200: "Organization" } },
+			async handler(this: TenancyService, ctx: VigilContext<{ token: string }>) {
+				const caller = ctx.meta.caller as UserCaller;
+				return this.db.transaction(async (tx) => {
+					const invitation = await tx.findOne(Invitation, { where: { tokenHash: hashToken(ctx.params.token) }, lock: { mode: "pessimistic_write" } });
+					if (!invitation || invitation.revokedAt) throw notFound("Invitation");
+					if (invitation.email !== caller.email) throw forbidden("This invitation was sent to another email address");
+					if (invitation.acceptedAt) throw new VigilError("This invitation has already been used", 410, "INVITATION_USED");
+					if (invitation.expiresAt.getTime() <= Date.now()) throw new VigilError("This invitation has expired; ask for a new one", 410, "INVITATION_EXPIRED");
+					if (await tx.existsBy(Membership, { orgId: invitation.orgId, userId: caller.userId })) throw conflict("You are already a member", "ALREADY_MEMBER");
+					await tx.save(Membership, tx.create(Membership, { orgId: invitation.orgId, userId: caller.userId, role: invitation.role, storeIds: invitation.storeIds }));
+					await tx.update(Invitation, { id: invitation.id }, { acceptedAt: new Date(), acceptedBy: caller.userId });
+					const org = await tx.findOneByOrFail(Organization, { id: invitation.orgId });
+					return { id: org.id, name: org.name, role: invitation.role, createdAt: org.createdAt };
+				});
+			},
+		},
+	},
+
+	methods: {
+		async assertAnotherOwner(this: TenancyService, tx: EntityManager, orgId: string, userId: string) {
+			const owners = await tx.find(Membership, { where: { orgId, role: "owner" }, lock: { mode: "pessimistic_write" } });
+			if (!owners.some((o) => o.userId !== userId)) throw conflict("An organization must keep at least one owner", "LAST_OWNER");
+		},
+
+		/** Store limits may only name stores of this organization. */
+		async checkedStoreIds(this: TenancyService, manager: EntityManager, orgId: string, ids: string[] | null): Promise<string[] | null> {
+			if (!ids) return null;
+			const unique = [...new Set(ids)];
+			const found = await manager.countBy(Store, { orgId, id: In(unique) });
+			if (found !== unique.length) throw invalid("Some stores do not belong to this organization", [{ field: "storeIds", type: "unknownStore", message: "Every store id must be a store of this organization." }]);
+			return unique;
+		},
+	},
+};
+
+export default TenancyServiceSchema;
