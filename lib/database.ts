@@ -10,7 +10,7 @@ import { DataSource } from "typeorm";
 import type { Config } from "./config";
 import { ENTITIES } from "../entities";
 import { MIGRATIONS } from "../migrations";
-import { PGlitePool } from "./pglite-pool";
+import { pgliteDriver } from "./pglite-pool";
 
 /** Any fixed number: it names the lock that serialises migrations across nodes. */
 const MIGRATION_LOCK = 74_221_001;
@@ -23,9 +23,8 @@ export function createDataSource(config: Pick<Config, "databaseUrl" | "dataDir">
 	const inMemory = config.databaseUrl === "pglite://memory";
 	const dir = join(config.dataDir, "pgdata");
 	if (!inMemory) mkdirSync(dir, { recursive: true });
-	PGlitePool.configure(inMemory ? undefined : dir);
 	// The entities use gen_random_uuid() (core since PostgreSQL 13): no extension to install.
-	return new DataSource({ ...common, driver: { Pool: PGlitePool }, uuidExtension: "pgcrypto", installExtensions: false });
+	return new DataSource({ ...common, driver: pgliteDriver(inMemory ? undefined : dir), uuidExtension: "pgcrypto", installExtensions: false });
 }
 
 export async function openDatabase(config: Pick<Config, "databaseUrl" | "dataDir">): Promise<DataSource> {

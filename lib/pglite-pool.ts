@@ -13,25 +13,34 @@ type Callback = (err: Error | null, result?: unknown) => void;
 
 const boolSerializer = (value: unknown) => (value === true || value === "true" || value === 1 ? "TRUE" : value === false || value === "false" || value === 0 ? "FALSE" : String(value));
 
+/** A `pg` module stand-in for TypeORM's `driver` option, bound to one database (a directory, or memory). */
+export function pgliteDriver(dataDir: string | undefined): { Pool: new () => PGlitePool } {
+	let db: Promise<PGlite> | undefined;
+	const open = () => (db ??= PGlite.create({ dataDir, serializers: { [types.BOOL]: boolSerializer } }));
+	const close = async () => {
+		const pending = db;
+		db = undefined;
+		if (pending) await (await pending).close();
+	};
+	return { Pool: class extends PGlitePool {
+		constructor() {
+			super(open, close);
+		}
+	} };
+}
+
 export class PGlitePool extends EventEmitter {
-	private static db: PGlite | undefined;
-	private static dataDir: string | undefined;
 	private queue: (() => void)[] = [];
 	private busy = false;
 
-	static configure(dataDir: string | undefined): void {
-		PGlitePool.dataDir = dataDir;
-	}
-
-	private static async instance(): Promise<PGlite> {
-		PGlitePool.db ??= await PGlite.create({ dataDir: PGlitePool.dataDir, serializers: { [types.BOOL]: boolSerializer } });
-		return PGlitePool.db;
+	constructor(private readonly instance: () => Promise<PGlite>, private readonly close: () => Promise<void>) {
+		super();
 	}
 
 	/** Exclusive use of the session until `release` is called. */
 	connect(callback: (err: Error | null, client?: PGliteClient, release?: () => void) => void): void {
 		const grant = () => {
-			PGlitePool.instance().then(
+			this.instance().then(
 				(db) => {
 					let released = false;
 					callback(null, new PGliteClient(db), () => {
@@ -63,9 +72,7 @@ export class PGlitePool extends EventEmitter {
 	}
 
 	end(callback?: (err: Error | null) => void): void {
-		const db = PGlitePool.db;
-		PGlitePool.db = undefined;
-		(db ? db.close() : Promise.resolve()).then(() => callback?.(null), (err: Error) => callback?.(err));
+		this.close().then(() => callback?.(null), (err: Error) => callback?.(err));
 	}
 
 	private next(): void {
