@@ -7,6 +7,7 @@ import { loadConfig, type Config } from "./lib/config";
 import { loggerOptions } from "./lib/logging";
 import { PermissionMiddleware } from "./middlewares/permission.middleware";
 import { RequestScopeMiddleware } from "./middlewares/request-scope.middleware";
+import { ValidatorMiddleware } from "./middlewares/validator.middleware";
 
 export function brokerOptions(config: Config, nodeID?: string): BrokerOptions {
 	return {
@@ -22,11 +23,13 @@ export function brokerOptions(config: Config, nodeID?: string): BrokerOptions {
 		heartbeatTimeout: 15,
 		logger: loggerOptions(config),
 		logLevel: config.logLevel,
-		validator: true,
+		// Validation runs as our own middleware, inside the permission check (see validator.middleware.ts).
+		validator: false,
 		errorHandler(err) {
 			throw err;
 		},
-		middlewares: [RequestScopeMiddleware, PermissionMiddleware],
+		// First listed is innermost: request scope, then permission, then validation, then the handler.
+		middlewares: [ValidatorMiddleware, PermissionMiddleware, RequestScopeMiddleware],
 		metrics: { enabled: false },
 		tracing: { enabled: false },
 	};

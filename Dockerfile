@@ -1,0 +1,31 @@
+# Vigil image: one image for every node; SERVICES picks what a container runs.
+#   docker build -t vigil .
+#   docker run -p 3000:3000 vigil                      # embedded mode (PGlite under /app/data), prints a super-admin password
+#   docker run -e SERVICES=api -e TRANSPORTER=nats://nats:4222 -e DATABASE_URL=... -e JWT_SECRET=... -e ENCRYPTION_KEY=... vigil
+# NODE_ENV is left to the deployment: NODE_ENV=production makes JWT_SECRET and ENCRYPTION_KEY mandatory.
+
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+# Only what the build needs: no local data/, dist/ or node_modules/ from the build context.
+COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
+COPY bin ./bin
+COPY lib ./lib
+COPY services ./services
+COPY mixins ./mixins
+COPY middlewares ./middlewares
+COPY entities ./entities
+COPY migrations ./migrations
+RUN npm run build && npm prune --omit=dev && npm cache clean --force
+
+FROM node:20-slim
+WORKDIR /app
+# Code and dependencies belong to root (read-only to the app); only the embedded data directory is writable.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 3000
+CMD ["node", "dist/bin/vigil.js", "start"]

@@ -1,0 +1,182 @@
+/**
+ * The permission matrix, as documented in the README: every REST route against every kind of caller.
+ * A denial is recognisable by its layer: 401 (not signed in), 403 FORBIDDEN (role), or 404 naming the
+ * organization or store (outside the caller's tenant). Anything else means the permission check let it through.
+ */
+import { startCluster, type Cluster } from "../support/cluster";
+import { Client, signUp, type Reply } from "../support/http";
+
+type Who = "owner" | "admin" | "staff" | "limitedStaff" | "outsider" | "superadmin" | "service" | "anonymous";
+const WHO: Who[] = ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin", "service", "anonymous"];
+
+/** Route -> who gets through. limitedStaff is staff limited to another store of the same organization. */
+const MATRIX: Record<string, Who[]> = {
+	"POST /api/v1/auth/register": WHO,
+	"POST /api/v1/auth/login": WHO,
+	"POST /api/v1/auth/refresh": WHO,
+	"POST /api/v1/auth/logout": WHO,
+	"GET /api/v1/auth/me": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
+	"POST /api/v1/auth/password": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
+	"POST /api/v1/orgs": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
+	"GET /api/v1/orgs": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
+	"POST /api/v1/invitations/accept": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
+	"GET /api/v1/orgs/:orgId": ["owner", "admin", "staff", "limitedStaff", "superadmin"],
+	"PATCH /api/v1/orgs/:orgId": ["owner", "admin", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId": ["owner", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores": ["owner", "admin", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores": ["owner", "admin", "staff", "limitedStaff", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId": ["owner", "admin", "staff", "superadmin"],
+	"PATCH /api/v1/orgs/:orgId/stores/:storeId": ["owner", "admin", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId/stores/:storeId": ["owner", "admin", "superadmin"],
+	"GET /api/v1/orgs/:orgId/members": ["owner", "admin", "superadmin"],
+	"PATCH /api/v1/orgs/:orgId/members/:userId": ["owner", "admin", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId/members/:userId": ["owner", "admin", "superadmin"],
+	"POST /api/v1/orgs/:orgId/invitations": ["owner", "admin", "superadmin"],
+	"GET /api/v1/orgs/:orgId/invitations": ["owner", "admin", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId/invitations/:invitationId": ["owner", "admin", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores/:storeId/service-tokens": ["owner", "admin", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/service-tokens": ["owner", "admin", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId/stores/:storeId/service-tokens/:tokenId": ["owner", "admin", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores/:storeId/cameras": ["owner", "admin", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/cameras": ["owner", "admin", "staff", "superadmin", "service"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId": ["owner", "admin", "staff", "superadmin", "service"],
+	"PATCH /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId": ["owner", "admin", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId": ["owner", "admin", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/zones": ["owner", "admin", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/zones": ["owner", "admin", "staff", "superadmin", "service"],
+	"PATCH /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/zones/:zoneId": ["owner", "admin", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/zones/:zoneId": ["owner", "admin", "superadmin"],
+};
+
+/** These delete the tenant the matrix runs in; they get a dedicated org per caller below. */
+const DESTRUCTIVE = new Set(["DELETE /api/v1/orgs/:orgId", "DELETE /api/v1/orgs/:orgId/stores/:storeId"]);
+/** Routes whose success would change who the caller is (sign out, new password): probed with invalid input. */
+const NO_SIDE_EFFECT_BODY: Record<string, unknown> = {
+	"POST /api/v1/auth/logout": { refreshToken: "vrt_not-a-real-token" },
+	"POST /api/v1/auth/password": { currentPassword: "" },
+};
+
+let cluster: Cluster;
+let api: Client;
+const tokens = {} as Record<Who, string | undefined>;
+let orgId: string, storeA: string, storeB: string, cameraId: string;
+
+/** A new organization with every kind of member, for the destructive routes. */
+async function tenantWithEveryone() {
+	const owner = await signUp(api, "owner");
+	const org = (await api.post("/api/v1/orgs", { name: "Matrix Org" }, { token: owner.token })).body;
+	const a = (await api.post(`/api/v1/orgs/${org.id}/stores`, { name: "Store A" }, { token: owner.token })).body;
+	const b = (await api.post(`/api/v1/orgs/${org.id}/stores`, { name: "Store B" }, { token: owner.token })).body;
+	const join = async (name: string, role: string, storeIds?: string[]) => {
+		const user = await signUp(api, name);
+		const invite = await api.post(`/api/v1/orgs/${org.id}/invitations`, { email: user.email, role, storeIds }, { token: owner.token });
+		const accepted = await api.post("/api/v1/invitations/accept", { token: invite.body.token }, { token: user.token });
+		if (accepted.status !== 200) throw new Error(`accept failed ${JSON.stringify(accepted.body)}`);
+		return user.token;
+	};
+	const who: Record<Who, string | undefined> = {
+		owner: owner.token,
+		admin: await join("admin", "admin"),
+		staff: await join("staff", "staff"),
+		limitedStaff: await join("limited", "staff", [b.id]),
+		outsider: (await signUp(api, "outsider")).token,
+		superadmin: tokens.superadmin,
+		service: (await api.post(`/api/v1/orgs/${org.id}/stores/${a.id}/service-tokens`, { name: "edge" }, { token: owner.token })).body.token,
+		anonymous: undefined,
+	};
+	// The outsider has an organization of their own: being signed in elsewhere grants nothing here.
+	await api.post("/api/v1/orgs", { name: "Elsewhere" }, { token: who.outsider });
+	return { orgId: org.id as string, storeA: a.id as string, storeB: b.id as string, who };
+}
+
+beforeAll(async () => {
+	cluster = await startCluster();
+	api = new Client(cluster.url);
+	await cluster.core.call("auth.createUser", { email: "root@example.com", password: "super admin passphrase", superAdmin: true });
+	tokens.superadmin = (await api.post("/api/v1/auth/login", { email: "root@example.com", password: "super admin passphrase" })).body.accessToken;
+	const tenant = await tenantWithEveryone();
+	Object.assign(tokens, tenant.who);
+	({ orgId, storeA, storeB } = tenant);
+	cameraId = (await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/cameras`, { name: "Door" }, { token: tokens.owner })).body.id;
+});
+afterAll(() => cluster?.stop());
+
+const NOBODY = "00000000-0000-4000-8000-000000000000";
+function fill(path: string, ids: { orgId: string; storeId: string }) {
+	return path.replace(":orgId", ids.orgId).replace(":storeId", ids.storeId).replace(":cameraId", cameraId)
+		.replace(/:(zoneId|tokenId|userId|invitationId)/, NOBODY);
+}
+
+/** Did the permission layer refuse this request? */
+function refusedBy(res: Reply): string | null {
+	if (res.status === 401 && /^(UNAUTHORIZED|TOKEN_\w+)$/.test(res.body?.error?.code)) return "401";
+	if (res.status === 403 && res.body?.error?.code === "FORBIDDEN") return "403";
+	if (res.status === 404 && /^(Organization|Store) not found$/.test(res.body?.error?.message)) return "404";
+	return null;
+}
+
+function expectedRefusal(who: Who, route: string): string | null {
+	if (MATRIX[route].includes(who)) return null;
+	if (who === "anonymous") return "401";
+	if (who === "outsider") return "404";
+	if (who === "limitedStaff" && route.includes(":storeId")) return "404";
+	return "403";
+}
+
+it("the matrix covers every route of /openapi.json", async () => {
+	const doc = (await api.get("/openapi.json")).body;
+	const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+		.filter(([path]) => path.startsWith("/api/v1"))
+		.flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`));
+	expect(routes.sort()).toEqual(Object.keys(MATRIX).sort());
+});
+
+describe.each(Object.keys(MATRIX).filter((r) => !DESTRUCTIVE.has(r)))("%s", (route) => {
+	it.each(WHO)("as %s", async (who) => {
+		const [method, path] = route.split(" ");
+		const body = NO_SIDE_EFFECT_BODY[route] ?? (method === "GET" || method === "DELETE" ? undefined : {});
+		const res = await api.request(method, fill(path, { orgId, storeId: storeA }), { body, token: tokens[who] });
+		expect({ who, refused: refusedBy(res) }).toEqual({ who, refused: expectedRefusal(who, route) });
+		expect(res.status).toBeLessThan(500);
+	});
+});
+
+describe.each([...DESTRUCTIVE])("%s", (route) => {
+	it("refuses everyone outside the matrix and lets the others delete", async () => {
+		const [method, path] = route.split(" ");
+		for (const who of WHO) {
+			const tenant = await tenantWithEveryone();
+			const token = who === "superadmin" ? tokens.superadmin : tenant.who[who];
+			const res = await api.request(method, fill(path, { orgId: tenant.orgId, storeId: tenant.storeA }), { token });
+			expect({ who, refused: refusedBy(res) }).toEqual({ who, refused: expectedRefusal(who, route) });
+			if (!expectedRefusal(who, route)) expect(res.status).toBe(204);
+		}
+	});
+});
+
+describe("tenant isolation", () => {
+	it("a store of another organization is 404 even when addressed through your own organization", async () => {
+		const other = await tenantWithEveryone();
+		const res = await api.get(`/api/v1/orgs/${orgId}/stores/${other.storeA}/cameras`, { token: tokens.owner });
+		expect(res.status).toBe(404);
+		const write = await api.post(`/api/v1/orgs/${orgId}/stores/${other.storeA}/cameras`, { name: "Sneaky" }, { token: tokens.owner });
+		expect(write.status).toBe(404);
+	});
+
+	it("staff limited to store B see only store B in the store list", async () => {
+		const list = await api.get(`/api/v1/orgs/${orgId}/stores`, { token: tokens.limitedStaff });
+		expect(list.body.items.map((s: { id: string }) => s.id)).toEqual([storeB]);
+	});
+
+	it("a body field cannot redirect a request to another tenant (path parameters win)", async () => {
+		const other = await tenantWithEveryone();
+		const res = await api.post(`/api/v1/orgs/${orgId}/stores`, { name: "Mine", orgId: other.orgId }, { token: tokens.owner });
+		expect(res.status).toBe(201);
+		expect(res.body.orgId).toBe(orgId);
+	});
+
+	it("a malformed id is a 404, not a 500", async () => {
+		const res = await api.get("/api/v1/orgs/not-a-uuid/stores", { token: tokens.owner });
+		expect(res.status).toBe(404);
+	});
+});
