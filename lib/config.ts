@@ -56,7 +56,7 @@ export const SETTINGS = {
 		return raw;
 	} },
 	dataDir: { env: "DATA_DIR", default: "./data", doc: "Where the embedded database, generated secrets and stored media live.", parse: (raw: string) => resolve(raw) },
-	services: { env: "SERVICES", default: ALL_SERVICES.join(","), doc: "Comma-separated services this node runs (`api,auth,...`), so a node can run only `detector`.", parse: (raw: string, env: string) => {
+	services: { env: "SERVICES", default: ALL_SERVICES.join(","), doc: "Comma-separated services this node runs (`api,auth,...`): a node can run one service alone, e.g. `api`.", parse: (raw: string, env: string) => {
 		const names = list(raw);
 		const unknown = names.filter((n) => !(ALL_SERVICES as readonly string[]).includes(n));
 		if (unknown.length || names.length === 0) throw new ConfigError(env, `lists unknown services: ${unknown.join(", ") || "(none given)"}; known: ${ALL_SERVICES.join(", ")}`);
@@ -81,6 +81,8 @@ export const SETTINGS = {
 	maxJsonBody: { env: "MAX_JSON_BODY", default: "1048576", unit: "bytes", doc: "Largest JSON request body; larger answers 413.", parse: int(1024, 64 * 1024 * 1024) },
 	corsOrigins: { env: "CORS_ORIGINS", default: "", doc: "Comma-separated origins allowed to call the API from a browser with credentials. Empty: none (same origin only).", parse: list },
 	trustProxy: { env: "TRUST_PROXY", default: "false", doc: "Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy you run).", parse: bool },
+	metricsPort: { env: "METRICS_PORT", default: "9464", unit: "TCP port", doc: "Where a node without the gateway serves /metrics (gateway nodes serve it on PORT). 0: off.", parse: int(0, 65535) },
+	metricsToken: { env: "METRICS_TOKEN", default: "", doc: "If set, /metrics requires `Authorization: Bearer <token>`; leave empty when only the cluster network can reach it.", parse: text },
 	superAdminEmail: { env: "SUPER_ADMIN_EMAIL", default: "admin@vigil.local", doc: "Email of the super-admin generated on first start in embedded mode.", parse: text },
 	requestTimeout: { env: "REQUEST_TIMEOUT", default: "30000", unit: "ms", doc: "Moleculer call timeout between services.", parse: int(100, 600000) },
 } satisfies Record<string, Setting<unknown>>;

@@ -75,7 +75,8 @@ export function validateZoneShape(kind: "polygon" | "line", points: Point[]): Zo
 		return problems;
 	}
 	if (points.length < 3) return [{ field: "points", message: "A polygon needs at least 3 points.", type: "zoneTooFewPoints" }];
+	// Crossing first: a symmetric bow tie also has zero signed area, but "self-intersecting" is the useful answer.
+	if (!isSimplePolygon(points)) return [{ field: "points", message: "The polygon's edges cross each other (self-intersecting).", type: "zoneSelfIntersecting" }];
 	if (Math.abs(signedArea2(points)) < 1e-9) return [{ field: "points", message: "The polygon has no area (its points are collinear).", type: "zoneDegenerate" }];
-	if (!isSimplePolygon(points)) problems.push({ field: "points", message: "The polygon's edges cross each other (self-intersecting).", type: "zoneSelfIntersecting" });
 	return problems;
 }

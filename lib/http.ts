@@ -60,7 +60,8 @@ interface AnyError {
 }
 
 /** Every error the gateway can meet, as one JSON shape: `{ error: { code, message, details } }`. */
-export function toErrorResponse(err: AnyError, requestId?: string): ErrorResponse {
+export function toErrorResponse(err: AnyError, context: { requestId?: string; bodyLimit?: number } = {}): ErrorResponse {
+	const { requestId } = context;
 	const headers: Record<string, string> = {};
 	const respond = (status: number, code: string, message: string, details?: unknown): ErrorResponse => ({
 		status,
@@ -70,7 +71,7 @@ export function toErrorResponse(err: AnyError, requestId?: string): ErrorRespons
 
 	// body-parser (before any action runs)
 	if (typeof err.type === "string" && err.type.startsWith("entity.")) {
-		if (err.type === "entity.too.large") return respond(413, "PAYLOAD_TOO_LARGE", "The request body is too large", { limit: err.limit });
+		if (err.type === "entity.too.large") return respond(413, "PAYLOAD_TOO_LARGE", "The request body is too large", { limit: err.limit ?? context.bodyLimit });
 		if (err.type === "entity.parse.failed") return respond(400, "MALFORMED_JSON", "The request body is not valid JSON");
 		if (err.type === "entity.verify.failed") return respond(400, "BAD_REQUEST", "The request body was rejected");
 	}

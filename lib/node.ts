@@ -1,5 +1,6 @@
 /** Builds a Vigil node: a broker with the services named in SERVICES, sharing one config and database. */
 import "reflect-metadata";
+import type { Server } from "node:http";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { brokerOptions } from "../moleculer.config";
 import createApiService from "../services/api.service";
@@ -7,6 +8,7 @@ import AuthService from "../services/auth.service";
 import CameraService from "../services/camera.service";
 import TenancyService from "../services/tenancy.service";
 import type { Config, ServiceName } from "./config";
+import { startMetricsServer } from "./metrics-server";
 import { attachNodeContext, closeNodeDatabase } from "./node-context";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each service types its own `this`
@@ -18,9 +20,17 @@ const SCHEMAS: Record<ServiceName, (config: Config) => ServiceSchema<any, any>> 
 };
 
 export function createNode(config: Config, options: { nodeID?: string } = {}): ServiceBroker {
+	let metricsServer: Server | undefined;
 	const broker: ServiceBroker = new ServiceBroker({
 		...brokerOptions(config, options.nodeID),
-		stopped: (): Promise<void> => closeNodeDatabase(broker),
+		// Gateway nodes serve /metrics on the API port; every other node gets its own small endpoint.
+		started: async () => {
+			if (!config.services.includes("api") && config.metricsPort > 0) metricsServer = await startMetricsServer(config.metricsPort, config.host, config.metricsToken);
+		},
+		stopped: async (): Promise<void> => {
+			await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
+			await closeNodeDatabase(broker);
+		},
 	});
 	attachNodeContext(broker, config);
 	for (const name of config.services) broker.createService(SCHEMAS[name](config));

@@ -27,5 +27,13 @@ export function passwordProblems(password: string, email: string, field = "passw
 export const hashPassword = (password: string, cost: number): Promise<string> => bcrypt.hash(password, cost);
 export const verifyPassword = (password: string, hash: string): Promise<boolean> => bcrypt.compare(password, hash);
 
-/** Compared against when the account does not exist, so a wrong email takes as long as a wrong password. */
-export const DUMMY_HASH = bcrypt.hashSync("vigil-timing-equaliser", 10);
+const dummyHashes = new Map<number, string>();
+/**
+ * Compared against when the account does not exist, at the same cost as real hashes, so a wrong email takes
+ * as long as a wrong password and response times do not tell which accounts exist.
+ */
+export function dummyHash(cost: number): string {
+	let hash = dummyHashes.get(cost);
+	if (!hash) dummyHashes.set(cost, (hash = bcrypt.hashSync("vigil-timing-equaliser", cost)));
+	return hash;
+}

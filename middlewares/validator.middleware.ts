@@ -7,7 +7,9 @@ import { Validators, type Middleware, type ServiceBroker } from "moleculer";
 
 /** Moleculer accepts a middleware factory called with the broker; its typings only know objects. */
 export const ValidatorMiddleware = function createValidator(broker: ServiceBroker): Middleware {
-	const validator = new Validators.Fastest();
+	// New-style custom checkers: `custom(value, errors)` (see services/schemas.ts).
+	const Fastest = Validators.Fastest as unknown as new (options: object) => InstanceType<typeof Validators.Fastest>;
+	const validator = new Fastest({ useNewCustomCheckerFunction: true });
 	validator.init(broker);
 	return (validator.middleware as unknown as (b: ServiceBroker) => Middleware)(broker);
 } as unknown as Middleware;

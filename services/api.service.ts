@@ -14,7 +14,8 @@ import {
 	acceptableRequestId, API_SECURITY_HEADERS, clientIp, DOCS_CSP, isSecureRequest, parseCookies, serializeCookie, toErrorResponse,
 } from "../lib/http";
 import { requestScope } from "../lib/logging";
-import { httpDuration, httpRequests, registry } from "../lib/metrics";
+import { httpDuration, httpRequests } from "../lib/metrics";
+import { metricsResponse } from "../lib/metrics-server";
 import { nodeConfig } from "../lib/node-context";
 import { buildOpenApi, type RouteInfo } from "../lib/openapi";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "../lib/tokens";
@@ -45,7 +46,7 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		onAfterCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res, data: unknown) {
 			if (ctx.meta.$statusCode === 201) {
 				const id = (data as { id?: unknown } | null)?.id;
-				const path = (req.url ?? "").split("?")[0];
+				const path = ((req as Req & { originalUrl?: string }).originalUrl ?? req.url ?? "").split("?")[0];
 				(ctx.meta as Meta & { $location?: string }).$location = typeof id === "string" ? `${path}/${id}` : path;
 			}
 			if (ctx.meta.$cookies?.length) {
@@ -61,7 +62,7 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 
 	const sendError = (svc: ApiThis, req: Req, res: Res, err: Error) => {
 		const requestId = req.$requestId;
-		const { status, body, headers } = toErrorResponse(err as never, requestId);
+		const { status, body, headers } = toErrorResponse(err as never, { requestId, bodyLimit: config.maxJsonBody });
 		if (status >= 500) svc.logger.error("Request failed", { method: req.method, url: req.url, requestId }, err);
 		if (res.headersSent) return res.end();
 		res.statusCode = status;
@@ -82,7 +83,7 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		svc.logger.info({ requestId: req.$requestId, method: req.method, route, status, ms: Math.round(seconds * 1000) }, "HTTP request");
 	};
 
-	/** Runs first for every request: request id, logging scope, security headers. */
+	/** Runs first for every request, before body parsing: request id, logging scope, security headers. */
 	const prepareRequest = (req: Req, res: Res, next: (err?: unknown) => void) => {
 		req.$startedAt = process.hrtime.bigint();
 		req.$requestId = acceptableRequestId(req.headers["x-request-id"]) ? req.headers["x-request-id"] : randomUUID();
@@ -103,7 +104,6 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		settings: {
 			port: config.port,
 			ip: config.host,
-			use: [prepareRequest],
 			cors: config.corsOrigins.length
 				? { origin: config.corsOrigins, credentials: true, methods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"], allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id"], exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }
 				: undefined,
@@ -127,9 +127,10 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 						"GET readyz": "api.readyz",
 						"GET openapi.json": "api.openapi",
 						"GET metrics"(req: Req, res: Res) {
-							registry.metrics().then((text) => {
-								res.setHeader("Content-Type", registry.contentType);
-								res.end(text);
+							metricsResponse(req.headers.authorization, config.metricsToken).then(({ status, type, body }) => {
+								res.statusCode = status;
+								res.setHeader("Content-Type", type);
+								res.end(body);
 							});
 						},
 						"GET docs"(req: Req, res: Res) {
@@ -196,6 +197,12 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		},
 
 		methods: {
+			/** Wraps moleculer-web's handler so request ids and headers exist before body parsing can fail. */
+			httpHandler(this: ApiThis, req: Req, res: Res, next?: (err?: unknown) => void) {
+				prepareRequest(req, res, () => undefined);
+				return (ApiGateway.methods!.httpHandler as (req: Req, res: Res, next?: unknown) => unknown).call(this, req, res, next);
+			},
+
 			/** Authentication: an access JWT or service token from `Authorization: Bearer`, else the access cookie. */
 			async authenticate(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
 				const cookies = parseCookies(req.headers.cookie);

@@ -7,7 +7,8 @@ import type { ServiceSchema } from "moleculer";
 import { IsNull, LessThan, type EntityManager } from "typeorm";
 import { LoginThrottle, Membership, RefreshToken, ServiceToken, User } from "../entities";
 import { conflict, invalid, notFound, tooManyRequests, unauthorized } from "../lib/errors";
-import { DUMMY_HASH, hashPassword, passwordProblems, verifyPassword } from "../lib/passwords";
+import { dummyHash, hashPassword, passwordProblems, verifyPassword } from "../lib/passwords";
+import { loginFailures } from "../lib/metrics";
 import { hashToken, newToken } from "../lib/secrets";
 import {
 	ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH, REFRESH_PREFIX, SERVICE_TOKEN_PREFIX, signAccessToken, verifyAccessToken,
@@ -73,11 +74,15 @@ const AuthServiceSchema: ServiceSchema = {
 			openapi: { summary: "Sign in with email and password", description: "Sets httpOnly cookies and also returns the tokens for API clients. Repeated failures answer 429 with Retry-After.", responses: { 200: "Session" } },
 			async handler(this: AuthService, ctx: VigilContext<{ email: string; password: string }>) {
 				const keys = [`account:${ctx.params.email}`, ...(ctx.meta.ip ? [`ip:${ctx.meta.ip}`] : [])];
-				await this.assertNotLocked(keys);
+				await this.assertNotLocked(keys).catch((err: unknown) => {
+					loginFailures.inc({ reason: "locked" });
+					throw err;
+				});
 				const user = await this.db.getRepository(User).findOneBy({ email: ctx.params.email });
-				const matches = await verifyPassword(ctx.params.password, user?.passwordHash ?? DUMMY_HASH);
+				const matches = await verifyPassword(ctx.params.password, user?.passwordHash ?? dummyHash(this.config.bcryptCost));
 				if (!user || !matches || user.disabledAt) {
 					await this.recordLoginFailure(keys);
+					loginFailures.inc({ reason: "credentials" });
 					this.logger.warn("Failed login", { email: ctx.params.email, ip: ctx.meta.ip });
 					throw unauthorized("Email or password is incorrect", "INVALID_CREDENTIALS");
 				}

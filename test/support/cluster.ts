@@ -33,6 +33,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 		NAMESPACE: `test-${randomBytes(4).toString("hex")}`,
 		DATA_DIR: dataDir,
 		PORT: "0",
+		METRICS_PORT: "0",
 		HOST: "127.0.0.1",
 		LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
 		LOG_FORMAT: "json",
