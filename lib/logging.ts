@@ -22,19 +22,20 @@ function render(arg: unknown): string {
 	return typeof arg === "string" ? arg : inspect(arg, { depth: 4, breakLength: Infinity });
 }
 
-/** One JSON object a line: time, level, msg, node, service, request id, plus fields of a leading object. */
+/** One JSON object a line: time, level, msg, node, service, request id, plus the fields of object arguments. */
 export function jsonLine(level: string, args: unknown[], bindings: Bindings): string {
 	const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg: "", node: bindings.nodeID, mod: bindings.svc ?? bindings.mod };
 	const requestId = currentRequestId();
 	if (requestId) line.requestId = requestId;
-	let rest = args;
-	if (args.length > 1 && args[0] && typeof args[0] === "object" && !(args[0] instanceof Error)) {
-		Object.assign(line, args[0]);
-		rest = args.slice(1);
+	const words: string[] = [];
+	for (const arg of args) {
+		if (arg instanceof Error) {
+			words.push(render(arg));
+			line.err = { name: arg.name, message: arg.message, code: (arg as { code?: unknown }).code, stack: arg.stack };
+		} else if (arg && typeof arg === "object" && !Array.isArray(arg)) Object.assign(line, arg);
+		else words.push(render(arg));
 	}
-	line.msg = rest.map(render).join(" ");
-	const err = rest.find((a): a is Error => a instanceof Error);
-	if (err) line.err = { name: err.name, message: err.message, code: (err as { code?: unknown }).code, stack: err.stack };
+	line.msg = words.join(" ");
 	return JSON.stringify(line);
 }
 

@@ -79,7 +79,7 @@ export function ruleToSchema(rule: Rule): Schema {
 			out.type = r.integer ? "integer" : "number";
 			if (typeof r.min === "number") out.minimum = r.min;
 			if (typeof r.max === "number") out.maximum = r.max;
-			if (r.positive) out.exclusiveMinimum = true, out.minimum = 0;
+			if (r.positive) Object.assign(out, { minimum: 0, exclusiveMinimum: true });
 			break;
 		case "boolean":
 			out.type = "boolean";

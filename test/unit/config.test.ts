@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../../lib/config";
+
+const dataDir = () => mkdtempSync(join(tmpdir(), "vigil-config-"));
+
+describe("configuration", () => {
+	it("defaults to the embedded single process", () => {
+		const config = loadConfig({ DATA_DIR: dataDir() });
+		expect(config).toMatchObject({ embedded: true, transporter: undefined, port: 3000, services: ["api", "auth", "tenancy", "camera"], accessTokenTtl: 900, refreshTokenTtl: 604800 });
+	});
+
+	it.each([
+		["PORT", "abc"],
+		["TRANSPORTER", "redis://localhost"],
+		["DATABASE_URL", "mysql://x"],
+		["SERVICES", "api,teleporter"],
+		["LOG_FORMAT", "xml"],
+		["JWT_SECRET", "short"],
+		["ENCRYPTION_KEY", "not-32-bytes"],
+		["BCRYPT_COST", "99"],
+	])("fails at start naming the bad variable %s", (variable, value) => {
+		expect(() => loadConfig({ DATA_DIR: dataDir(), [variable]: value })).toThrow(ConfigError);
+		expect(() => loadConfig({ DATA_DIR: dataDir(), [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+	});
+
+	it("never prints a database password in its error", () => {
+		expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://root:topsecret@db/x" })).toThrow(/^(?!.*topsecret)/s);
+	});
+
+	it("generates secrets once in embedded mode, keeps them 0600, and reuses them", () => {
+		const dir = dataDir();
+		const first = loadConfig({ DATA_DIR: dir });
+		const second = loadConfig({ DATA_DIR: dir });
+		expect(first.jwtSecret).toBe(second.jwtSecret);
+		expect(first.encryptionKey.equals(second.encryptionKey)).toBe(true);
+		expect(first.encryptionKey).toHaveLength(32);
+		expect(statSync(join(dir, "secrets.json")).mode & 0o777).toBe(0o600);
+		expect(readFileSync(join(dir, "secrets.json"), "utf8")).toContain(first.jwtSecret);
+	});
+
+	it("requires the secrets in production", () => {
+		expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir(), DATABASE_URL: "postgres://db/vigil" })).toThrow(/JWT_SECRET is required/);
+		expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(40) })).toThrow(/ENCRYPTION_KEY is required/);
+	});
+});
