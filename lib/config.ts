@@ -72,7 +72,7 @@ export const SETTINGS = {
 	} },
 	encryptionKey: { env: "ENCRYPTION_KEY", default: undefined, unit: "32 bytes, hex or base64", doc: "AES-256-GCM key for secrets at rest (camera credentials). Generated in embedded mode; required in production.", parse: parseKey },
 	bcryptCost: { env: "BCRYPT_COST", default: "12", unit: "log2 rounds", doc: "bcrypt work factor: 12 costs about 250 ms on one core, slow enough for stolen hashes.", parse: int(4, 15) },
-	accessTokenTtl: { env: "ACCESS_TOKEN_TTL", default: "900", unit: "seconds", doc: "Access JWT lifetime (15 min): short, because it is not checked against revocation lists.", parse: int(30, 86400) },
+	accessTokenTtl: { env: "ACCESS_TOKEN_TTL", default: "900", unit: "seconds", doc: "Access JWT lifetime (15 min): short, so a leaked token is worth little.", parse: int(30, 86400) },
 	refreshTokenTtl: { env: "REFRESH_TOKEN_TTL", default: "604800", unit: "seconds", doc: "Refresh token lifetime (7 days); rotated on every use.", parse: int(300, 90 * 86400) },
 	loginMaxFailures: { env: "LOGIN_MAX_FAILURES", default: "5", unit: "failures", doc: "Failed logins for one account within LOGIN_WINDOW before it is locked.", parse: int(1, 1000) },
 	loginMaxFailuresPerIp: { env: "LOGIN_MAX_FAILURES_PER_IP", default: "20", unit: "failures", doc: "Failed logins from one address within LOGIN_WINDOW before it is locked (password spraying).", parse: int(1, 100000) },

@@ -45,3 +45,16 @@ describe("configuration", () => {
 		expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(40) })).toThrow(/ENCRYPTION_KEY is required/);
 	});
 });
+
+describe("documentation", () => {
+	it("the README's configuration table lists every setting with its default", () => {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const { SETTINGS } = require("../../lib/config") as typeof import("../../lib/config");
+		const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+		for (const setting of Object.values(SETTINGS)) {
+			const row = readme.split("\n").find((line) => line.startsWith(`| \`${setting.env}\` |`));
+			expect(row).toBeDefined();
+			if (setting.default) expect(row).toContain(`\`${setting.default}\``);
+		}
+	});
+});
