@@ -1,4 +1,10 @@
+import { Alert } from "./alert.entity";
+import { AlertRule } from "./alert-rule.entity";
 import { Camera } from "./camera.entity";
+import { CameraState } from "./camera-state.entity";
+import { Clip } from "./clip.entity";
+import { ClipSegment } from "./clip-segment.entity";
+import { Detection } from "./detection.entity";
 import { Invitation } from "./invitation.entity";
 import { LoginThrottle } from "./login-throttle.entity";
 import { Membership } from "./membership.entity";
@@ -6,8 +12,9 @@ import { Organization } from "./organization.entity";
 import { RefreshToken } from "./refresh-token.entity";
 import { ServiceToken } from "./service-token.entity";
 import { Store } from "./store.entity";
+import { Track } from "./track.entity";
 import { User } from "./user.entity";
 import { Zone } from "./zone.entity";
 
-export { Camera, Invitation, LoginThrottle, Membership, Organization, RefreshToken, ServiceToken, Store, User, Zone };
-export const ENTITIES = [User, RefreshToken, LoginThrottle, ServiceToken, Organization, Store, Membership, Invitation, Camera, Zone];
+export { Alert, AlertRule, Camera, CameraState, Clip, ClipSegment, Detection, Invitation, LoginThrottle, Membership, Organization, RefreshToken, ServiceToken, Store, Track, User, Zone };
+export const ENTITIES = [User, RefreshToken, LoginThrottle, ServiceToken, Organization, Store, Membership, Invitation, Camera, Zone, Clip, ClipSegment, Detection, AlertRule, Alert, Track, CameraState];

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-export const ALL_SERVICES = ["api", "auth", "tenancy", "camera"] as const;
+export const ALL_SERVICES = ["api", "auth", "tenancy", "camera", "clip", "detector", "alert"] as const;
 export type ServiceName = (typeof ALL_SERVICES)[number];
 
 export class ConfigError extends Error {
@@ -34,6 +34,11 @@ const int = (min: number, max: number) => (raw: string, env: string): number => 
 const oneOf = <T extends string>(...values: T[]) => (raw: string, env: string): T => {
 	if (!values.includes(raw as T)) throw new ConfigError(env, `must be one of ${values.join(", ")}, got "${raw}"`);
 	return raw as T;
+};
+const num = (min: number, max: number) => (raw: string, env: string): number => {
+	const n = Number(raw);
+	if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(env, `must be a number from ${min} to ${max}, got "${raw}"`);
+	return n;
 };
 const text = (raw: string) => raw;
 const list = (raw: string) => raw.split(",").map((s) => s.trim()).filter(Boolean);
@@ -81,6 +86,19 @@ export const SETTINGS = {
 	maxJsonBody: { env: "MAX_JSON_BODY", default: "1048576", unit: "bytes", doc: "Largest JSON request body; larger answers 413.", parse: int(1024, 64 * 1024 * 1024) },
 	corsOrigins: { env: "CORS_ORIGINS", default: "", doc: "Comma-separated origins allowed to call the API from a browser with credentials. Empty: none (same origin only).", parse: list },
 	trustProxy: { env: "TRUST_PROXY", default: "false", doc: "Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy you run).", parse: bool },
+	maxUploadBytes: { env: "MAX_UPLOAD_BYTES", default: String(500 * 1024 * 1024), unit: "bytes", doc: "Largest clip upload (500 MB); larger answers 413 and nothing is kept.", parse: int(1024, 64 * 1024 ** 3) },
+	maxClipSeconds: { env: "MAX_CLIP_SECONDS", default: "900", unit: "seconds", doc: "Longest clip accepted (15 min): clips are short recordings, not whole days.", parse: int(1, 24 * 3600) },
+	segmentSeconds: { env: "SEGMENT_SECONDS", default: "2", unit: "seconds", doc: "A clip is cut into segments of this length; each is one detector job.", parse: num(0.5, 600) },
+	maxQueueDepth: { env: "MAX_QUEUE_DEPTH", default: "2000", unit: "segment jobs", doc: "Backlog above which uploads answer 503 with Retry-After instead of queueing more.", parse: int(1, 10_000_000) },
+	jobMaxAttempts: { env: "JOB_MAX_ATTEMPTS", default: "5", unit: "attempts", doc: "Deliveries of a job before it goes to the dead-letter stream with its error.", parse: int(1, 100) },
+	jobAckWait: { env: "JOB_ACK_WAIT", default: "30000", unit: "ms", doc: "How long a silent worker keeps a job before it is redelivered (workers signal progress meanwhile).", parse: int(1000, 3_600_000) },
+	detectConcurrency: { env: "DETECT_CONCURRENCY", default: "1", unit: "jobs", doc: "Segment jobs one detector node works on at once (inference is CPU/GPU bound).", parse: int(1, 64) },
+	detectBatch: { env: "DETECT_BATCH", default: "4", unit: "frames", doc: "Frames per inference call where the model allows batching.", parse: int(1, 64) },
+	detectMinScore: { env: "DETECT_MIN_SCORE", default: "0.3", unit: "0..1", doc: "Detections below this confidence are dropped before tracking.", parse: num(0, 1) },
+	detectorModel: { env: "DETECTOR_MODEL", default: "", doc: "Directory of a TF.js detector (Ultralytics YOLO export or CenterNet). Empty: the bundled CenterNet COCO model.", parse: text },
+	detectorBackend: { env: "DETECTOR_BACKEND", default: "", doc: "Force a TF.js backend (tfjs-node-gpu, tfjs-node, wasm, cpu). Empty: the best one available, in that order.", parse: oneOf("", "tfjs-node-gpu", "tfjs-node", "wasm", "cpu") },
+	ffmpegPath: { env: "FFMPEG_PATH", default: "", doc: "ffmpeg binary. Empty: the system's, else the one bundled by @ffmpeg-installer/ffmpeg.", parse: text },
+	ffprobePath: { env: "FFPROBE_PATH", default: "", doc: "ffprobe binary. Empty: the system's, else the one bundled by @ffprobe-installer/ffprobe.", parse: text },
 	metricsPort: { env: "METRICS_PORT", default: "9464", unit: "TCP port", doc: "Where a node without the gateway serves /metrics (gateway nodes serve it on PORT). 0: off.", parse: int(0, 65535) },
 	metricsToken: { env: "METRICS_TOKEN", default: "", doc: "If set, /metrics requires `Authorization: Bearer <token>`; leave empty when only the cluster network can reach it.", parse: text },
 	superAdminEmail: { env: "SUPER_ADMIN_EMAIL", default: "admin@vigil.local", doc: "Email of the super-admin generated on first start in embedded mode.", parse: text },

@@ -25,3 +25,32 @@ export const loginFailures = new client.Counter({
 	labelNames: ["reason"] as const,
 	registers: [registry],
 });
+
+/** Pipeline stages, timed per frame batch (decode, inference, post-processing) or per segment (persist). */
+export const stageSeconds = new client.Histogram({
+	name: "vigil_stage_seconds",
+	help: "Time spent per pipeline stage",
+	labelNames: ["stage"] as const,
+	buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+	registers: [registry],
+});
+
+export const clipSeconds = new client.Histogram({
+	name: "vigil_clip_end_to_end_seconds",
+	help: "From upload to the last segment's results, per clip",
+	buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+	registers: [registry],
+});
+
+export const framesDetected = new client.Counter({
+	name: "vigil_detector_frames_total",
+	help: "Frames run through the detector on this node (rate() gives frames/s)",
+	registers: [registry],
+});
+
+export const detectorInfo = new client.Gauge({
+	name: "vigil_detector_info",
+	help: "The backend and model this detector node uses (value 1)",
+	labelNames: ["backend", "model"] as const,
+	registers: [registry],
+});

@@ -4,8 +4,11 @@ import type { Server } from "node:http";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { brokerOptions } from "../moleculer.config";
 import createApiService from "../services/api.service";
+import AlertService from "../services/alert.service";
 import AuthService from "../services/auth.service";
 import CameraService from "../services/camera.service";
+import ClipService from "../services/clip.service";
+import DetectorService from "../services/detector.service";
 import TenancyService from "../services/tenancy.service";
 import type { Config, ServiceName } from "./config";
 import { startMetricsServer } from "./metrics-server";
@@ -17,6 +20,9 @@ const SCHEMAS: Record<ServiceName, (config: Config) => ServiceSchema<any, any>> 
 	auth: () => AuthService,
 	tenancy: () => TenancyService,
 	camera: () => CameraService,
+	clip: () => ClipService,
+	detector: () => DetectorService,
+	alert: () => AlertService,
 };
 
 export function createNode(config: Config, options: { nodeID?: string } = {}): ServiceBroker {

@@ -17,6 +17,8 @@ export interface RouteInfo {
 	action: string;
 	params?: Record<string, Rule>;
 	permission?: Permission;
+	/** A streamed upload: the body is the file (raw video/mp4 or multipart), not JSON. */
+	upload?: boolean;
 	openapi?: { summary?: string; description?: string; responses?: Record<string, string | null> };
 }
 
@@ -45,7 +47,9 @@ const ERROR_RESPONSES: Record<string, string> = {
 	409: "Conflicts with the current state",
 	413: "Request body too large",
 	422: "Parameters failed validation; details list each field",
+	415: "Unsupported media type (not an MP4 video)",
 	429: "Too many attempts; see Retry-After",
+	503: "Temporarily unavailable (e.g. the detection backlog is full); see Retry-After",
 };
 
 /** fastest-validator rule -> OpenAPI 3.0 schema object. */
@@ -157,7 +161,15 @@ export function buildOpenApi(routes: RouteInfo[], info: { title: string; version
 			...(route.openapi?.description && { description: route.openapi.description }),
 			parameters,
 		};
-		if (method === "get" || method === "delete") {
+		if (route.upload) {
+			operation.requestBody = {
+				required: true,
+				content: {
+					"video/mp4": { schema: { type: "string", format: "binary" } },
+					"multipart/form-data": { schema: { type: "object", required: ["file"], properties: { file: { type: "string", format: "binary" } } } },
+				},
+			};
+		} else if (method === "get" || method === "delete") {
 			for (const [name, rule] of Object.entries(rest)) parameters.push({ name, in: "query", required: !isOptional(rule), schema: ruleToSchema(rule) });
 		} else if (Object.keys(rest).length) {
 			const schemaName = `${route.action}.body`;
@@ -202,6 +214,7 @@ function responsesFor(route: RouteInfo, scope: string, hasParams: boolean): Sche
 	if (scope === "org" || scope === "store" || route.path.includes(":")) errors.push("404");
 	if (["post", "patch", "put"].includes(route.method.toLowerCase())) errors.push("409");
 	if (route.action === "auth.login") errors.push("429");
+	if (route.upload) errors.push("415", "503");
 	for (const status of errors) responses[status] = { $ref: `#/components/responses/Error${status}` };
 	return responses;
 }

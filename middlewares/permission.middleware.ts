@@ -7,6 +7,8 @@ import { authorize } from "../lib/access";
 import { nodeDatabase } from "../lib/node-context";
 import type { Meta, Permission, VigilContext } from "../lib/types";
 
+const isStream = (value: unknown): boolean => typeof (value as { pipe?: unknown } | null)?.pipe === "function";
+
 export const PermissionMiddleware = {
 	name: "Permission",
 
@@ -23,7 +25,9 @@ export const PermissionMiddleware = {
 		return async function checkPermission(this: Service, ctx: VigilContext) {
 			const meta = ctx.meta as Meta;
 			const db = permission.scope === "org" || permission.scope === "store" ? await nodeDatabase(ctx.broker) : (undefined as never);
-			ctx.locals.access = await authorize(db, meta.caller, permission, (ctx.params ?? {}) as Record<string, unknown>, meta.authError);
+			// Streamed uploads carry their path parameters in meta; everything else in params.
+			const params = isStream(ctx.params) ? (meta as { $params?: Record<string, unknown> }).$params ?? {} : ((ctx.params ?? {}) as Record<string, unknown>);
+			ctx.locals.access = await authorize(db, meta.caller, permission, params, meta.authError);
 			return handler.call(this, ctx);
 		};
 	},

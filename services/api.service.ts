@@ -24,14 +24,82 @@ import type { Caller, Meta } from "../lib/types";
 import { version as VERSION } from "../package.json";
 
 /** Services whose health /readyz checks: without them the gateway cannot serve the API. */
-const REQUIRED_SERVICES = ["auth", "tenancy", "camera"];
+const REQUIRED_SERVICES = ["auth", "tenancy", "camera", "clip", "alert"];
 const READY_TIMEOUT_MS = 2000;
 const SWAGGER_FILES = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png", "favicon-16x16.png"]);
 
 type Req = IncomingMessage & { $ctx?: Context<unknown, Meta>; $alias?: { path?: string; fullPath?: string; method?: string }; $startedAt?: bigint; $requestId?: string; $secure?: boolean };
 type Res = ServerResponse & { $ctx?: Context<unknown, Meta> };
 
-type ApiThis = Service & { config: Config; aliases: unknown[]; server: Server };
+type ApiThis = Service & { config: Config; aliases: unknown[]; server: Server; alertListeners: Set<AlertListener> };
+
+interface AlertEvent {
+	seq: number;
+	storeId: string;
+	[key: string]: unknown;
+}
+
+interface AlertListener {
+	push(alert: AlertEvent): void;
+	close(): void;
+}
+
+/** Comment lines that keep proxies and load balancers from closing an idle stream. */
+const SSE_HEARTBEAT_MS = 15_000;
+/** How often a stream re-reads which stores its user may see (memberships change). */
+const SSE_VISIBILITY_REFRESH_MS = 60_000;
+
+/**
+ * GET /api/v1/alerts/stream: Server-Sent Events of the alerts of every store the caller can see. With
+ * Last-Event-ID (or ?lastEventId=) the alerts missed since that id are replayed from the database first.
+ */
+async function openAlertStream(svc: ApiThis, req: Req, res: Res) {
+	const ctx = req.$ctx as Context<unknown, Meta>;
+	const caller = ctx.meta.caller;
+	if (!caller) throw Object.assign(new Error(ctx.meta.authError ? "The presented credentials are not valid" : "Authentication required"), { code: 401, type: ctx.meta.authError ?? "UNAUTHORIZED" });
+	let visible = await ctx.call<{ all: boolean; storeIds: string[] }>("tenancy.visibleStores");
+	const canSee = (alert: AlertEvent) => visible.all || visible.storeIds.includes(alert.storeId);
+	const lastHeader = req.headers["last-event-id"] ?? new URL(req.url ?? "", "http://x").searchParams.get("lastEventId") ?? undefined;
+	const resumeFrom = lastHeader !== undefined && /^\d+$/.test(String(lastHeader)) ? Number(lastHeader) : undefined;
+
+	res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache, no-transform", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+	res.write("retry: 3000\n\n");
+	let lastSent = resumeFrom ?? -1;
+	let replaying = resumeFrom !== undefined;
+	const held: AlertEvent[] = [];
+	const send = (alert: AlertEvent) => {
+		if (alert.seq <= lastSent) return;
+		lastSent = alert.seq;
+		res.write(`id: ${alert.seq}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`);
+	};
+	const heartbeat = setInterval(() => res.write(": ping\n\n"), SSE_HEARTBEAT_MS);
+	const refresh = setInterval(() => {
+		ctx.call<{ all: boolean; storeIds: string[] }>("tenancy.visibleStores").then((v) => (visible = v), () => undefined);
+	}, SSE_VISIBILITY_REFRESH_MS);
+	const listener: AlertListener = {
+		push(alert) {
+			if (!canSee(alert)) return;
+			if (replaying) held.push(alert);
+			else send(alert);
+		},
+		close() {
+			res.end();
+		},
+	};
+	svc.alertListeners.add(listener);
+	req.on("close", () => {
+		clearInterval(heartbeat);
+		clearInterval(refresh);
+		svc.alertListeners.delete(listener);
+	});
+	if (resumeFrom !== undefined) {
+		const storeIds = visible.all ? undefined : visible.storeIds;
+		const missed = await ctx.call<AlertEvent[], object>("alert.since", { afterSeq: resumeFrom, ...(storeIds ? { storeIds } : { allStores: true }) });
+		for (const alert of missed) send(alert);
+		replaying = false;
+		for (const alert of held.sort((a, b) => a.seq - b.seq)) send(alert);
+	}
+}
 
 function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, ApiThis> {
 	const routeHooks = {
@@ -41,6 +109,8 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			ctx.meta.requestId = requestId;
 			ctx.meta.ip = clientIp(req, config.trustProxy);
 			ctx.meta.userAgent = typeof req.headers["user-agent"] === "string" ? req.headers["user-agent"] : undefined;
+			// Streamed uploads need to know what they are reading; nothing else of the headers travels.
+			(ctx.meta as Meta & { $requestHeaders?: object }).$requestHeaders = { "content-type": req.headers["content-type"], "content-length": req.headers["content-length"] };
 			res.setHeader("X-Request-Id", requestId);
 		},
 		onAfterCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res, data: unknown) {
@@ -115,6 +185,11 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 					mappingPolicy: "restrict",
 					authentication: true,
 					bodyParsers: { json: { strict: true, limit: config.maxJsonBody }, urlencoded: false },
+					aliases: {
+						"GET alerts/stream"(this: ApiThis, req: Req, res: Res) {
+							openAlertStream(this, req, res).catch((err) => sendError(this, req, res, err));
+						},
+					},
 					...routeHooks,
 				},
 				{
@@ -184,7 +259,9 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 					}
 					const ready = Object.values(checks).every((v) => v === "ok" || v === "in-process");
 					if (!ready) ctx.meta.$statusCode = 503;
-					return { status: ready ? "ready" : "not ready", checks };
+					// Detector nodes come and go with the autoscaler: reported, but uploads queue without them.
+					const detector = await ctx.call("detector.status", {}, { timeout: READY_TIMEOUT_MS }).catch(() => "no detector node yet");
+					return { status: ready ? "ready" : "not ready", checks, detector };
 				},
 			},
 
@@ -193,6 +270,13 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 				async handler(this: ApiThis & { collectRoutes(): RouteInfo[] }) {
 					return buildOpenApi(this.collectRoutes(), { title: "Vigil API", version: VERSION, description: "Video analytics for store and home security." });
 				},
+			},
+		},
+
+		events: {
+			/** Broadcast by whichever node raised the alert: every gateway pushes it to its own listeners. */
+			"alert.raised"(this: ApiThis, ctx: Context<AlertEvent>) {
+				for (const client of this.alertListeners) client.push(ctx.params);
 			},
 		},
 
@@ -232,14 +316,15 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 				const services = this.broker.registry.getServiceList({ withActions: true, onlyAvailable: false }) as { actions?: Record<string, Record<string, unknown>> }[];
 				for (const service of services) for (const [name, def] of Object.entries(service.actions ?? {})) actions.set(name, def);
 				const routes: RouteInfo[] = [];
-				for (const alias of this.aliases as { method: string; fullPath: string; action?: string }[]) {
+				for (const alias of this.aliases as { method: string; fullPath: string; action?: string; type?: string }[]) {
 					if (!alias.action || alias.method === "*") continue;
 					const def = actions.get(alias.action) ?? {};
 					routes.push({
 						method: alias.method,
 						path: alias.fullPath,
 						action: alias.action,
-						params: def.params as RouteInfo["params"],
+						params: (def.params ?? def.streamParams) as RouteInfo["params"],
+						upload: alias.type === "stream",
 						permission: (def.permission as RouteInfo["permission"]) ?? { scope: "public" },
 						openapi: def.openapi as RouteInfo["openapi"],
 					});
@@ -250,6 +335,11 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 
 		created(this: ApiThis) {
 			this.config = nodeConfig(this.broker);
+			this.alertListeners = new Set();
+		},
+
+		stopped(this: ApiThis) {
+			for (const client of this.alertListeners) client.close();
 		},
 
 		started(this: ApiThis) {

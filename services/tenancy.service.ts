@@ -272,6 +272,20 @@ const TenancyServiceSchema: ServiceSchema = {
 			},
 		},
 
+		/** Live push: which stores may the caller see? A super-admin sees all. */
+		visibleStores: {
+			visibility: "public",
+			async handler(this: TenancyService, ctx: VigilContext): Promise<{ all: boolean; storeIds: string[] }> {
+				const caller = ctx.meta.caller;
+				if (!caller || caller.kind !== "user") return { all: false, storeIds: caller?.kind === "service" ? [caller.storeId] : [] };
+				if (caller.superAdmin) return { all: true, storeIds: [] };
+				const memberships = await this.db.getRepository(Membership).findBy({ userId: caller.userId });
+				const whole = memberships.filter((m) => !m.storeIds).map((m) => m.orgId);
+				const stores = whole.length ? await this.db.getRepository(Store).findBy({ orgId: In(whole) }) : [];
+				return { all: false, storeIds: [...new Set([...stores.map((s) => s.id), ...memberships.flatMap((m) => m.storeIds ?? [])])] };
+			},
+		},
+
 		acceptInvitation: {
 			rest: "POST /invitations/accept",
 			permission: { scope: "user" },

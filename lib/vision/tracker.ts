@@ -1,0 +1,476 @@
+/**
+ * Multi-object tracker for one camera: ByteTrack-style two-pass IoU association, births after a few hits, zone
+ * entries and line crossings by the box's anchor point, a stationary flag, and a per-camera memory of stationary
+ * objects that carries from one clip to the next. No broker in here: services feed it frames and act on its events.
+ */
+import { pointInPolygon, segmentsIntersect, type Point } from "../geometry";
+import { iou } from "./nms";
+import type { Box, Detection } from "./types";
+
+export interface Zone {
+	id: string;
+	kind: "polygon" | "line";
+	points: Point[];
+	/** Classes the zone watches; empty = every class. */
+	classes: string[];
+}
+
+export interface TrackerOptions {
+	/** Detections at or above this score are matched first and can start tracks. */
+	highThreshold: number;
+	/** Detections from here up to highThreshold only keep existing tracks alive (ByteTrack's second pass); below, noise. */
+	lowThreshold: number;
+	/** Least IoU between a track's predicted box and a detection for them to be the same object. */
+	minIou: number;
+	/** Matches before a track is confirmed, so a single-frame false positive never becomes a track. */
+	minHits: number;
+	/** Consecutive frames without a match before a confirmed track ends; bridges occlusions and detector misses. */
+	maxMisses: number;
+	/** Consecutive misses before a tentative track is dropped: a real object seen once is seen again straight away. */
+	maxTentativeMisses: number;
+	/** Most the box centre may stray from its mean centre (fraction of the frame) for the track to be stationary. */
+	stationaryThreshold: number;
+	/** Matches before a track can be called stationary: fewer cannot tell standing still from a slow first step. */
+	stationaryMinHits: number;
+	/** Weight of the newest motion in the velocity estimate (0..1): higher follows turns sooner, lower smooths jitter. */
+	velocitySmoothing: number;
+}
+
+export const defaultTrackerOptions: TrackerOptions = {
+	highThreshold: 0.5,
+	lowThreshold: 0.1,
+	minIou: 0.3,
+	minHits: 3,
+	maxMisses: 15,
+	maxTentativeMisses: 2,
+	stationaryThreshold: 0.02,
+	stationaryMinHits: 5,
+	velocitySmoothing: 0.5,
+};
+
+/** A frame as the tracker sees it: its index in the clip and its time in seconds from the clip's start. */
+export interface FrameRef {
+	index: number;
+	time: number;
+}
+
+/**
+ * Crossings of one line zone by one track (or by all tracks, in the summary). Forward (+1) means the anchor went
+ * to the right-hand side of the line looking from its first point towards its last: for a line drawn left to
+ * right, that is moving down the image (y grows downwards).
+ */
+export interface LineCrossingCount {
+	count: number;
+	forward: number;
+	backward: number;
+}
+
+export interface LineCrossing extends LineCrossingCount {
+	/** Sign of the latest crossing. */
+	direction: 1 | -1;
+}
+
+/** What callers see of a track: a plain copy, safe to keep, serialise or compare between frames. */
+export interface Track {
+	id: number;
+	classId: number;
+	className: string;
+	firstFrame: number;
+	lastFrame: number;
+	firstTime: number;
+	lastTime: number;
+	/** Frames in which a detection was matched to the track (its birth included). */
+	hits: number;
+	/** Box of the latest matched detection. */
+	box: Box;
+	/** Frame of the highest-scoring detection: the one to show as a thumbnail. */
+	bestFrame: FrameRef;
+	bestBox: Box;
+	maxScore: number;
+	meanScore: number;
+	confirmed: boolean;
+	/** The box centre has stayed put over the track's life so far; turns off again if the object moves away. */
+	stationary: boolean;
+	/** Polygon zones the anchor point (bottom centre of the box) has been inside, in order of first entry. */
+	zonesEntered: string[];
+	/** Per line zone id, for the lines the anchor's path has crossed. */
+	lineCrossings: Record<string, LineCrossing>;
+}
+
+/** What one frame changed, so a caller can raise an alert as soon as a track satisfies a rule. */
+export interface TrackerEvents {
+	/** Tracks confirmed in this frame. */
+	confirmed: Track[];
+	/** Confirmed tracks matched in this frame (newly confirmed ones included). */
+	updated: Track[];
+	/** Confirmed tracks that ended in this frame; tentative ones vanish silently (they were noise). */
+	ended: Track[];
+}
+
+export interface TrackerSummary {
+	/** Confirmed tracks per class: each object once, not once per frame. */
+	counts: Record<string, number>;
+	/** Crossings by confirmed tracks, per line zone id (every line zone listed, zero when nobody crossed). */
+	lineCrossings: Record<string, LineCrossingCount>;
+}
+
+interface TrackState {
+	/** The public view, kept up to date in place; callers only ever get copies. */
+	track: Track;
+	/** Box change per frame index, for the constant-velocity prediction. */
+	velocity: Box;
+	misses: number;
+	scoreSum: number;
+	centres: Point[];
+	anchor: Point;
+	/** Per line zone: the side the anchor came from when it stopped exactly on the line, decided when it steps off. */
+	onLineFrom: Map<string, number>;
+}
+
+type Match = [TrackState, Detection];
+
+export class Tracker {
+	readonly options: TrackerOptions;
+	private readonly polygons: Zone[];
+	private readonly lines: Zone[];
+	private tracks: TrackState[] = [];
+	private nextId = 1;
+	private lastIndex: number | undefined;
+	private readonly counts: Record<string, number> = {};
+	private readonly lineTotals: Record<string, LineCrossingCount> = {};
+
+	constructor(zones: Zone[] = [], options: Partial<TrackerOptions> = {}) {
+		this.options = { ...defaultTrackerOptions, ...options };
+		const o = this.options;
+		if (!(o.lowThreshold <= o.highThreshold)) throw new RangeError("lowThreshold must not exceed highThreshold");
+		if (!(o.minHits >= 1 && o.maxMisses >= 1 && o.maxTentativeMisses >= 1)) throw new RangeError("minHits, maxMisses and maxTentativeMisses must be at least 1");
+		this.polygons = zones.filter((z) => z.kind === "polygon");
+		this.lines = zones.filter((z) => z.kind === "line");
+		for (const line of this.lines) this.lineTotals[line.id] = { count: 0, forward: 0, backward: 0 };
+	}
+
+	/** Feeds one frame's detections; call it for every analysed frame, with an empty list when nothing was found. */
+	update(frame: FrameRef, detections: Detection[]): TrackerEvents {
+		// Velocities are per frame index, and a track's age is counted in calls: both need frames in order.
+		if (this.lastIndex !== undefined && !(frame.index > this.lastIndex)) throw new RangeError(`frame ${frame.index} arrived after frame ${this.lastIndex}`);
+		this.lastIndex = frame.index;
+		const o = this.options;
+		const high = detections.filter((d) => d.score >= o.highThreshold);
+		const low = detections.filter((d) => d.score >= o.lowThreshold && d.score < o.highThreshold);
+		const predicted = new Map(this.tracks.map((s) => [s, predict(s, frame.index)]));
+
+		// Confirmed tracks pick first, so a tentative duplicate cannot take an established object's detection.
+		const first = associate(this.tracks.filter((s) => s.track.confirmed), high, predicted, o.minIou);
+		const tentative = associate(this.tracks.filter((s) => !s.track.confirmed), first.detections, predicted, o.minIou);
+		// ByteTrack's point: a partly hidden object scores low but is still there, so it keeps its track alive.
+		// Only confirmed tracks take part, so a low-score detection never helps noise become a track.
+		const second = associate(first.tracks, low, predicted, o.minIou);
+
+		const events: TrackerEvents = { confirmed: [], updated: [], ended: [] };
+		for (const [state, detection] of [...first.matches, ...tentative.matches, ...second.matches]) {
+			const wasConfirmed = state.track.confirmed;
+			this.observe(state, detection, frame);
+			if (!state.track.confirmed) continue;
+			if (!wasConfirmed) events.confirmed.push(copy(state.track));
+			events.updated.push(copy(state.track));
+		}
+		const missed = new Set([...second.tracks, ...tentative.tracks]);
+		this.tracks = this.tracks.filter((state) => {
+			if (!missed.has(state)) return true;
+			state.misses++;
+			const limit = state.track.confirmed ? o.maxMisses : o.maxTentativeMisses;
+			if (state.misses < limit) return true;
+			if (state.track.confirmed) events.ended.push(copy(state.track));
+			return false;
+		});
+		for (const detection of tentative.detections) {
+			const state = this.birth(detection, frame);
+			if (!state.track.confirmed) continue;
+			// Only with minHits = 1: confirmed at birth.
+			events.confirmed.push(copy(state.track));
+			events.updated.push(copy(state.track));
+		}
+		return events;
+	}
+
+	/** Ends every track (the clip is over); returns the confirmed ones. The summary stays available. */
+	finish(): Track[] {
+		const ended = this.tracks.filter((s) => s.track.confirmed).map((s) => copy(s.track));
+		this.tracks = [];
+		return ended;
+	}
+
+	/** Per-class counts of confirmed tracks and line-crossing totals, over everything fed so far. */
+	summary(): TrackerSummary {
+		return { counts: { ...this.counts }, lineCrossings: structuredClone(this.lineTotals) };
+	}
+
+	private birth(detection: Detection, frame: FrameRef): TrackState {
+		const box = copyBox(detection.box);
+		const state: TrackState = {
+			track: {
+				id: this.nextId++,
+				classId: detection.classId,
+				className: detection.className,
+				firstFrame: frame.index,
+				lastFrame: frame.index,
+				firstTime: frame.time,
+				lastTime: frame.time,
+				hits: 0,
+				box,
+				bestFrame: { index: frame.index, time: frame.time },
+				bestBox: copyBox(box),
+				maxScore: detection.score,
+				meanScore: 0,
+				confirmed: false,
+				stationary: false,
+				zonesEntered: [],
+				lineCrossings: {},
+			},
+			velocity: [0, 0, 0, 0],
+			misses: 0,
+			scoreSum: 0,
+			centres: [],
+			anchor: anchorOf(box),
+			onLineFrom: new Map(),
+		};
+		this.tracks.push(state);
+		this.observe(state, detection, frame);
+		return state;
+	}
+
+	/** Records a matched detection: motion, score statistics, zones, lines, stillness and confirmation. */
+	private observe(state: TrackState, detection: Detection, frame: FrameRef): void {
+		const t = state.track;
+		const o = this.options;
+		const box = copyBox(detection.box);
+		if (t.hits > 0) {
+			const gap = frame.index - t.lastFrame;
+			const motion = box.map((v, i) => (v - t.box[i]) / gap) as Box;
+			const a = t.hits === 1 ? 1 : o.velocitySmoothing;
+			state.velocity = state.velocity.map((v, i) => a * motion[i] + (1 - a) * v) as Box;
+		}
+		const from = state.anchor;
+		const to = anchorOf(box);
+		t.box = box;
+		t.lastFrame = frame.index;
+		t.lastTime = frame.time;
+		t.hits++;
+		state.misses = 0;
+		state.scoreSum += detection.score;
+		t.meanScore = state.scoreSum / t.hits;
+		if (detection.score > t.maxScore) {
+			t.maxScore = detection.score;
+			t.bestFrame = { index: frame.index, time: frame.time };
+			t.bestBox = copyBox(box);
+		}
+		state.anchor = to;
+		state.centres.push(centreOf(box));
+
+		for (const zone of this.polygons) {
+			if (watches(zone, t.className) && !t.zonesEntered.includes(zone.id) && pointInPolygon(to, zone.points)) t.zonesEntered.push(zone.id);
+		}
+		if (t.hits > 1) {
+			for (const zone of this.lines) {
+				if (!watches(zone, t.className)) continue;
+				const { direction, onLineFrom } = crossLine(zone.points, from, to, state.onLineFrom.get(zone.id));
+				if (onLineFrom === undefined) state.onLineFrom.delete(zone.id);
+				else state.onLineFrom.set(zone.id, onLineFrom);
+				if (direction === 0) continue;
+				const c = (t.lineCrossings[zone.id] ??= { count: 0, forward: 0, backward: 0, direction });
+				addCrossing(c, direction);
+				c.direction = direction;
+				if (t.confirmed) addCrossing(this.lineTotals[zone.id], direction);
+			}
+		}
+		t.stationary = t.hits >= o.stationaryMinHits && maxDisplacement(state.centres) < o.stationaryThreshold;
+
+		if (!t.confirmed && t.hits >= o.minHits) {
+			t.confirmed = true;
+			this.counts[t.className] = (this.counts[t.className] ?? 0) + 1;
+			// Crossings made while still tentative count too: the object was real all along.
+			for (const [id, c] of Object.entries(t.lineCrossings)) {
+				const total = this.lineTotals[id];
+				total.count += c.count;
+				total.forward += c.forward;
+				total.backward += c.backward;
+			}
+		}
+	}
+}
+
+/** Where an object stands on the ground: the bottom centre of its box (feet, wheels). */
+export function anchorOf(box: Box): Point {
+	return [(box[0] + box[2]) / 2, box[3]];
+}
+
+function centreOf(box: Box): Point {
+	return [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
+}
+
+function copyBox(box: Box): Box {
+	return [box[0], box[1], box[2], box[3]];
+}
+
+function copy(track: Track): Track {
+	return structuredClone(track);
+}
+
+function watches(zone: Zone, className: string): boolean {
+	return zone.classes.length === 0 || zone.classes.includes(className);
+}
+
+/** Constant velocity from the last matched box; enough at analysis frame rates, where a Kalman filter adds little. */
+function predict(state: TrackState, index: number): Box {
+	const gap = index - state.track.lastFrame;
+	return state.track.box.map((v, i) => v + state.velocity[i] * gap) as Box;
+}
+
+/**
+ * Greedy matching by IoU, same class only, best pairs first. With the few objects a store camera sees, it picks
+ * what the Hungarian method would, and it is easy to reason about when it does not.
+ */
+function associate(tracks: TrackState[], detections: Detection[], predicted: Map<TrackState, Box>, minIou: number): { matches: Match[]; tracks: TrackState[]; detections: Detection[] } {
+	const pairs: { t: number; d: number; iou: number }[] = [];
+	tracks.forEach((s, t) => {
+		const box = predicted.get(s) ?? s.track.box;
+		detections.forEach((det, d) => {
+			if (det.classId !== s.track.classId) return;
+			const overlap = iou(box, det.box);
+			if (overlap >= minIou) pairs.push({ t, d, iou: overlap });
+		});
+	});
+	pairs.sort((x, y) => y.iou - x.iou);
+	const usedTracks = new Set<number>();
+	const usedDetections = new Set<number>();
+	const matches: Match[] = [];
+	for (const p of pairs) {
+		if (usedTracks.has(p.t) || usedDetections.has(p.d)) continue;
+		usedTracks.add(p.t);
+		usedDetections.add(p.d);
+		matches.push([tracks[p.t], detections[p.d]]);
+	}
+	return { matches, tracks: tracks.filter((_, t) => !usedTracks.has(t)), detections: detections.filter((_, d) => !usedDetections.has(d)) };
+}
+
+/** Which side of a-b the point p lies on: +1 right (looking from a to b, y down), -1 left, 0 on the line. */
+function side(a: Point, b: Point, p: Point): number {
+	return Math.sign((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]));
+}
+
+/**
+ * Did the anchor's step from `from` to `to` cross the polyline, and which way? An anchor that lands exactly on the
+ * line is decided when it steps off (`onLineFrom` remembers where it came from), so touching counts once, or not
+ * at all if it steps back.
+ */
+function crossLine(line: Point[], from: Point, to: Point, onLineFrom: number | undefined): { direction: 0 | 1 | -1; onLineFrom: number | undefined } {
+	for (let i = 0; i + 1 < line.length; i++) {
+		const a = line[i];
+		const b = line[i + 1];
+		if (!segmentsIntersect(from, to, a, b)) continue;
+		const before = side(a, b, from);
+		const after = side(a, b, to);
+		if (after === 0) return { direction: 0, onLineFrom: before !== 0 ? before : onLineFrom };
+		const origin = before !== 0 ? before : onLineFrom;
+		// One crossing per step at most: a step through a vertex touches both segments that meet there.
+		return { direction: origin !== undefined && origin !== after ? (after as 1 | -1) : 0, onLineFrom: undefined };
+	}
+	return { direction: 0, onLineFrom: undefined };
+}
+
+function addCrossing(c: LineCrossingCount, direction: 1 | -1): void {
+	c.count++;
+	if (direction === 1) c.forward++;
+	else c.backward++;
+}
+
+/** Largest distance of any centre from the mean centre. */
+function maxDisplacement(centres: Point[]): number {
+	const mx = centres.reduce((s, p) => s + p[0], 0) / centres.length;
+	const my = centres.reduce((s, p) => s + p[1], 0) / centres.length;
+	return centres.reduce((m, p) => Math.max(m, Math.hypot(p[0] - mx, p[1] - my)), 0);
+}
+
+/** Which classes still count while standing still. */
+export interface StationaryRule {
+	/** Count even when stationary (someone standing still in a store matters). */
+	count: string[];
+	/** Do not count when stationary (a parked car is not an event). */
+	ignore: string[];
+	/** For classes in neither list. */
+	otherwise: boolean;
+}
+
+export const defaultStationaryRule: StationaryRule = {
+	count: ["person"],
+	ignore: ["bicycle", "car", "motorcycle", "bus", "train", "truck", "boat", "airplane"],
+	otherwise: true,
+};
+
+/** Does a stationary object of this class still count (alert, people count)? */
+export function countsStationary(className: string, rule: StationaryRule = defaultStationaryRule): boolean {
+	if (rule.count.includes(className)) return true;
+	if (rule.ignore.includes(className)) return false;
+	return rule.otherwise;
+}
+
+/** Stationary objects a camera has seen, carried from clip to clip. A plain value: store it as JSON with the camera. */
+export type StationaryMemory = StationaryEntry[];
+
+export interface StationaryEntry {
+	className: string;
+	box: Box;
+	/** In the unit of the `time` given to rememberStationary (a clock shared by all clips, e.g. epoch seconds). */
+	lastSeen: number;
+}
+
+export interface StationaryMemoryOptions {
+	/** Age after which an entry not seen again is forgotten; a day bridges quiet nights, and a cleared spot is watched again. */
+	maxAge: number;
+	/** IoU at which a stationary track is the remembered object again (refreshing the entry rather than adding one). */
+	iouThreshold: number;
+}
+
+export const defaultStationaryMemoryOptions: StationaryMemoryOptions = { maxAge: 24 * 3600, iouThreshold: 0.5 };
+
+/**
+ * Adds the confirmed stationary tracks of a clip to the memory (refreshing entries they match) and drops expired
+ * entries. Returns a new memory; the one passed in is left alone.
+ */
+export function rememberStationary(memory: StationaryMemory, tracks: Track[], time: number, options: Partial<StationaryMemoryOptions> = {}): StationaryMemory {
+	const { maxAge, iouThreshold } = { ...defaultStationaryMemoryOptions, ...options };
+	const kept: StationaryMemory = memory.filter((e) => time - e.lastSeen <= maxAge).map((e) => ({ ...e, box: copyBox(e.box) }));
+	for (const track of tracks) {
+		if (!track.confirmed || !track.stationary) continue;
+		let same: StationaryEntry | undefined;
+		let best = iouThreshold;
+		for (const e of kept) {
+			const overlap = e.className === track.className ? iou(e.box, track.bestBox) : 0;
+			if (overlap >= best) [same, best] = [e, overlap];
+		}
+		if (same) {
+			same.box = copyBox(track.bestBox);
+			same.lastSeen = Math.max(same.lastSeen, time);
+		} else kept.push({ className: track.className, box: copyBox(track.bestBox), lastSeen: time });
+	}
+	return kept;
+}
+
+/**
+ * Is this object sitting where an earlier clip already saw a stationary object of the same class (a parked car,
+ * a bollard the model takes for a person)? Judges the current box only, so it can answer from the first frames.
+ */
+export function isKnownStationary(track: Track, memory: StationaryMemory, iouThreshold = defaultStationaryMemoryOptions.iouThreshold): boolean {
+	return memory.some((e) => e.className === track.className && iou(e.box, track.box) >= iouThreshold);
+}
+
+/**
+ * Is this track worth an alert now? Confirmed, not a stationary object of a class the rule ignores, and not an
+ * object the camera already knew. A "no" can become a "yes" on a later frame (the object moves off), so ask
+ * again on each update.
+ */
+export function isNewIncident(track: Track, memory: StationaryMemory = [], rule: StationaryRule = defaultStationaryRule): boolean {
+	if (!track.confirmed) return false;
+	if (track.stationary && !countsStationary(track.className, rule)) return false;
+	return !isKnownStationary(track, memory);
+}

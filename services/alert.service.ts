@@ -1,0 +1,380 @@
+/**
+ * alert — turns what the detectors saw into incidents. Each time a segment of a clip is committed, the clip's
+ * detections so far (the contiguous segments from its start) are replayed through the tracker; a track raises
+ * an alert the moment it satisfies a rule, once per track and rule (unique in the database, so replays on any
+ * node never duplicate), with a JPEG snapshot of its best frame. Alerts are broadcast for live push.
+ */
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { And, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, Not, type FindOptionsWhere } from "typeorm";
+import { Alert, AlertRule, Camera, CameraState, Clip, ClipSegment, Detection, Track, Zone } from "../entities";
+import { ALERT_STATUSES, type AlertStatus } from "../entities/alert.entity";
+import { SEVERITIES, type Schedule, type Severity } from "../entities/alert-rule.entity";
+import { trackSatisfies } from "../lib/alert-rules";
+import { invalid, notFound, VigilError } from "../lib/errors";
+import { toolPath } from "../lib/media-tools";
+import { annotatedJpeg, grabFrame } from "../lib/snapshot";
+import { LocalStorage, type Storage } from "../lib/storage";
+import type { Caller, VigilContext, VigilService } from "../lib/types";
+import { isNewIncident, rememberStationary, Tracker, type StationaryMemory, type Track as TrackView } from "../lib/vision/tracker";
+import { DbMixin } from "../mixins/db.mixin";
+import { id, storePath } from "./schemas";
+
+type AlertService = VigilService & { storage: Storage };
+
+const objectClass = { type: "string", trim: true, min: 1, max: 50 } as const;
+const hhmm = { type: "string", pattern: /^([01]\d|2[0-3]):[0-5]\d$/, $$t: "HH:MM" } as const;
+const ruleFields = {
+	name: { type: "string", trim: true, min: 1, max: 100 },
+	cameraId: { ...id, optional: true, nullable: true, $$t: "One camera of the store; absent or null: all of them" },
+	classes: { type: "array", items: objectClass, max: 80, default: [] as string[], $$t: "Classes that alert; empty: any" },
+	minScore: { type: "number", min: 0, max: 1, default: 0.5 },
+	zoneIds: { type: "array", items: "uuid", max: 50, default: [] as string[], $$t: "Alert only inside any of these zones; empty: anywhere" },
+	minDurationSec: { type: "number", min: 0, max: 3600, default: 0, $$t: "How long the object must be seen" },
+	schedule: {
+		type: "object",
+		optional: true,
+		nullable: true,
+		props: { days: { type: "array", items: { type: "number", integer: true, min: 0, max: 6 }, min: 1, max: 7, unique: true }, start: hhmm, end: hhmm },
+		$$t: "Days (0 = Sunday) and daily window in the camera's time zone; null: always",
+	},
+	cooldownSec: { type: "number", integer: true, min: 0, max: 86400, default: 60, $$t: "No second alert for the same camera and class within this time" },
+	severity: { type: "enum", values: SEVERITIES, default: "medium" },
+	enabled: { type: "boolean", default: true },
+} as const;
+const optionalFields = Object.fromEntries(Object.entries(ruleFields).map(([k, v]) => [k, { ...v, optional: true, default: undefined }]));
+
+interface RuleParams {
+	orgId: string;
+	storeId: string;
+	ruleId: string;
+	name?: string;
+	cameraId?: string | null;
+	classes?: string[];
+	minScore?: number;
+	zoneIds?: string[];
+	minDurationSec?: number;
+	schedule?: Schedule | null;
+	cooldownSec?: number;
+	severity?: Severity;
+	enabled?: boolean;
+}
+
+const presentRule = (r: AlertRule) => ({
+	id: r.id, storeId: r.storeId, cameraId: r.cameraId, name: r.name, classes: r.classes, minScore: r.minScore, zoneIds: r.zoneIds,
+	minDurationSec: r.minDurationSec, schedule: r.schedule, cooldownSec: r.cooldownSec, severity: r.severity, enabled: r.enabled,
+	createdAt: r.createdAt, updatedAt: r.updatedAt,
+});
+
+export const presentAlert = (a: Alert) => ({
+	id: a.id, seq: a.seq, orgId: a.orgId, storeId: a.storeId, cameraId: a.cameraId, clipId: a.clipId, trackNo: a.trackNo, ruleId: a.ruleId,
+	className: a.className, score: a.score, severity: a.severity, occurredAt: a.occurredAt, frameTime: a.frameTime, box: a.box,
+	hasSnapshot: Boolean(a.snapshotKey), status: a.status, acknowledgedBy: a.acknowledgedBy, acknowledgedAt: a.acknowledgedAt,
+	resolvedBy: a.resolvedBy, resolvedAt: a.resolvedAt, createdAt: a.createdAt,
+});
+
+const alertPath = { ...storePath, alertId: id } as const;
+const LIST_LIMIT_MAX = 200;
+
+const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
+	name: "alert",
+	mixins: [DbMixin],
+	settings: { rest: "/" },
+
+	actions: {
+		createRule: {
+			rest: "POST /orgs/:orgId/stores/:storeId/alert-rules",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...storePath, ...ruleFields },
+			openapi: { summary: "Add an alert rule to a store or one of its cameras", responses: { 201: "AlertRule" } },
+			async handler(this: AlertService, ctx: VigilContext<RuleParams>) {
+				const { orgId, storeId, ruleId: _r, ...fields } = ctx.params;
+				await this.checkRuleTargets(orgId, storeId, fields.cameraId ?? null, fields.zoneIds ?? []);
+				const rule = await this.db.getRepository(AlertRule).save({ ...fields, orgId, storeId, cameraId: fields.cameraId ?? null, schedule: fields.schedule ?? null });
+				ctx.meta.$statusCode = 201;
+				return presentRule(rule);
+			},
+		},
+
+		listRules: {
+			rest: "GET /orgs/:orgId/stores/:storeId/alert-rules",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...storePath },
+			openapi: { summary: "Alert rules of a store", responses: { 200: "AlertRuleList" } },
+			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
+				const rules = await this.db.getRepository(AlertRule).find({ where: { orgId: ctx.params.orgId, storeId: ctx.params.storeId }, order: { createdAt: "ASC" } });
+				return { items: rules.map(presentRule) };
+			},
+		},
+
+		updateRule: {
+			rest: "PATCH /orgs/:orgId/stores/:storeId/alert-rules/:ruleId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...storePath, ruleId: id, ...optionalFields },
+			openapi: { summary: "Change an alert rule", responses: { 200: "AlertRule" } },
+			async handler(this: AlertService, ctx: VigilContext<RuleParams>) {
+				const { orgId, storeId, ruleId, ...changes } = ctx.params;
+				const rule = await this.db.getRepository(AlertRule).findOneBy({ id: ruleId, orgId, storeId });
+				if (!rule) throw notFound("Alert rule");
+				const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+				Object.assign(rule, defined);
+				await this.checkRuleTargets(orgId, storeId, rule.cameraId, rule.zoneIds);
+				return presentRule(await this.db.getRepository(AlertRule).save(rule));
+			},
+		},
+
+		removeRule: {
+			rest: "DELETE /orgs/:orgId/stores/:storeId/alert-rules/:ruleId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...storePath, ruleId: id },
+			openapi: { summary: "Delete an alert rule (its past alerts stay)", responses: { 204: null } },
+			async handler(this: AlertService, ctx: VigilContext<RuleParams>) {
+				const result = await this.db.getRepository(AlertRule).delete({ id: ctx.params.ruleId, orgId: ctx.params.orgId, storeId: ctx.params.storeId });
+				if (!result.affected) throw notFound("Alert rule");
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		list: {
+			rest: "GET /orgs/:orgId/stores/:storeId/alerts",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: {
+				$$strict: "remove",
+				...storePath,
+				cameraId: { ...id, optional: true },
+				status: { type: "enum", values: ALERT_STATUSES, optional: true },
+				severity: { type: "enum", values: SEVERITIES, optional: true },
+				className: { ...objectClass, optional: true },
+				from: { type: "date", convert: true, optional: true, $$t: "Occurred at or after (ISO 8601)" },
+				to: { type: "date", convert: true, optional: true, $$t: "Occurred before (ISO 8601)" },
+				limit: { type: "number", integer: true, convert: true, min: 1, max: LIST_LIMIT_MAX, default: 50 },
+				cursor: { type: "string", optional: true, max: 40, pattern: /^\d+$/, $$t: "nextCursor of the previous page" },
+			},
+			openapi: { summary: "Alerts of a store, newest first, with filters and cursor pagination", responses: { 200: "AlertPage" } },
+			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; cameraId?: string; status?: AlertStatus; severity?: Severity; className?: string; from?: Date; to?: Date; limit: number; cursor?: string }>) {
+				const p = ctx.params;
+				const occurred = p.from && p.to ? And(MoreThanOrEqual(p.from), LessThan(p.to)) : p.from ? MoreThanOrEqual(p.from) : p.to ? LessThan(p.to) : undefined;
+				const where: FindOptionsWhere<Alert> = {
+					orgId: p.orgId, storeId: p.storeId,
+					...(p.cameraId && { cameraId: p.cameraId }), ...(p.status && { status: p.status }), ...(p.severity && { severity: p.severity }),
+					...(p.className && { className: p.className }), ...(occurred && { occurredAt: occurred }), ...(p.cursor && { seq: LessThan(Number(p.cursor)) }),
+				};
+				const rows = await this.db.getRepository(Alert).find({ where, order: { seq: "DESC" }, take: p.limit + 1 });
+				const page = rows.slice(0, p.limit);
+				return { items: page.map(presentAlert), nextCursor: rows.length > p.limit ? String(page[page.length - 1].seq) : null };
+			},
+		},
+
+		get: {
+			rest: "GET /orgs/:orgId/stores/:storeId/alerts/:alertId",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...alertPath },
+			openapi: { summary: "An alert", responses: { 200: "Alert" } },
+			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>) {
+				return presentAlert(await this.findAlert(ctx.params));
+			},
+		},
+
+		snapshot: {
+			rest: "GET /orgs/:orgId/stores/:storeId/alerts/:alertId/snapshot",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...alertPath },
+			openapi: { summary: "The alert's JPEG: its best frame with the object's box drawn", responses: { 200: "image/jpeg" } },
+			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>) {
+				const alert = await this.findAlert(ctx.params);
+				if (!alert.snapshotKey) throw notFound("Snapshot");
+				(ctx.meta as { $responseType?: string }).$responseType = "image/jpeg";
+				(ctx.meta as { $responseHeaders?: Record<string, string> }).$responseHeaders = { "Cache-Control": "private, max-age=3600" };
+				return this.storage.get(alert.snapshotKey);
+			},
+		},
+
+		acknowledge: {
+			rest: "POST /orgs/:orgId/stores/:storeId/alerts/:alertId/acknowledge",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...alertPath },
+			openapi: { summary: "Acknowledge an alert (who and when are recorded)", responses: { 200: "Alert" } },
+			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>) {
+				return this.transition(ctx, "acknowledged");
+			},
+		},
+
+		resolve: {
+			rest: "POST /orgs/:orgId/stores/:storeId/alerts/:alertId/resolve",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...alertPath },
+			openapi: { summary: "Resolve an alert (who and when are recorded)", responses: { 200: "Alert" } },
+			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>) {
+				return this.transition(ctx, "resolved");
+			},
+		},
+
+		/** Live push resuming after a reconnect: alerts after `afterSeq` in the given stores, oldest first. */
+		since: {
+			visibility: "public",
+			params: {
+				afterSeq: { type: "number", integer: true, min: 0 },
+				storeIds: { type: "array", items: "uuid", max: 10000, optional: true },
+				allStores: { type: "boolean", optional: true, $$t: "Super-admins: every store" },
+				limit: { type: "number", integer: true, min: 1, max: 1000, default: 500 },
+			},
+			async handler(this: AlertService, ctx: VigilContext<{ afterSeq: number; storeIds?: string[]; allStores?: boolean; limit: number }>) {
+				if (!ctx.params.allStores && !ctx.params.storeIds?.length) return [];
+				const stores = ctx.params.allStores ? {} : { storeId: In(ctx.params.storeIds ?? []) };
+				const rows = await this.db.getRepository(Alert).find({ where: { seq: MoreThan(ctx.params.afterSeq), ...stores }, order: { seq: "ASC" }, take: ctx.params.limit });
+				return rows.map(presentAlert);
+			},
+		},
+	},
+
+	events: {
+		/** Balanced: one alert node handles each segment. */
+		"clip.segment.done": {
+			group: "alert",
+			async handler(this: AlertService, ctx: VigilContext<{ clipId: string }>) {
+				await this.evaluateClip(ctx.params.clipId, false);
+			},
+		},
+		"clip.finished": {
+			group: "alert",
+			async handler(this: AlertService, ctx: VigilContext<{ clipId: string }>) {
+				await this.evaluateClip(ctx.params.clipId, true);
+			},
+		},
+	},
+
+	methods: {
+		async findAlert(this: AlertService, p: { orgId: string; storeId: string; alertId: string }) {
+			const alert = await this.db.getRepository(Alert).findOneBy({ id: p.alertId, orgId: p.orgId, storeId: p.storeId });
+			if (!alert) throw notFound("Alert");
+			return alert;
+		},
+
+		async transition(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>, to: "acknowledged" | "resolved") {
+			const alert = await this.findAlert(ctx.params);
+			const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
+			if (alert.status === "resolved") throw new VigilError("This alert is already resolved", 409, "ALERT_RESOLVED");
+			const now = new Date();
+			if (to === "acknowledged" && alert.status === "open") Object.assign(alert, { status: "acknowledged", acknowledgedBy: caller.userId, acknowledgedAt: now });
+			if (to === "resolved") {
+				Object.assign(alert, { status: "resolved", resolvedBy: caller.userId, resolvedAt: now });
+				if (!alert.acknowledgedAt) Object.assign(alert, { acknowledgedBy: caller.userId, acknowledgedAt: now });
+			}
+			const saved = await this.db.getRepository(Alert).save(alert);
+			ctx.emit("alert.updated", { ...presentAlert(saved) });
+			return presentAlert(saved);
+		},
+
+		/** A rule may only name a camera and zones of its own store. */
+		async checkRuleTargets(this: AlertService, orgId: string, storeId: string, cameraId: string | null, zoneIds: string[]) {
+			if (cameraId && !(await this.db.getRepository(Camera).existsBy({ id: cameraId, storeId, orgId })))
+				throw invalid("The camera is not a camera of this store", [{ field: "cameraId", type: "unknownCamera", message: "Use a camera of this store." }]);
+			if (zoneIds.length) {
+				const cameras = cameraId ? [cameraId] : (await this.db.getRepository(Camera).findBy({ storeId, orgId })).map((c) => c.id);
+				const found = await this.db.getRepository(Zone).countBy({ id: In(zoneIds), cameraId: In(cameras) });
+				if (found !== new Set(zoneIds).size) throw invalid("Some zones are not zones of this store's cameras", [{ field: "zoneIds", type: "unknownZone", message: "Use zones drawn on this store's cameras." }]);
+			}
+		},
+
+		/**
+		 * Replays the clip's detections (contiguous segments from the start) through the tracker and raises the
+		 * alerts due. On the final call it also stores the tracks, the summary and the camera's memory.
+		 */
+		async evaluateClip(this: AlertService, clipId: string, final: boolean) {
+			const clip = await this.db.getRepository(Clip).findOneBy({ id: clipId });
+			if (!clip) return;
+			const camera = await this.db.getRepository(Camera).findOneBy({ id: clip.cameraId });
+			if (!camera) return;
+			const segments = await this.db.getRepository(ClipSegment).find({ where: { clipId }, order: { index: "ASC" } });
+			let lastFrame = -1;
+			for (const s of segments) {
+				if (s.status === "pending") break;
+				lastFrame = s.firstFrame + s.frameCount - 1;
+			}
+			if (lastFrame < 0) return;
+			const [zones, rules, state, detections] = await Promise.all([
+				this.db.getRepository(Zone).findBy({ cameraId: camera.id }),
+				this.db.getRepository(AlertRule).find({ where: [{ storeId: clip.storeId, cameraId: camera.id, enabled: true }, { storeId: clip.storeId, cameraId: IsNull(), enabled: true }], order: { createdAt: "ASC" } }),
+				this.db.getRepository(CameraState).findOneBy({ cameraId: camera.id }),
+				this.db.getRepository(Detection).find({ where: { clipId, frameIndex: And(MoreThanOrEqual(0), LessThan(lastFrame + 1)) }, order: { frameIndex: "ASC", ordinal: "ASC" } }),
+			]);
+			// The memory as it was before this clip: a clip never hides its own objects from itself.
+			const memory = (state?.stationaryMemory ?? []).filter((e) => e.lastSeen < clip.createdAt.getTime() / 1000);
+			const tracker = new Tracker(zones.map((z) => ({ id: z.id, kind: z.kind, points: z.points, classes: z.classes })));
+			const byFrame = new Map<number, typeof detections>();
+			for (const d of detections) (byFrame.get(d.frameIndex) ?? byFrame.set(d.frameIndex, []).get(d.frameIndex)!).push(d);
+			const due: { track: TrackView; rule: AlertRule; at: Date }[] = [];
+			const raised = new Set<string>();
+			for (let frame = 0; frame <= lastFrame; frame++) {
+				const found = (byFrame.get(frame) ?? []).map((d) => ({ classId: d.classId, className: d.className, score: d.score, box: [d.x1, d.y1, d.x2, d.y2] as [number, number, number, number] }));
+				const events = tracker.update({ index: frame, time: frame / clip.sampleFps }, found);
+				for (const track of events.updated) {
+					if (!isNewIncident(track, memory)) continue;
+					const at = new Date(clip.createdAt.getTime() + track.firstTime * 1000);
+					for (const rule of rules) {
+						const key = `${track.id}:${rule.id}`;
+						if (raised.has(key) || (rule.cameraId && rule.cameraId !== camera.id)) continue;
+						if (!trackSatisfies(rule, track, at, camera.timezone)) continue;
+						raised.add(key);
+						due.push({ track, rule, at });
+					}
+				}
+			}
+			for (const { track, rule, at } of due) await this.raise(clip, camera, track, rule, at);
+			if (final && clip.status !== "queued" && clip.status !== "processing") await this.finishClip(clip, camera, tracker, memory);
+		},
+
+		/** Inserts the alert unless it exists or the camera and class are cooling down; then snapshot and broadcast. */
+		async raise(this: AlertService, clip: Clip, camera: Camera, track: TrackView, rule: AlertRule, at: Date) {
+			const repo = this.db.getRepository(Alert);
+			if (await repo.existsBy({ clipId: clip.id, trackNo: track.id, ruleId: rule.id })) return;
+			if (rule.cooldownSec > 0) {
+				const since = new Date(at.getTime() - rule.cooldownSec * 1000);
+				const recent = await repo.existsBy({ cameraId: camera.id, className: track.className, ruleId: rule.id, occurredAt: And(MoreThan(since), LessThan(new Date(at.getTime() + 1))), trackNo: Not(track.id) });
+				if (recent) return;
+			}
+			const inserted = await repo.createQueryBuilder().insert().into(Alert).values({
+				orgId: clip.orgId, storeId: clip.storeId, cameraId: camera.id, clipId: clip.id, trackNo: track.id, ruleId: rule.id, className: track.className,
+				score: track.maxScore, severity: rule.severity, occurredAt: at, frameTime: track.bestFrame.time, box: track.bestBox,
+			}).orIgnore().returning("id").execute();
+			const alertId = (inserted.raw as { id: string }[])[0]?.id;
+			if (!alertId) return;
+			try {
+				const frame = await grabFrame(toolPath("ffmpeg", this.config.ffmpegPath), this.storage.localPath(clip.storageKey), track.bestFrame.time, clip);
+				const stored = await this.storage.put("snapshots", "jpg", Readable.from([annotatedJpeg(frame, clip, track.bestBox)]));
+				await repo.update({ id: alertId }, { snapshotKey: stored.key });
+			} catch (err) {
+				this.logger.warn("Alert without snapshot", { alertId }, err);
+			}
+			const alert = await repo.findOneByOrFail({ id: alertId });
+			this.logger.info("Alert raised", { alertId, clipId: clip.id, className: alert.className, severity: alert.severity });
+			this.broker.broadcast("alert.raised", presentAlert(alert));
+		},
+
+		async finishClip(this: AlertService, clip: Clip, camera: Camera, tracker: Tracker, memory: StationaryMemory) {
+			const tracks = tracker.finish();
+			const summary = tracker.summary();
+			await this.db.transaction(async (tx) => {
+				await tx.delete(Track, { clipId: clip.id });
+				if (tracks.length) {
+					await tx.insert(Track, tracks.map((t) => ({
+						clipId: clip.id, trackNo: t.id, className: t.className, firstTime: t.firstTime, lastTime: t.lastTime, bestTime: t.bestFrame.time,
+						bestBox: t.bestBox, maxScore: t.maxScore, meanScore: t.meanScore, stationary: t.stationary, zonesEntered: t.zonesEntered,
+						lineCrossings: Object.fromEntries(Object.entries(t.lineCrossings).map(([k, v]) => [k, { count: v.count, forward: v.forward, backward: v.backward }])),
+					})));
+				}
+				await tx.update(Clip, { id: clip.id }, { summary: { counts: summary.counts, tracks: tracks.length, lineCrossings: Object.fromEntries(Object.entries(summary.lineCrossings).map(([k, v]) => [k, v.count])) } });
+				const remembered = rememberStationary(memory, tracks, clip.createdAt.getTime() / 1000);
+				await tx.upsert(CameraState, { cameraId: camera.id, stationaryMemory: remembered }, ["cameraId"]);
+			});
+		},
+	},
+
+	created(this: AlertService) {
+		this.storage = new LocalStorage(join(this.config.dataDir, "media"));
+	},
+};
+
+export default AlertServiceSchema;

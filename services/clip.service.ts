@@ -1,0 +1,443 @@
+/**
+ * clip — uploaded videos. An upload is streamed to storage (never held in memory), probed, de-duplicated by
+ * its sha256, cut into segments and queued as durable detector jobs. Detector nodes hand their results back
+ * through `saveSegment`, which commits them idempotently; the database stays the source of truth, so clips
+ * left queued or processing are re-enqueued on start.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import Busboy from "busboy";
+import FastestValidator from "fastest-validator";
+import type { RestSchema, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { And, Between, In, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
+import { Camera, Clip, ClipSegment, Detection } from "../entities";
+import { CLIP_STATUSES, type ClipStatus } from "../entities/clip.entity";
+import { invalid, notFound, VigilError } from "../lib/errors";
+import { clipSeconds } from "../lib/metrics";
+import { toolPath } from "../lib/media-tools";
+import { LocalStorage, TooLargeError, type Storage } from "../lib/storage";
+import type { Meta, VigilContext, VigilService } from "../lib/types";
+import { probeVideo, VideoError } from "../lib/video";
+import { DbMixin } from "../mixins/db.mixin";
+import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
+import { DETECT_QUEUE, type SegmentJob, type SegmentResult } from "./detector.contract";
+import { cameraPath, id, storePath } from "./schemas";
+
+type ClipService = VigilService & JobQueueService & { storage: Storage };
+
+const UPLOAD_TYPES = ["video/mp4", "application/octet-stream", "video/quicktime"];
+const LIST_LIMIT_MAX = 200;
+/** Seconds a client should wait before retrying an upload refused because the backlog is full. */
+const BACKLOG_RETRY_AFTER = 30;
+
+const uploadParams = { $$strict: "remove", ...cameraPath } as const;
+const checkUploadParams = new FastestValidator().compile(uploadParams);
+
+interface CameraInfo {
+	id: string;
+	orgId: string;
+	storeId: string;
+	sampleFps: number;
+	enabled: boolean;
+}
+
+interface ListParams {
+	orgId: string;
+	storeId: string;
+	cameraId?: string;
+	status?: ClipStatus;
+	from?: Date;
+	to?: Date;
+	limit: number;
+	cursor?: string;
+}
+
+const clipPath = { ...storePath, clipId: id } as const;
+
+export const presentClip = (c: Clip) => ({
+	id: c.id,
+	orgId: c.orgId,
+	storeId: c.storeId,
+	cameraId: c.cameraId,
+	status: c.status,
+	failureReason: c.failureReason,
+	sizeBytes: c.sizeBytes,
+	sha256: c.sha256,
+	durationSec: c.durationSec,
+	width: c.width,
+	height: c.height,
+	sampleFps: c.sampleFps,
+	progress: { framesDone: c.framesDone, framesTotal: c.framesTotal, ratio: c.framesTotal ? Math.min(1, c.framesDone / c.framesTotal) : 0 },
+	summary: c.summary,
+	createdAt: c.createdAt,
+	startedAt: c.startedAt,
+	finishedAt: c.finishedAt,
+});
+
+/** Cursor pagination over (createdAt, id), newest first; the cursor is opaque to clients. */
+const encodeCursor = (c: Clip) => Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString("base64url");
+function decodeCursor(cursor: string): [Date, string] {
+	try {
+		const [at, clipId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
+		const date = new Date(at);
+		if (Number.isNaN(date.getTime()) || typeof clipId !== "string") throw new Error();
+		return [date, clipId];
+	} catch {
+		throw invalid("The cursor is not valid", [{ field: "cursor", type: "cursor", message: "Use the nextCursor of a previous page." }]);
+	}
+}
+
+/** The sampled frames of a clip and how they fall into segments. */
+export function planSegments(durationSec: number, sampleFps: number, segmentSec: number) {
+	const framesTotal = Math.max(1, Math.floor(durationSec * sampleFps + 1e-6));
+	const perSegment = Math.max(1, Math.round(segmentSec * sampleFps));
+	const segments: { index: number; firstFrame: number; frameCount: number }[] = [];
+	for (let first = 0, index = 0; first < framesTotal; first += perSegment, index++) {
+		segments.push({ index, firstFrame: first, frameCount: Math.min(perSegment, framesTotal - first) });
+	}
+	return { framesTotal, segments };
+}
+
+const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
+	name: "clip",
+	mixins: [DbMixin, JobQueueMixin({ [DETECT_QUEUE]: {} })],
+	settings: { rest: "/" },
+
+	actions: {
+		upload: {
+			// moleculer-web hands a "stream" route the request body unparsed (its typings lack `type`).
+			rest: { method: "POST", path: "/orgs/:orgId/stores/:storeId/cameras/:cameraId/clips", type: "stream" } as RestSchema,
+			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			streamParams: uploadParams,
+			openapi: {
+				summary: "Upload an mp4 clip (raw video/mp4 body or multipart/form-data); the same content again returns the existing clip",
+				responses: { 201: "Clip", 200: "Clip (already uploaded)" },
+			},
+			async handler(this: ClipService, ctx: VigilContext<Readable>) {
+				const meta = ctx.meta as Meta & { $params: Record<string, unknown>; $requestHeaders?: IncomingHttpHeaders };
+				const checked = checkUploadParams(meta.$params);
+				if (checked !== true) throw new VigilError("Some parameters are not valid", 422, "VALIDATION_FAILED", (checked as { field: string; type: string; message: string }[]).map(({ field, type, message }) => ({ field, type, message })));
+				const { orgId, storeId, cameraId } = meta.$params as { orgId: string; storeId: string; cameraId: string };
+				// Every refusal below happens before the body is stored; Node discards what is left unread.
+				const camera = await ctx.call<CameraInfo, object>("camera.get", { orgId, storeId, cameraId });
+				await this.assertBacklogRoom();
+				const headers = meta.$requestHeaders ?? {};
+				if (Number(headers["content-length"]) > this.config.maxUploadBytes) throw tooLarge(this.config.maxUploadBytes);
+				const stored = await this.storeUpload(ctx.params, headers);
+				const caller = ctx.meta.caller;
+				return this.registerClip(ctx, camera, stored, caller?.kind === "user" ? caller.userId : caller?.kind === "service" ? `service:${caller.tokenId}` : null);
+			},
+		},
+
+		list: {
+			rest: "GET /orgs/:orgId/stores/:storeId/clips",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			params: {
+				$$strict: "remove",
+				...storePath,
+				cameraId: { ...id, optional: true },
+				status: { type: "enum", values: CLIP_STATUSES, optional: true },
+				from: { type: "date", convert: true, optional: true, $$t: "Uploaded at or after (ISO 8601)" },
+				to: { type: "date", convert: true, optional: true, $$t: "Uploaded before (ISO 8601)" },
+				limit: { type: "number", integer: true, convert: true, min: 1, max: LIST_LIMIT_MAX, default: 50 },
+				cursor: { type: "string", optional: true, max: 200, $$t: "nextCursor of the previous page" },
+			},
+			openapi: { summary: "Clips of a store, newest first, with filters and cursor pagination", responses: { 200: "ClipPage" } },
+			async handler(this: ClipService, ctx: VigilContext<ListParams>) {
+				const p = ctx.params;
+				const where: FindOptionsWhere<Clip>[] = [];
+				const base: FindOptionsWhere<Clip> = { orgId: p.orgId, storeId: p.storeId, ...(p.cameraId && { cameraId: p.cameraId }), ...(p.status && { status: p.status }) };
+				const range = p.from && p.to ? Between(p.from, p.to) : p.from ? MoreThanOrEqual(p.from) : p.to ? LessThan(p.to) : undefined;
+				if (p.cursor) {
+					const [at, lastId] = decodeCursor(p.cursor);
+					where.push({ ...base, createdAt: range ? And(range, LessThan(at)) : LessThan(at) });
+					where.push({ ...base, createdAt: at, id: LessThan(lastId) });
+				} else where.push({ ...base, ...(range && { createdAt: range }) });
+				const rows = await this.db.getRepository(Clip).find({ where, order: { createdAt: "DESC", id: "DESC" }, take: p.limit + 1 });
+				const page = rows.slice(0, p.limit);
+				return { items: page.map(presentClip), nextCursor: rows.length > p.limit ? encodeCursor(page[page.length - 1]) : null };
+			},
+		},
+
+		get: {
+			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			params: { $$strict: "remove", ...clipPath },
+			openapi: { summary: "A clip with its status, progress and summary", responses: { 200: "Clip" } },
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
+				return presentClip(await this.findClip(ctx.params));
+			},
+		},
+
+		detections: {
+			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId/detections",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...clipPath },
+			openapi: { summary: "What was detected in each sampled frame of a clip", responses: { 200: "DetectionList" } },
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
+				const clip = await this.findClip(ctx.params);
+				const rows = await this.db.getRepository(Detection).find({ where: { clipId: clip.id }, order: { frameIndex: "ASC", ordinal: "ASC" } });
+				return {
+					items: rows.map((d) => ({ frameIndex: d.frameIndex, timeSec: d.timeSec, className: d.className, score: d.score, box: [d.x1, d.y1, d.x2, d.y2] })),
+				};
+			},
+		},
+
+		remove: {
+			rest: "DELETE /orgs/:orgId/stores/:storeId/clips/:clipId",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...clipPath },
+			openapi: { summary: "Delete a clip, its stored video and its detections", responses: { 204: null } },
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
+				const clip = await this.findClip(ctx.params);
+				await this.db.getRepository(Clip).delete({ id: clip.id });
+				await this.storage.delete(clip.storageKey);
+				ctx.emit("clip.deleted", { clipId: clip.id, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
+		reprocess: {
+			rest: "POST /orgs/:orgId/stores/:storeId/clips/:clipId/reprocess",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...clipPath },
+			openapi: { summary: "Run detection on a clip again (after a model or settings change)", responses: { 202: "Clip" } },
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
+				await this.assertBacklogRoom();
+				const existing = await this.findClip(ctx.params);
+				const clip = await this.db.transaction(async (tx) => {
+					const c = await tx.findOneOrFail(Clip, { where: { id: existing.id }, lock: { mode: "pessimistic_write" } });
+					c.generation += 1;
+					Object.assign(c, { status: "queued", framesDone: 0, failureReason: null, summary: null, startedAt: null, finishedAt: null });
+					await tx.save(c);
+					await tx.delete(Detection, { clipId: c.id });
+					await tx.update(ClipSegment, { clipId: c.id }, { status: "pending", framesDone: 0, error: null });
+					return c;
+				});
+				await this.enqueueSegments(clip);
+				ctx.emit("clip.reprocessing", { clipId: clip.id });
+				ctx.meta.$statusCode = 202;
+				return presentClip(clip);
+			},
+		},
+
+		/** Detector nodes: commit one segment's detections. Idempotent; stale or orphaned results are dropped. */
+		saveSegment: {
+			visibility: "public",
+			params: {
+				clipId: id,
+				segment: { type: "number", integer: true, min: 0 },
+				generation: { type: "number", integer: true, min: 0 },
+				frames: {
+					type: "array",
+					max: 10000,
+					items: {
+						type: "object",
+						props: {
+							index: { type: "number", integer: true, min: 0 },
+							time: { type: "number", min: 0 },
+							detections: {
+								type: "array",
+								max: 1000,
+								items: {
+									type: "object",
+									props: {
+										classId: { type: "number", integer: true, min: 0 },
+										className: { type: "string", max: 100 },
+										score: { type: "number", min: 0, max: 1 },
+										box: { type: "array", length: 4, items: { type: "number", min: 0, max: 1 } },
+									},
+								},
+							},
+						},
+					},
+				},
+				error: { type: "string", optional: true, max: 2000 },
+			},
+			async handler(this: ClipService, ctx: VigilContext<SegmentResult>) {
+				const result: { clip: Clip; finished: boolean } | null = await this.db.transaction((tx) => this.commitSegment(tx, ctx.params));
+				if (!result) return { stale: true };
+				ctx.emit("clip.segment.done", { clipId: result.clip.id, segment: ctx.params.segment, generation: result.clip.generation, cameraId: result.clip.cameraId });
+				if (result.finished) {
+					clipSeconds.observe((Date.now() - result.clip.createdAt.getTime()) / 1000);
+					ctx.emit("clip.finished", { clipId: result.clip.id, status: result.clip.status, cameraId: result.clip.cameraId, storeId: result.clip.storeId, orgId: result.clip.orgId });
+				}
+				return { stale: false, status: result.clip.status };
+			},
+		},
+
+		/** Queue figures for /readyz, the autoscaler and operators. */
+		queueStats: {
+			visibility: "public",
+			async handler(this: ClipService) {
+				return this.queues[DETECT_QUEUE].stats();
+			},
+		},
+	},
+
+	methods: {
+		async findClip(this: ClipService, p: { orgId: string; storeId: string; clipId: string }) {
+			const clip = await this.db.getRepository(Clip).findOneBy({ id: p.clipId, storeId: p.storeId, orgId: p.orgId });
+			if (!clip) throw notFound("Clip");
+			return clip;
+		},
+
+		/** 503 + Retry-After before reading a single byte when the detectors are too far behind. */
+		async assertBacklogRoom(this: ClipService) {
+			const { pending } = await this.queues[DETECT_QUEUE].stats();
+			if (pending >= this.config.maxQueueDepth) {
+				throw new VigilError("Too many clips are waiting for detection; retry later", 503, "BACKLOG_FULL", { retryAfter: BACKLOG_RETRY_AFTER, pending });
+			}
+		},
+
+		/** A raw mp4 body, or the first file of a multipart form, streamed into storage with the size limit. */
+		async storeUpload(this: ClipService, body: Readable, headers: IncomingHttpHeaders) {
+			const type = String(headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+			let source: Readable;
+			if (type === "multipart/form-data") source = await firstFile(body, headers, this.config.maxUploadBytes);
+			else if (UPLOAD_TYPES.includes(type)) source = body;
+			else throw new VigilError(`Send the clip as video/mp4 or multipart/form-data, not "${type || "no content type"}"`, 415, "UNSUPPORTED_MEDIA_TYPE");
+			try {
+				const stored = await this.storage.put("clips", "mp4", source, this.config.maxUploadBytes);
+				if (stored.size === 0) {
+					await this.storage.delete(stored.key);
+					throw invalid("The upload is empty", [{ field: "body", type: "empty", message: "Send the clip's bytes in the request body." }]);
+				}
+				return stored;
+			} catch (err) {
+				if (err instanceof TooLargeError) throw tooLarge(err.limit);
+				throw err;
+			}
+		},
+
+		/** Probe, de-duplicate and record the clip with its segments, then queue the segments. */
+		async registerClip(this: ClipService, ctx: VigilContext, camera: CameraInfo, stored: { key: string; size: number; sha256: string }, uploadedBy: string | null) {
+			const repo = this.db.getRepository(Clip);
+			const discard = () => this.storage.delete(stored.key);
+			const existing = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256 });
+			if (existing) {
+				await discard();
+				return presentClip(existing);
+			}
+			let info;
+			try {
+				info = await probeVideo(this.storage.localPath(stored.key), { ffmpeg: toolPath("ffmpeg", this.config.ffmpegPath), ffprobe: toolPath("ffprobe", this.config.ffprobePath) });
+			} catch (err) {
+				await discard();
+				if (err instanceof VideoError) {
+					throw err.kind === "unsupported"
+						? new VigilError(err.message, 415, "UNSUPPORTED_MEDIA_TYPE")
+						: new VigilError(err.message, 422, "UNDECODABLE_VIDEO");
+				}
+				throw err;
+			}
+			if (info.durationSec > this.config.maxClipSeconds) {
+				await discard();
+				throw invalid(`The clip is longer than ${this.config.maxClipSeconds} s`, [{ field: "body", type: "clipTooLong", message: `Clips may last at most ${this.config.maxClipSeconds} seconds.` }]);
+			}
+			const plan = planSegments(info.durationSec, camera.sampleFps, this.config.segmentSeconds);
+			let clip: Clip;
+			try {
+				clip = await this.db.transaction(async (tx) => {
+					const created = await tx.save(Clip, tx.create(Clip, {
+						orgId: camera.orgId, storeId: camera.storeId, cameraId: camera.id, status: "queued", storageKey: stored.key, sizeBytes: stored.size, sha256: stored.sha256,
+						durationSec: info.durationSec, width: info.width, height: info.height, sourceFps: info.fps, sampleFps: camera.sampleFps,
+						segmentSec: this.config.segmentSeconds, segmentsTotal: plan.segments.length, framesTotal: plan.framesTotal, uploadedBy,
+					}));
+					await tx.insert(ClipSegment, plan.segments.map((s) => ({ clipId: created.id, ...s })));
+					return created;
+				});
+			} catch (err) {
+				await discard();
+				// The same content raced in through another request: answer with the clip that won.
+				const winner = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256 });
+				if (winner) return presentClip(winner);
+				throw err;
+			}
+			await this.enqueueSegments(clip);
+			ctx.emit("clip.queued", { clipId: clip.id, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
+			ctx.meta.$statusCode = 201;
+			return presentClip(clip);
+		},
+
+		async enqueueSegments(this: ClipService, clip: Clip, only?: number[]) {
+			const classes = (await this.db.getRepository(Camera).findOneBy({ id: clip.cameraId }))?.classes ?? [];
+			const segments = await this.db.getRepository(ClipSegment).find({ where: { clipId: clip.id, status: "pending", ...(only && { index: In(only) }) }, order: { index: "ASC" } });
+			for (const s of segments) {
+				const job: SegmentJob = {
+					clipId: clip.id, segment: s.index, generation: clip.generation, firstFrame: s.firstFrame, frameCount: s.frameCount,
+					fps: clip.sampleFps, storageKey: clip.storageKey, width: clip.width, height: clip.height, cameraId: clip.cameraId, classes,
+				};
+				await this.queues[DETECT_QUEUE].send(job, { id: `${clip.id}:${s.index}:${clip.generation}` });
+			}
+		},
+
+		async commitSegment(this: ClipService, tx: EntityManager, r: SegmentResult) {
+			const clip = await tx.findOne(Clip, { where: { id: r.clipId }, lock: { mode: "pessimistic_write" } });
+			if (!clip || clip.generation !== r.generation) return null;
+			const segment = await tx.findOneBy(ClipSegment, { clipId: clip.id, index: r.segment });
+			if (!segment) return null;
+			const last = segment.firstFrame + segment.frameCount - 1;
+			await tx.delete(Detection, { clipId: clip.id, frameIndex: Between(segment.firstFrame, last) });
+			const rows = r.frames
+				.filter((f) => f.index >= segment.firstFrame && f.index <= last)
+				.flatMap((f) => f.detections.map((d, ordinal) => ({
+					clipId: clip.id, frameIndex: f.index, ordinal, timeSec: f.time, classId: d.classId, className: d.className, score: d.score,
+					x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3],
+				})));
+			for (let i = 0; i < rows.length; i += 500) await tx.insert(Detection, rows.slice(i, i + 500));
+			await tx.update(ClipSegment, { clipId: clip.id, index: r.segment }, { status: r.error ? "failed" : "done", framesDone: r.frames.length, error: r.error ?? null });
+			const segments = await tx.findBy(ClipSegment, { clipId: clip.id });
+			clip.framesDone = segments.reduce((sum, s) => sum + s.framesDone, 0);
+			if (clip.status === "queued") Object.assign(clip, { status: "processing", startedAt: new Date() });
+			const finished = segments.every((s) => s.status !== "pending");
+			if (finished) {
+				const failed = segments.find((s) => s.status === "failed");
+				Object.assign(clip, { status: failed ? "failed" : "done", failureReason: failed?.error ?? null, finishedAt: new Date() });
+			}
+			await tx.save(clip);
+			return { clip, finished };
+		},
+	},
+
+	created(this: ClipService) {
+		this.storage = new LocalStorage(join(this.config.dataDir, "media"));
+	},
+
+	async started(this: ClipService) {
+		// The database is the source of truth: whatever was queued or running when we stopped is queued again.
+		const unfinished = await this.db.getRepository(Clip).find({ where: { status: In(["queued", "processing"]) } });
+		for (const clip of unfinished) await this.enqueueSegments(clip);
+		if (unfinished.length) this.logger.info(`Re-queued the pending segments of ${unfinished.length} unfinished clip(s)`);
+	},
+};
+
+function tooLarge(limit: number) {
+	return new VigilError(`The clip is larger than the limit of ${limit} bytes`, 413, "PAYLOAD_TOO_LARGE", { limit });
+}
+
+/** The first file part of a multipart body, as a stream; other fields are ignored. */
+function firstFile(body: Readable, headers: IncomingHttpHeaders, maxBytes: number): Promise<Readable> {
+	return new Promise((resolve, reject) => {
+		let parser: Busboy.Busboy;
+		try {
+			parser = Busboy({ headers, limits: { files: 1, fileSize: maxBytes + 1 } });
+		} catch {
+			return reject(new VigilError("The multipart body has no boundary", 400, "BAD_REQUEST"));
+		}
+		let found = false;
+		parser.on("file", (_name, file) => {
+			found = true;
+			resolve(file);
+		});
+		parser.on("error", (err) => (found ? undefined : reject(new VigilError(`The multipart body is malformed: ${(err as Error).message}`, 400, "BAD_REQUEST"))));
+		parser.on("close", () => {
+			if (!found) reject(invalid("The form has no file", [{ field: "file", type: "required", message: "Attach the clip as a file field." }]));
+		});
+		body.pipe(parser);
+	});
+}
+
+export default ClipServiceSchema;

@@ -1,0 +1,117 @@
+/**
+ * detector — a compute node: loads a TF.js object detector once (best backend available), then takes segment
+ * jobs from the durable queue as a competing consumer, DETECT_CONCURRENCY at a time. For each job it decodes
+ * its own time range of the clip with ffmpeg (frames arrive already scaled to the model's input), detects in
+ * batches, and hands the results to the clip service; the job is acknowledged only after they are committed.
+ */
+import { join } from "node:path";
+import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { detectorInfo, framesDetected, stageSeconds } from "../lib/metrics";
+import { toolPath } from "../lib/media-tools";
+import { bundledModelDir } from "../lib/paths";
+import { LocalStorage, type Storage } from "../lib/storage";
+import type { VigilService } from "../lib/types";
+import { readFrames, VideoError } from "../lib/video";
+import type { BackendName } from "../lib/vision/backend";
+import { loadDetector, type Detector } from "../lib/vision/detector";
+import { ffmpegFilter, letterbox } from "../lib/vision/letterbox";
+import { nodeConfig } from "../lib/node-context";
+import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
+import type { JobControl } from "../lib/jobs/types";
+import { DETECT_QUEUE, type SegmentJob, type SegmentResult } from "./detector.contract";
+
+type DetectorService = VigilService & JobQueueService & { model: Detector; storage: Storage };
+
+/** Overlap allowed between boxes of one class before the weaker is dropped (NMS). */
+const IOU_THRESHOLD = 0.45;
+const MAX_DETECTIONS_PER_FRAME = 100;
+
+const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService> = {
+	name: "detector",
+	mixins: [JobQueueMixin({ [DETECT_QUEUE]: {} })],
+
+	actions: {
+		/** What this node runs: shown on /readyz and useful from the REPL. */
+		status: {
+			visibility: "public",
+			async handler(this: DetectorService) {
+				const stats = await this.queues[DETECT_QUEUE].stats();
+				return { backend: this.model.backend, model: this.model.modelName, kind: this.model.kind, input: this.model.input, inFlight: stats.inFlight };
+			},
+		},
+	},
+
+	methods: {
+		async processSegment(this: DetectorService, job: SegmentJob, ctl: JobControl) {
+			const model = this.model;
+			const source = { width: job.width, height: job.height };
+			const lb = letterbox(source, model.input);
+			const frames: SegmentResult["frames"] = [];
+			const opts = { minScore: this.config.detectMinScore, iouThreshold: IOU_THRESHOLD, maxDetections: MAX_DETECTIONS_PER_FRAME, classes: job.classes.length ? job.classes : undefined };
+			let batch: Buffer[] = [];
+			const flush = async () => {
+				if (!batch.length) return;
+				const started = process.hrtime.bigint();
+				const results = await model.detect(batch, batch.map(() => source), opts);
+				stageSeconds.observe({ stage: "inference" }, Number(process.hrtime.bigint() - started) / 1e9);
+				for (const detections of results) {
+					const index = job.firstFrame + frames.length;
+					frames.push({ index, time: index / job.fps, detections });
+				}
+				framesDetected.inc(batch.length);
+				batch = [];
+				ctl.working();
+			};
+			let error: string | undefined;
+			try {
+				let decodeStarted = process.hrtime.bigint();
+				for await (const frame of readFrames(toolPath("ffmpeg", this.config.ffmpegPath), {
+					file: this.storage.localPath(job.storageKey),
+					startSec: job.firstFrame / job.fps,
+					// Half a frame more than needed, so rounding never loses the segment's last frame.
+					durationSec: (job.frameCount + 0.5) / job.fps,
+					fps: job.fps,
+					scaleFilter: ffmpegFilter(lb),
+					width: model.input.width,
+					height: model.input.height,
+					maxFrames: job.frameCount,
+				}, ctl.signal)) {
+					stageSeconds.observe({ stage: "decode" }, Number(process.hrtime.bigint() - decodeStarted) / 1e9);
+					// The buffer is reused by the reader: keep a copy until the batch runs.
+					batch.push(Buffer.from(frame));
+					if (batch.length >= Math.min(this.config.detectBatch, model.maxBatch)) await flush();
+					decodeStarted = process.hrtime.bigint();
+				}
+				await flush();
+			} catch (err) {
+				// A broken file stays broken: keep what was detected, report why, and do not retry.
+				if (!(err instanceof VideoError)) throw err;
+				await flush();
+				error = err.message;
+			}
+			const persistStarted = process.hrtime.bigint();
+			await this.broker.call<{ stale: boolean }, SegmentResult>("clip.saveSegment", { clipId: job.clipId, segment: job.segment, generation: job.generation, frames, ...(error && { error }) });
+			stageSeconds.observe({ stage: "persist" }, Number(process.hrtime.bigint() - persistStarted) / 1e9);
+		},
+	},
+
+	created(this: DetectorService) {
+		this.config = nodeConfig(this.broker);
+		this.storage = new LocalStorage(join(this.config.dataDir, "media"));
+	},
+
+	async started(this: DetectorService) {
+		const dir = this.config.detectorModel || bundledModelDir();
+		this.model = await loadDetector(dir, { backend: (this.config.detectorBackend || undefined) as BackendName | undefined });
+		await this.model.warmUp();
+		detectorInfo.set({ backend: this.model.backend, model: this.model.modelName }, 1);
+		this.logger.info(`Detector ready: model ${this.model.modelName} (${this.model.kind}, ${this.model.input.width}x${this.model.input.height}) on backend ${this.model.backend}`);
+		await this.queues[DETECT_QUEUE].start((job, ctl) => this.processSegment(job as SegmentJob, ctl), { concurrency: this.config.detectConcurrency });
+	},
+
+	stopped(this: DetectorService) {
+		this.model?.dispose();
+	},
+};
+
+export default DetectorServiceSchema;

@@ -1,0 +1,409 @@
+/**
+ * The job queue over NATS JetStream, against the shared server at 127.0.0.1:4222 (JOB_QUEUE_NATS_URL to
+ * change it). Each run uses queue names of its own and deletes its streams at the end; the reconnect test
+ * starts a private nats-server it kills and restarts. Skipped, with a warning, when NATS cannot be reached.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ServiceBroker, type ServiceSchema } from "moleculer";
+import { connect, nanos, type NatsConnection } from "nats";
+import { loadConfig } from "../../lib/config";
+import { createJobQueue, jobStreamNames, NODE_DIED, type JobQueue, type JobQueueSettings } from "../../lib/jobs";
+import { attachNodeContext } from "../../lib/node-context";
+import { JobQueueMixin, type JobQueueService } from "../../mixins/job-queue.mixin";
+
+const NATS_URL = process.env.JOB_QUEUE_NATS_URL ?? "nats://127.0.0.1:4222";
+const NATS_SERVER = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
+const RUN = randomBytes(4).toString("hex");
+/** ackWaitMs in these tests: short, so "silent for ack_wait" takes a second. */
+const ACK_WAIT = 1000;
+
+interface Segment {
+	clip: string;
+	index: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await check())) {
+		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+		await sleep(25);
+	}
+}
+
+function gate(): { promise: Promise<void>; open: () => void } {
+	let open = () => {};
+	const promise = new Promise<void>((resolve) => (open = resolve));
+	return { promise, open };
+}
+
+function reachable(url: string, timeoutMs = 1000): Promise<boolean> {
+	const { hostname, port } = new URL(url);
+	return new Promise((resolve) => {
+		const socket = createConnection({ host: hostname, port: Number(port || 4222) });
+		const done = (ok: boolean) => {
+			socket.destroy();
+			resolve(ok);
+		};
+		socket.setTimeout(timeoutMs, () => done(false));
+		socket.once("connect", () => done(true));
+		socket.once("error", () => done(false));
+	});
+}
+
+let natsUp = false;
+let admin: NatsConnection;
+/** Every queue (namespace, name) this run created, so its streams can be deleted. */
+const created: { namespace: string; name: string }[] = [];
+let open: JobQueue<unknown>[] = [];
+const connections: NatsConnection[] = [];
+
+const queueName = (what: string) => `t${RUN}_${what}`;
+
+/** One queue instance standing for one node, with its own connection (or the one given). */
+function node<T = Segment>(name: string, nodeId: string, settings: Partial<JobQueueSettings> = {}, connection?: NatsConnection, natsUrl = NATS_URL): JobQueue<T> {
+	if (!created.some((c) => c.name === name)) created.push({ namespace: "vigil", name });
+	const queue = createJobQueue<T>(name, { ackWaitMs: ACK_WAIT, ...settings }, connection ? { connection, nodeId } : { natsUrl, nodeId });
+	open.push(queue as JobQueue<unknown>);
+	return queue;
+}
+
+/** A node whose connection the test can close abruptly, as if its process died. */
+async function mortalNode<T = Segment>(name: string, nodeId: string, settings: Partial<JobQueueSettings> = {}): Promise<{ queue: JobQueue<T>; die: () => Promise<void> }> {
+	const nc = await connect({ servers: NATS_URL, reconnect: false });
+	connections.push(nc);
+	return { queue: node<T>(name, nodeId, settings, nc), die: () => nc.close() };
+}
+
+/** `it`, but a no-op when NATS is not reachable (beforeAll warned once). */
+function natsIt(name: string, fn: () => Promise<void>, timeoutMs = 30000): void {
+	it(name, async () => {
+		if (!natsUp) return;
+		await fn();
+	}, timeoutMs);
+}
+
+beforeAll(async () => {
+	natsUp = await reachable(NATS_URL);
+	if (!natsUp) {
+		console.warn(`job-queue-nats.test.ts skipped: no NATS at ${NATS_URL} (start it as /work/shared/services.md says)`);
+		return;
+	}
+	admin = await connect({ servers: NATS_URL });
+});
+
+afterEach(async () => {
+	await Promise.all(open.map((q) => q.close().catch(() => undefined)));
+	open = [];
+	await Promise.all(connections.splice(0).map((nc) => nc.close().catch(() => undefined)));
+});
+
+afterAll(async () => {
+	if (!natsUp) return;
+	const jsm = await admin.jetstreamManager();
+	for (const { namespace, name } of created) {
+		const names = jobStreamNames(namespace, name);
+		for (const stream of [names.stream, names.deadStream]) await jsm.streams.delete(stream).catch(() => undefined);
+	}
+	await admin.close();
+});
+
+describe("job queue over NATS JetStream", () => {
+	natsIt("runs every job sent exactly once, on one of the nodes", async () => {
+		const name = queueName("once");
+		const a = node(name, "node-a", { concurrency: 2 });
+		const b = node(name, "node-b", { concurrency: 2 });
+		const runs = new Map<number, string[]>();
+		const handler = (nodeId: string) => async (job: Segment, ctl: { attempt: number }) => {
+			expect(ctl.attempt).toBe(1);
+			await sleep(10);
+			runs.set(job.index, [...(runs.get(job.index) ?? []), nodeId]);
+		};
+		await a.start(handler("node-a"));
+		await b.start(handler("node-b"));
+		for (let index = 0; index < 20; index++) await a.send({ clip: "c1", index });
+
+		await until(() => runs.size === 20, "all 20 jobs");
+		await sleep(ACK_WAIT * 1.5); // past ack_wait: nothing comes back
+		expect([...runs.values()].every((nodes) => nodes.length === 1)).toBe(true);
+		expect(new Set([...runs.values()].flat())).toEqual(new Set(["node-a", "node-b"]));
+		expect(await a.stats()).toEqual({ pending: 0, inFlight: 0, oldestAgeMs: null, deadLetters: 0 });
+	});
+
+	natsIt("retries a failing job with growing delays, then dead-letters it with its error, attempts and origin", async () => {
+		const name = queueName("poison");
+		const worker = node(name, "node-a", { maxDeliver: 3, retryBaseMs: 300, retryMaxMs: 5000 });
+		const attempts: { attempt: number; at: number }[] = [];
+		await worker.start(async (_job, ctl) => {
+			attempts.push({ attempt: ctl.attempt, at: Date.now() });
+			throw new Error(`decoder crashed\non attempt ${ctl.attempt}`);
+		});
+		await worker.send({ clip: "broken", index: 3 }, { id: "broken:3" });
+
+		await until(async () => (await worker.stats()).deadLetters === 1, "the dead letter");
+		expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+		const [first, second] = attempts.slice(1).map((a, i) => a.at - attempts[i].at);
+		expect(first).toBeGreaterThanOrEqual(140); // 150 to 300 ms
+		expect(second).toBeGreaterThanOrEqual(first - 20); // 300 to 600 ms
+		expect(second).toBeGreaterThanOrEqual(290);
+
+		const letters = await worker.listDeadLetters(10);
+		expect(letters).toHaveLength(1);
+		expect(letters[0]).toMatchObject({ id: "broken:3", job: { clip: "broken", index: 3 }, error: "decoder crashed on attempt 3", attempts: 3, queue: name, node: "node-a" });
+		expect(Date.now() - letters[0].failedAt.getTime()).toBeLessThan(10000);
+		// Terminated, it left the work queue and is never delivered again.
+		await sleep(ACK_WAIT * 1.5);
+		expect(attempts).toHaveLength(3);
+		expect(await worker.stats()).toMatchObject({ pending: 0, inFlight: 0, deadLetters: 1 });
+	});
+
+	natsIt("never runs more jobs at once than each node's concurrency", async () => {
+		const name = queueName("limit");
+		let total = 0;
+		let maxTotal = 0;
+		const current = { a: 0, b: 0 };
+		const max = { a: 0, b: 0 };
+		const handler = (id: "a" | "b") => async () => {
+			current[id]++;
+			total++;
+			max[id] = Math.max(max[id], current[id]);
+			maxTotal = Math.max(maxTotal, total);
+			await sleep(150);
+			current[id]--;
+			total--;
+		};
+		const a = node(name, "node-a", { concurrency: 2 });
+		const b = node(name, "node-b", { concurrency: 2 });
+		for (let index = 0; index < 12; index++) await a.send({ clip: "c", index });
+		await a.start(handler("a"));
+		await b.start(handler("b"));
+		await until(async () => (await a.stats()).pending === 0, "all jobs done");
+		expect(maxTotal).toBe(4);
+		expect(max).toEqual({ a: 2, b: 2 });
+	});
+
+	natsIt("drops a repeated send with the same id (within the duplicate window, even once done)", async () => {
+		const name = queueName("dedupe");
+		const sender = node(name, "sender");
+		await sender.send({ clip: "c", index: 0 }, { id: "c:0" });
+		await sender.send({ clip: "c", index: 0 }, { id: "c:0" });
+		await sender.send({ clip: "c", index: 1 }, { id: "c:1" });
+		expect((await sender.stats()).pending).toBe(2);
+
+		const worker = node(name, "worker");
+		const runs: number[] = [];
+		await worker.start(async (job) => void runs.push(job.index));
+		await until(async () => (await sender.stats()).pending === 0, "both jobs done");
+		await sender.send({ clip: "c", index: 0 }, { id: "c:0" });
+		await sleep(300);
+		expect(runs).toEqual([0, 1]);
+		expect((await sender.stats()).pending).toBe(0);
+	});
+
+	natsIt("does not hand a job longer than ack_wait to another node while its worker is alive", async () => {
+		const name = queueName("long");
+		const a = node(name, "node-a");
+		const b = node(name, "node-b");
+		const runs: { node: string; attempt: number }[] = [];
+		const handler = (nodeId: string) => async (_job: Segment, ctl: { attempt: number }) => {
+			runs.push({ node: nodeId, attempt: ctl.attempt });
+			await sleep(ACK_WAIT * 3.5);
+		};
+		await a.start(handler("node-a"));
+		await a.send({ clip: "long", index: 0 });
+		await until(() => runs.length === 1, "the job to start");
+		await b.start(handler("node-b"));
+		await until(async () => (await a.stats()).pending === 0, "the long job to finish");
+		expect(runs).toEqual([{ node: "node-a", attempt: 1 }]);
+	});
+
+	natsIt("gives the job of a worker that died mid-job to another worker", async () => {
+		const name = queueName("crash");
+		const mortal = await mortalNode(name, "node-doomed");
+		let aborted: unknown;
+		const taken = gate();
+		await mortal.queue.start(async (_job, ctl) => {
+			taken.open();
+			await new Promise((resolve) => ctl.signal.addEventListener("abort", resolve));
+			aborted = ctl.signal.reason;
+		});
+		await mortal.queue.send({ clip: "crash", index: 0 });
+		await taken.promise;
+		const diedAt = Date.now();
+		await mortal.die();
+		await until(() => aborted !== undefined, "the dead node's handler to be told");
+		expect(String(aborted)).toMatch(/NATS connection closed/);
+
+		const survivor = node(name, "node-survivor");
+		const runs: { job: Segment; attempt: number; afterMs: number }[] = [];
+		await survivor.start(async (job, ctl) => void runs.push({ job, attempt: ctl.attempt, afterMs: Date.now() - diedAt }));
+		await until(() => runs.length === 1, "the redelivery");
+		expect(runs[0]).toMatchObject({ job: { clip: "crash", index: 0 }, attempt: 2 });
+		expect(runs[0].afterMs).toBeGreaterThanOrEqual(ACK_WAIT * 0.8);
+		await until(async () => (await survivor.stats()).pending === 0, "the job to be acked");
+	});
+
+	natsIt("dead-letters a job whose node died on every attempt", async () => {
+		const name = queueName("doomed");
+		const settings = { maxDeliver: 2 };
+		for (const nodeId of ["node-1", "node-2"]) {
+			const mortal = await mortalNode(name, nodeId, settings);
+			const taken = gate();
+			await mortal.queue.start(async (_job, ctl) => {
+				taken.open();
+				await new Promise((resolve) => ctl.signal.addEventListener("abort", resolve));
+			});
+			if (nodeId === "node-1") await mortal.queue.send({ clip: "oom", index: 9 }, { id: "oom:9" });
+			await taken.promise;
+			await mortal.die();
+		}
+		const watcher = node(name, "node-watcher", settings);
+		const runs: unknown[] = [];
+		await watcher.start(async (job) => void runs.push(job));
+		await until(async () => (await watcher.stats()).deadLetters === 1, "the abandoned job in the dead letters");
+		const [letter] = await watcher.listDeadLetters(5);
+		expect(letter).toMatchObject({ id: "oom:9", job: { clip: "oom", index: 9 }, error: NODE_DIED, attempts: 2, queue: name, node: "node-watcher" });
+		expect(runs).toEqual([]);
+		expect(await watcher.stats()).toMatchObject({ pending: 0, inFlight: 0, oldestAgeMs: null });
+	});
+
+	natsIt("reports pending jobs, jobs in flight on this node and the age of the oldest", async () => {
+		const name = queueName("stats");
+		const q = node(name, "node-a");
+		expect(await q.stats()).toEqual({ pending: 0, inFlight: 0, oldestAgeMs: null, deadLetters: 0 });
+		for (let index = 0; index < 3; index++) await q.send({ clip: "c", index });
+		await sleep(150);
+		const waiting = await q.stats();
+		expect(waiting).toMatchObject({ pending: 3, inFlight: 0, deadLetters: 0 });
+		expect(waiting.oldestAgeMs).toBeGreaterThanOrEqual(100);
+		expect(waiting.oldestAgeMs).toBeLessThan(5000);
+
+		const hold = gate();
+		await q.start(() => hold.promise);
+		await until(async () => (await q.stats()).inFlight === 1, "one job in flight");
+		expect(await q.stats()).toMatchObject({ pending: 3, inFlight: 1 });
+		hold.open();
+		await until(async () => (await q.stats()).pending === 0, "all jobs done");
+		expect(await q.stats()).toEqual({ pending: 0, inFlight: 0, oldestAgeMs: null, deadLetters: 0 });
+	});
+
+	natsIt("updates the stream and the consumer when a queue's settings change", async () => {
+		const name = queueName("settings");
+		const names = jobStreamNames("vigil", name);
+		const jsm = await admin.jetstreamManager();
+		await node(name, "old", { ackWaitMs: 1000, maxDeliver: 3, duplicateWindowMs: 60000 }).stats();
+		let consumer = await jsm.consumers.info(names.stream, names.durable);
+		expect(consumer.config).toMatchObject({ ack_wait: nanos(1000), max_deliver: 3, ack_policy: "explicit", deliver_policy: "all" });
+		expect((await jsm.streams.info(names.stream)).config).toMatchObject({ retention: "workqueue", storage: "file", duplicate_window: nanos(60000), subjects: [names.subject] });
+
+		await node(name, "new", { ackWaitMs: 2000, maxDeliver: 4, duplicateWindowMs: 90000 }).send({ clip: "c", index: 0 });
+		consumer = await jsm.consumers.info(names.stream, names.durable);
+		expect(consumer.config).toMatchObject({ ack_wait: nanos(2000), max_deliver: 4 });
+		expect((await jsm.streams.info(names.stream)).config.duplicate_window).toBe(nanos(90000));
+	});
+
+	natsIt("keeps working through a NATS restart: workers resume and a send made during the outage arrives", async () => {
+		const port = await freePort();
+		const dir = mkdtempSync(join(tmpdir(), "vigil-nats-"));
+		const url = `nats://127.0.0.1:${port}`;
+		let server = await startNatsServer(port, dir);
+		try {
+			const name = queueName("restart");
+			const sender = node(name, "sender", {}, undefined, url);
+			const worker = node(name, "worker", {}, undefined, url);
+			const done: number[] = [];
+			await worker.start(async (job) => void done.push(job.index));
+			await sender.send({ clip: "r", index: 1 });
+			await until(() => done.length === 1, "the job before the restart");
+
+			await stopProcess(server, "SIGKILL");
+			const sending = sender.send({ clip: "r", index: 2 });
+			await sleep(700);
+			server = await startNatsServer(port, dir);
+			await sending;
+			await until(() => done.length === 2, "the job sent during the outage", 15000);
+			expect(done).toEqual([1, 2]);
+			await until(async () => (await sender.stats()).pending === 0, "the queue to drain");
+		} finally {
+			for (const q of open) await q.close().catch(() => undefined);
+			open = [];
+			await stopProcess(server, "SIGTERM");
+			rmSync(dir, { recursive: true, force: true });
+		}
+	}, 40000);
+
+	natsIt("JobQueueMixin: a service on one node sends, a service on another node works the queue", async () => {
+		const namespace = `t${RUN}-mixin`;
+		const queue = "segments";
+		created.push({ namespace, name: queue });
+		const config = loadConfig({ DATA_DIR: "/tmp/vigil-job-queue-it", JWT_SECRET: "x".repeat(40), ENCRYPTION_KEY: "00".repeat(32), TRANSPORTER: NATS_URL, NAMESPACE: namespace });
+		type Jobs = { segments: Segment };
+		const settings = { segments: { ackWaitMs: ACK_WAIT } };
+		const done: { job: Segment; node: string }[] = [];
+		const clips = new ServiceBroker({ nodeID: `clips-${RUN}`, logger: false });
+		const detector = new ServiceBroker({ nodeID: `detector-${RUN}`, logger: false });
+		attachNodeContext(clips, config);
+		attachNodeContext(detector, config);
+		clips.createService({
+			name: "clips",
+			mixins: [JobQueueMixin(settings)],
+			actions: {
+				async split(this: JobQueueService<Jobs>, ctx: { params: Segment }) {
+					await this.queues.segments.send(ctx.params, { id: `${ctx.params.clip}:${ctx.params.index}` });
+				},
+				async depth(this: JobQueueService<Jobs>) {
+					return this.queues.segments.stats();
+				},
+			},
+		} as unknown as ServiceSchema);
+		detector.createService({
+			name: "detector",
+			mixins: [JobQueueMixin(settings)],
+			async started(this: JobQueueService<Jobs>) {
+				await this.queues.segments.start(async (job) => void done.push({ job, node: this.broker.nodeID }));
+			},
+		} as unknown as ServiceSchema);
+		await Promise.all([clips.start(), detector.start()]);
+		try {
+			await clips.call("clips.split", { clip: "m", index: 0 });
+			await clips.call("clips.split", { clip: "m", index: 0 });
+			await clips.call("clips.split", { clip: "m", index: 1 });
+			await until(() => done.length === 2, "both segments on the detector node");
+			expect(done).toEqual([{ job: { clip: "m", index: 0 }, node: `detector-${RUN}` }, { job: { clip: "m", index: 1 }, node: `detector-${RUN}` }]);
+			await until(async () => (await clips.call<{ pending: number }, object>("clips.depth")).pending === 0, "the queue to drain");
+			const jsm = await admin.jetstreamManager();
+			expect((await jsm.streams.info(jobStreamNames(namespace, queue).stream)).config.subjects).toEqual([`${namespace}.jobs.segments`]);
+		} finally {
+			await Promise.all([clips.stop(), detector.stop()]);
+		}
+	});
+});
+
+function freePort(): Promise<number> {
+	return new Promise((resolve) => {
+		const srv = createServer().listen(0, "127.0.0.1", () => {
+			const { port } = srv.address() as { port: number };
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+async function startNatsServer(port: number, dir: string): Promise<ChildProcess> {
+	const child = spawn(NATS_SERVER, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: "ignore" });
+	await until(() => reachable(`nats://127.0.0.1:${port}`, 200), `nats-server on port ${port}`, 10000);
+	return child;
+}
+
+function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+	return new Promise((resolve) => {
+		child.once("exit", () => resolve());
+		child.kill(signal);
+	});
+}

@@ -1,0 +1,227 @@
+import {
+	Tracker,
+	countsStationary,
+	isKnownStationary,
+	isNewIncident,
+	rememberStationary,
+	type Track,
+	type TrackerEvents,
+	type TrackerOptions,
+	type Zone,
+} from "../../lib/vision/tracker";
+import type { Box, Detection } from "../../lib/vision/types";
+
+const FPS = 5;
+const person = (box: Box, score = 0.9): Detection => ({ classId: 0, className: "person", score, box });
+const dog = (box: Box, score = 0.9): Detection => ({ classId: 16, className: "dog", score, box });
+const car = (box: Box, score = 0.9): Detection => ({ classId: 2, className: "car", score, box });
+
+/** A box of the given size whose bottom centre (the anchor) is at (x, y). */
+const standingAt = (x: number, y: number, w = 0.1, h = 0.2): Box => [x - w / 2, y - h, x + w / 2, y];
+/** Small deterministic detector jitter, well under the stationary threshold. */
+const jitter = (box: Box, k: number): Box => box.map((v, i) => v + 0.003 * Math.sin(k * 1.7 + i)) as Box;
+
+/** Feeds frames[i] as frame index start + i and returns each frame's events. */
+function feed(tracker: Tracker, frames: Detection[][], start = 0): TrackerEvents[] {
+	return frames.map((detections, i) => tracker.update({ index: start + i, time: (start + i) / FPS }, detections));
+}
+
+const frames = (n: number, at: (k: number) => Detection[]): Detection[][] => Array.from({ length: n }, (_, k) => at(k));
+const ids = (events: TrackerEvents[], className: string) => new Set(events.flatMap((e) => e.updated).filter((t) => t.className === className).map((t) => t.id));
+
+describe("tracking objects across frames", () => {
+	it("keeps one id for one person walking across the frame", () => {
+		const tracker = new Tracker();
+		const events = feed(tracker, frames(12, (k) => [person([0.05 + 0.04 * k, 0.3, 0.15 + 0.04 * k, 0.6])]));
+		expect(ids(events, "person").size).toBe(1);
+		expect(events.map((e) => e.confirmed.length)).toEqual([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+		const [track] = tracker.finish();
+		expect(track).toMatchObject({ firstFrame: 0, lastFrame: 11, firstTime: 0, lastTime: 11 / FPS, hits: 12, confirmed: true, stationary: false });
+		expect(tracker.summary().counts).toEqual({ person: 1 });
+	});
+
+	it("keeps the ids of a person and a dog whose paths cross", () => {
+		const tracker = new Tracker();
+		const events = feed(tracker, frames(16, (k) => [person([0.1 + 0.04 * k, 0.4, 0.2 + 0.04 * k, 0.7]), dog([0.7 - 0.04 * k, 0.45, 0.8 - 0.04 * k, 0.7])]));
+		expect(ids(events, "person").size).toBe(1);
+		expect(ids(events, "dog").size).toBe(1);
+		const [a, b] = tracker.finish();
+		const byClass = Object.fromEntries([a, b].map((t) => [t.className, t]));
+		expect(byClass.person.box[0]).toBeGreaterThan(0.6);
+		expect(byClass.dog.box[0]).toBeLessThan(0.2);
+	});
+
+	it("keeps the ids of two people passing each other, thanks to the constant-velocity prediction", () => {
+		const tracker = new Tracker();
+		const events = feed(tracker, frames(18, (k) => [person([0.1 + 0.04 * k, 0.4, 0.2 + 0.04 * k, 0.7]), person([0.8 - 0.04 * k, 0.4, 0.9 - 0.04 * k, 0.7])]));
+		expect(ids(events, "person").size).toBe(2);
+		const ended = tracker.finish().sort((x, y) => x.id - y.id);
+		expect(ended[0].box[0]).toBeCloseTo(0.1 + 0.04 * 17);
+		expect(ended[1].box[0]).toBeCloseTo(0.8 - 0.04 * 17);
+	});
+
+	it("keeps a track alive through low-score detections (ByteTrack's second pass)", () => {
+		// A person half hidden behind a shelf: the score drops to 0.3 for 6 frames, longer than maxMisses.
+		const scores = [0.9, 0.9, 0.9, 0.9, 0.9, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.9, 0.9, 0.9];
+		const sequence = scores.map((s, k) => [person([0.3 + 0.01 * k, 0.3, 0.4 + 0.01 * k, 0.6], s)]);
+		const options: Partial<TrackerOptions> = { maxMisses: 2 };
+
+		const tracker = new Tracker([], options);
+		const events = feed(tracker, sequence);
+		expect(ids(events, "person").size).toBe(1);
+		expect(events.flatMap((e) => e.ended)).toEqual([]);
+		const [track] = tracker.finish();
+		expect(track.hits).toBe(14);
+		expect(track.meanScore).toBeCloseTo((8 * 0.9 + 6 * 0.3) / 14);
+		expect(track.bestFrame).toEqual({ index: 0, time: 0 });
+
+		// Without the second pass the same person would end and come back as a second person.
+		const naive = new Tracker([], { ...options, lowThreshold: 0.5 });
+		feed(naive, sequence);
+		expect(naive.summary().counts).toEqual({ person: 2 });
+	});
+
+	it("never starts a track from low-score detections alone", () => {
+		const tracker = new Tracker();
+		const events = feed(tracker, frames(10, () => [person([0.3, 0.3, 0.4, 0.6], 0.3)]));
+		expect(events.flatMap((e) => e.confirmed)).toEqual([]);
+		expect(tracker.summary().counts).toEqual({});
+	});
+
+	it("never confirms a single-frame false positive", () => {
+		const tracker = new Tracker();
+		const events = feed(tracker, [[car([0.5, 0.5, 0.7, 0.7], 0.95)], ...frames(20, () => [])]);
+		expect(events.flatMap((e) => [...e.confirmed, ...e.updated, ...e.ended])).toEqual([]);
+		expect(tracker.finish()).toEqual([]);
+		expect(tracker.summary().counts).toEqual({});
+	});
+
+	it("counts each person once: 3 people in 30 frames make person: 3", () => {
+		const tracker = new Tracker();
+		feed(tracker, frames(30, (k) => {
+			const seen: Detection[] = [person(standingAt(0.1 + 0.02 * k, 0.8))];
+			if (k >= 5 && k <= 20) seen.push(person(standingAt(0.9 - 0.02 * k, 0.5)));
+			if (k >= 15) seen.push(person(jitter(standingAt(0.5, 0.95), k)));
+			if (k === 10) seen.push(person([0.0, 0.0, 0.05, 0.1], 0.8)); // a one-frame false positive
+			return seen;
+		}));
+		expect(tracker.finish()).toHaveLength(3);
+		expect(tracker.summary().counts).toEqual({ person: 3 });
+	});
+
+	it("ends a track after maxMisses frames without a match, and not before", () => {
+		const tracker = new Tracker([], { maxMisses: 15 });
+		const here = () => [person([0.4, 0.3, 0.5, 0.6])];
+		const seen = feed(tracker, frames(5, here)); // frames 0..4
+		const gap = feed(tracker, frames(14, () => []), 5); // 14 misses: still alive
+		const back = feed(tracker, [here()], 19);
+		expect(gap.flatMap((e) => e.ended)).toEqual([]);
+		expect(back[0].updated.map((t) => t.id)).toEqual([seen[4].updated[0].id]);
+
+		const gone = feed(tracker, frames(15, () => []), 20); // the 15th miss, at frame 34, ends it
+		expect(gone.map((e) => e.ended.length)).toEqual([...Array(14).fill(0), 1]);
+		expect(gone[14].ended[0]).toMatchObject({ lastFrame: 19, hits: 6 });
+		const later = feed(tracker, frames(3, here), 35);
+		expect(later[2].confirmed[0].id).not.toBe(seen[4].updated[0].id);
+	});
+
+	it("refuses frames out of order", () => {
+		const tracker = new Tracker();
+		tracker.update({ index: 3, time: 0.6 }, []);
+		expect(() => tracker.update({ index: 3, time: 0.6 }, [])).toThrow(RangeError);
+	});
+});
+
+describe("zones and lines", () => {
+	const counter: Zone = { id: "counter", kind: "polygon", points: [[0.3, 0.2], [0.9, 0.2], [0.9, 0.5], [0.3, 0.5]], classes: [] };
+	const parking: Zone = { id: "parking", kind: "polygon", points: [[0, 0], [1, 0], [1, 1], [0, 1]], classes: ["car"] };
+	const door: Zone = { id: "door", kind: "line", points: [[0, 0.5], [0.5, 0.5], [1, 0.5]], classes: ["person"] };
+
+	it("enters a zone by the feet, not by any overlap of the box", () => {
+		const tracker = new Tracker([counter, parking]);
+		feed(tracker, frames(4, () => [
+			person(standingAt(0.4, 0.7, 0.1, 0.4)), // body overlaps the counter zone, feet below it
+			person(standingAt(0.7, 0.45)), // feet inside
+		]));
+		const [outside, inside] = tracker.finish().sort((a, b) => a.box[0] - b.box[0]);
+		expect(outside.zonesEntered).toEqual([]);
+		expect(inside.zonesEntered).toEqual(["counter"]); // "parking" watches cars only
+	});
+
+	it("counts a line crossing once, with its direction", () => {
+		const tracker = new Tracker([door]);
+		// Anchors step by 0.05 and land exactly on the line once: that must not count twice.
+		const down = (k: number) => (30 + 5 * k) / 100; // 0.30 .. 0.70
+		const up = (k: number) => (80 - 5 * k) / 100; // 0.80 .. 0.30
+		const bounce = [0.4, 0.45, 0.5, 0.5, 0.45, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4];
+		feed(tracker, frames(11, (k) => [
+			person(standingAt(0.1, down(Math.min(k, 8)))),
+			person(standingAt(0.5, up(k))), // crosses at the polyline's middle vertex
+			person(standingAt(0.85, bounce[k])), // steps onto the line and back
+		]));
+		const [downwards, upwards, bouncer] = tracker.finish().sort((a, b) => a.box[0] - b.box[0]);
+		expect(downwards.lineCrossings).toEqual({ door: { count: 1, forward: 1, backward: 0, direction: 1 } });
+		expect(upwards.lineCrossings).toEqual({ door: { count: 1, forward: 0, backward: 1, direction: -1 } });
+		expect(bouncer.lineCrossings).toEqual({});
+		expect(tracker.summary().lineCrossings).toEqual({ door: { count: 2, forward: 1, backward: 1 } });
+	});
+
+	it("counts a crossing made before the track was confirmed", () => {
+		const tracker = new Tracker([door]);
+		feed(tracker, frames(5, (k) => [person(standingAt(0.2, 0.45 + 0.1 * k))]));
+		expect(tracker.summary().lineCrossings.door).toEqual({ count: 1, forward: 1, backward: 0 });
+	});
+});
+
+describe("stationary objects", () => {
+	const parkedCar = (k: number) => car(jitter([0.6, 0.5, 0.85, 0.75], k));
+
+	it("remembers a parked car, so the next clip does not report it again", () => {
+		const clip1 = new Tracker();
+		feed(clip1, frames(20, (k) => [parkedCar(k), car([0.02 * k, 0.1, 0.2 + 0.02 * k, 0.25])])); // one parked, one driving
+		const tracks = clip1.finish();
+		expect(tracks.map((t) => t.stationary).sort()).toEqual([false, true]);
+		const memory = JSON.parse(JSON.stringify(rememberStationary([], tracks, 1_000)));
+		expect(memory).toHaveLength(1);
+		expect(memory[0]).toMatchObject({ className: "car", lastSeen: 1_000 });
+
+		// Next clip: the same car is known from its first frames, before it could be judged stationary again.
+		const clip2 = new Tracker();
+		const events = feed(clip2, frames(20, (k) => [parkedCar(k + 50), car([0.1, 0.8, 0.3, 0.95])])); // and a car parked somewhere new
+		const confirmed = events.flatMap((e) => e.confirmed);
+		const parked = confirmed.find((t) => t.box[0] > 0.5) as Track;
+		const newcomer = confirmed.find((t) => t.box[0] < 0.5) as Track;
+		expect(parked.stationary).toBe(false);
+		expect(isKnownStationary(parked, memory)).toBe(true);
+		expect(isNewIncident(parked, memory)).toBe(false);
+		expect(isKnownStationary(newcomer, memory)).toBe(false);
+		expect(isNewIncident(newcomer, memory)).toBe(true);
+
+		// Seen again, the entry is refreshed rather than duplicated; unseen for over a day, it is forgotten.
+		const refreshed = rememberStationary(memory, clip2.finish(), 2_000);
+		expect(refreshed.filter((e) => e.box[0] > 0.5)).toEqual([expect.objectContaining({ lastSeen: 2_000 })]);
+		expect(refreshed).toHaveLength(2); // the car that arrived in clip 2 is parked now too
+		expect(rememberStationary(refreshed, [], 2_000 + 24 * 3600 + 1)).toEqual([]);
+		expect(memory[0].lastSeen).toBe(1_000); // the memory passed in is left alone
+	});
+
+	it("marks a person standing still as stationary, and still counts them by the default rule", () => {
+		const tracker = new Tracker();
+		feed(tracker, frames(20, (k) => [person(jitter(standingAt(0.3, 0.8), k)), car(jitter([0.6, 0.5, 0.85, 0.75], k))]));
+		const [standing, parked] = tracker.finish().sort((a, b) => a.box[0] - b.box[0]);
+		expect(standing.stationary).toBe(true);
+		expect(parked.stationary).toBe(true);
+		expect(countsStationary("person")).toBe(true);
+		expect(countsStationary("car")).toBe(false);
+		expect(isNewIncident(standing)).toBe(true);
+		expect(isNewIncident(parked)).toBe(false);
+		expect(tracker.summary().counts).toEqual({ person: 1, car: 1 });
+	});
+
+	it("stops calling a track stationary once it walks away", () => {
+		const tracker = new Tracker();
+		const events = feed(tracker, frames(20, (k) => [person(standingAt(k < 10 ? 0.3 : 0.3 + 0.03 * (k - 9), 0.8))]));
+		expect(events[9].updated[0].stationary).toBe(true);
+		expect(events[19].updated[0].stationary).toBe(false);
+	});
+});
