@@ -87,9 +87,9 @@ export function toErrorResponse(err: AnyError, context: { requestId?: string; bo
 		return respond(503, "SERVICE_UNAVAILABLE", "A service needed for this request is unavailable; try again shortly");
 
 	const status = typeof err.code === "number" ? err.code : Number(err.status ?? err.statusCode);
+	const retryAfter = (err.data as { retryAfter?: number } | undefined)?.retryAfter;
+	if ((status === 429 || status === 503) && retryAfter) headers["Retry-After"] = String(retryAfter);
 	if (status >= 400 && status < 500) {
-		const retryAfter = (err.data as { retryAfter?: number } | undefined)?.retryAfter;
-		if (status === 429 && retryAfter) headers["Retry-After"] = String(retryAfter);
 		const code = typeof err.type === "string" && err.type ? err.type : defaultCode(status);
 		return respond(status, code, err.message ?? defaultCode(status), err.data);
 	}

@@ -18,6 +18,7 @@ import { httpDuration, httpRequests } from "../lib/metrics";
 import { metricsResponse } from "../lib/metrics-server";
 import { nodeConfig } from "../lib/node-context";
 import { buildOpenApi, type RouteInfo } from "../lib/openapi";
+import { VigilError } from "../lib/errors";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "../lib/tokens";
 import type { Config } from "../lib/config";
 import type { Caller, Meta } from "../lib/types";
@@ -103,7 +104,9 @@ async function openAlertStream(svc: ApiThis, req: Req, res: Res) {
 
 function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, ApiThis> {
 	const routeHooks = {
-		onBeforeCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res) {
+		onBeforeCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res, alias?: { type?: string }) {
+			// A JSON body was already parsed away: a streamed upload has nothing left to read (and must not travel).
+			if (alias?.type === "stream" && !req.readable) throw new VigilError("Send the file as video/mp4 or multipart/form-data", 415, "UNSUPPORTED_MEDIA_TYPE");
 			const requestId = req.$requestId ?? randomUUID();
 			ctx.requestID = requestId;
 			ctx.meta.requestId = requestId;

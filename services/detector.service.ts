@@ -89,6 +89,8 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 				await flush();
 				error = err.message;
 			}
+			// This node lost the job (its NATS link went away): another node has it now, so save nothing.
+			ctl.signal.throwIfAborted();
 			const persistStarted = process.hrtime.bigint();
 			await this.broker.call<{ stale: boolean }, SegmentResult>("clip.saveSegment", { clipId: job.clipId, segment: job.segment, generation: job.generation, frames, ...(error && { error }) });
 			stageSeconds.observe({ stage: "persist" }, Number(process.hrtime.bigint() - persistStarted) / 1e9);

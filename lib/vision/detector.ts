@@ -59,12 +59,13 @@ export async function loadDetector(modelDir: string, options: LoadDetectorOption
 	async function infer(frames: readonly Uint8Array[]): Promise<ModelOutput> {
 		if (disposed) throw new Error(`detector ${model.modelName} is disposed`);
 		const batch = modelBatch > 0 ? modelBatch : frames.length;
+		// Typed-array set converts bytes to floats natively; scaling on the backend is cheaper than a JS loop.
 		const pixels = new Float32Array(batch * width * height * 3);
-		frames.forEach((frame, i) => {
-			const offset = i * frame.length;
-			for (let j = 0; j < frame.length; j++) pixels[offset + j] = frame[j] * model.pixelScale;
+		frames.forEach((frame, i) => pixels.set(frame, i * frame.length));
+		const x = tf.tidy(() => {
+			const raw = tf.tensor4d(pixels, [batch, height, width, 3]);
+			return model.pixelScale === 1 ? raw : tf.mul<tf.Tensor4D>(raw, model.pixelScale);
 		});
-		const x = tf.tensor4d(pixels, [batch, height, width, 3]);
 		let y: tf.Tensor;
 		try {
 			y = await execute(x);

@@ -29,10 +29,17 @@ interface Segment {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `check` (a check that throws, as a stats() call during a NATS outage does, counts as "not yet"). */
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10000): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+	let last: unknown;
+	for (;;) {
+		try {
+			if (await check()) return;
+		} catch (err) {
+			last = err;
+		}
+		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
 		await sleep(25);
 	}
 }
@@ -308,17 +315,27 @@ describe("job queue over NATS JetStream", () => {
 		expect((await jsm.streams.info(names.stream)).config.duplicate_window).toBe(nanos(90000));
 	});
 
-	natsIt("keeps working through a NATS restart: workers resume and a send made during the outage arrives", async () => {
+	natsIt("rides out NATS restarts: a send during the outage arrives, a job in flight is acked once, a worker cut off past ack_wait is told", async () => {
 		const port = await freePort();
 		const dir = mkdtempSync(join(tmpdir(), "vigil-nats-"));
 		const url = `nats://127.0.0.1:${port}`;
 		let server = await startNatsServer(port, dir);
 		try {
 			const name = queueName("restart");
-			const sender = node(name, "sender", {}, undefined, url);
-			const worker = node(name, "worker", {}, undefined, url);
+			// ack_wait longer than the outage: the worker keeps its job while NATS is away.
+			const sender = node(name, "sender", { ackWaitMs: 3000 }, undefined, url);
+			const worker = node(name, "worker", { ackWaitMs: 3000 }, undefined, url);
 			const done: number[] = [];
-			await worker.start(async (job) => void done.push(job.index));
+			const runs: string[] = [];
+			const slowStarted = gate();
+			await worker.start(async (job, ctl) => {
+				runs.push(`${job.index}#${ctl.attempt}`);
+				if (job.index === 3) {
+					slowStarted.open();
+					await sleep(1500);
+				}
+				done.push(job.index);
+			});
 			await sender.send({ clip: "r", index: 1 });
 			await until(() => done.length === 1, "the job before the restart");
 
@@ -329,7 +346,37 @@ describe("job queue over NATS JetStream", () => {
 			await sending;
 			await until(() => done.length === 2, "the job sent during the outage", 15000);
 			expect(done).toEqual([1, 2]);
-			await until(async () => (await sender.stats()).pending === 0, "the queue to drain");
+
+			await sender.send({ clip: "r", index: 3 });
+			await slowStarted.promise;
+			await stopProcess(server, "SIGKILL");
+			await sleep(200);
+			server = await startNatsServer(port, dir);
+			await sleep(1000); // a request sent while JetStream is still starting times out (5 s) instead of failing fast
+			await until(async () => (await sender.stats()).pending === 0, "the job in flight to be acked", 15000);
+			expect(runs).toEqual(["1#1", "2#1", "3#1"]);
+
+			// NATS away for longer than ack_wait: the job is no longer this worker's, and its handler is told.
+			const leased = node(queueName("lease"), "worker", { ackWaitMs: 1000, retryBaseMs: 100 }, undefined, url);
+			const leaseRuns: number[] = [];
+			let reason: unknown;
+			const leaseTaken = gate();
+			await leased.start(async (_job, ctl) => {
+				leaseRuns.push(ctl.attempt);
+				if (ctl.attempt > 1) return;
+				leaseTaken.open();
+				await new Promise((resolve) => ctl.signal.addEventListener("abort", resolve));
+				reason = ctl.signal.reason;
+				ctl.signal.throwIfAborted();
+			});
+			await leased.send({ clip: "l", index: 0 });
+			await leaseTaken.promise;
+			await stopProcess(server, "SIGKILL");
+			await until(() => reason !== undefined, "the handler to be told its job is lost", 5000);
+			expect(String(reason)).toMatch(/longer than ackWaitMs/);
+			server = await startNatsServer(port, dir);
+			await until(() => leaseRuns.length === 2, "the job to come back", 15000);
+			expect(leaseRuns).toEqual([1, 2]);
 		} finally {
 			for (const q of open) await q.close().catch(() => undefined);
 			open = [];
@@ -376,7 +423,7 @@ describe("job queue over NATS JetStream", () => {
 			await clips.call("clips.split", { clip: "m", index: 1 });
 			await until(() => done.length === 2, "both segments on the detector node");
 			expect(done).toEqual([{ job: { clip: "m", index: 0 }, node: `detector-${RUN}` }, { job: { clip: "m", index: 1 }, node: `detector-${RUN}` }]);
-			await until(async () => (await clips.call<{ pending: number }, object>("clips.depth")).pending === 0, "the queue to drain");
+			await until(async () => ((await clips.call("clips.depth")) as { pending: number }).pending === 0, "the queue to drain");
 			const jsm = await admin.jetstreamManager();
 			expect((await jsm.streams.info(jobStreamNames(namespace, queue).stream)).config.subjects).toEqual([`${namespace}.jobs.segments`]);
 		} finally {

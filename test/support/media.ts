@@ -1,0 +1,27 @@
+/** The real footage in ../shared (a fresh clone elsewhere lacks it: tests using it skip and say so). */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const SHARED = join(__dirname, "..", "..", "..", "shared");
+export const STREET_CLIP = join(SHARED, "media", "vtest_10s.mp4");
+export const hasStreetClip = existsSync(STREET_CLIP);
+export const streetClip = (): Buffer => readFileSync(STREET_CLIP);
+
+/** describe() when the footage is there, else a visible skip. */
+export function describeWithFootage(name: string, fn: () => void) {
+	if (!hasStreetClip) {
+		console.warn(`${name}: skipped, ../shared/media/vtest_10s.mp4 is not available`);
+		describe.skip(name, fn);
+	} else describe(name, fn);
+}
+
+/** Polls until `check` returns a value (not undefined) or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 60000, everyMs = 250): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
+		await new Promise((r) => setTimeout(r, everyMs));
+	}
+}
