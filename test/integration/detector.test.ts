@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import ffmpegInstaller from "@ffmpeg-installer/ffmpeg";
 import * as tf from "@tensorflow/tfjs";
@@ -106,6 +106,15 @@ describe("detector on a model with a dynamic batch dimension", () => {
 		await expect(detector.detect([frameA], [], opts)).rejects.toThrow(RangeError);
 	});
 
+	it("fails at warm-up, not on every frame, when the output does not fit the metadata's classes", async () => {
+		const wrong = writeTinyYoloModel();
+		writeFileSync(path.join(wrong, "metadata.yaml"), "task: detect\nimgsz: [16, 16]\nnames: {0: a, 1: b, 2: c}\n");
+		const mismatched = await loadDetector(wrong);
+		await expect(mismatched.warmUp()).rejects.toThrow(/not a YOLO detect output for 3 classes/);
+		mismatched.dispose();
+		rmSync(wrong, { recursive: true, force: true });
+	});
+
 	it("holds no more tensors after many detect calls than before", async () => {
 		const before = tf.memory().numTensors;
 		for (let i = 0; i < 50; i++) await detector.detect([frameA, frameB, frameA, frameB, frameA], Array(5).fill(source), opts);
@@ -181,6 +190,7 @@ describe("choosing the backend", () => {
 			expect(onCpu.backend).toBe("cpu");
 			expect(tf.getBackend()).toBe("cpu");
 			onCpu.dispose();
+			await expect(onCpu.detect([new Uint8Array(16 * 16 * 3)], [{ width: 16, height: 16 }], opts)).rejects.toThrow(/disposed/);
 			const hasNode = (() => {
 				try {
 					require.resolve("@tensorflow/tfjs-node");

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServiceBroker } from "moleculer";
+import { connect } from "nats";
 import type { DataSource } from "typeorm";
 import { loadConfig, type Config } from "../../lib/config";
 import { createNode } from "../../lib/node";
@@ -65,6 +66,7 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
 		db: () => nodeDatabase(core),
 		async stop() {
 			for (const b of brokers) await b.stop();
+			if (config.transporter) await deleteStreams(config.transporter, config.namespace);
 			rmSync(config.dataDir, { recursive: true, force: true });
 		},
 	};
@@ -84,4 +86,17 @@ export async function waitForReady(url: string, timeoutMs = 30000): Promise<void
 		await new Promise((r) => setTimeout(r, 100));
 	}
 	throw new Error(`Vigil did not become ready: ${last}`);
+}
+
+/** JetStream streams outlive brokers: remove this test cluster's job and dead-letter streams from the shared NATS. */
+export async function deleteStreams(url: string, namespace: string): Promise<void> {
+	const nc = await connect({ servers: url });
+	try {
+		const jsm = await nc.jetstreamManager();
+		for await (const stream of jsm.streams.list()) {
+			if (stream.config.name.startsWith(`${namespace}_`)) await jsm.streams.delete(stream.config.name);
+		}
+	} finally {
+		await nc.close();
+	}
 }
