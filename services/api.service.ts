@@ -45,6 +45,16 @@ interface AlertListener {
 	close(): void;
 }
 
+/** The live alert stream is a plain alias (it holds the response open), so it is described here. */
+const ALERT_STREAM_ROUTE: RouteInfo = {
+	method: "GET",
+	path: "/api/v1/alerts/stream",
+	action: "api.alertStream",
+	permission: { scope: "user" },
+	params: { lastEventId: { type: "string", optional: true, pattern: /^\d+$/, $$t: "Resume after this event id (the Last-Event-ID header works too)" } },
+	openapi: { summary: "Server-Sent Events: alerts of every store you can see, live; resumes after Last-Event-ID", responses: { 200: "text/event-stream" } },
+};
+
 /** Comment lines that keep proxies and load balancers from closing an idle stream. */
 const SSE_HEARTBEAT_MS = 15_000;
 /** How often a stream re-reads which stores its user may see (memberships change). */
@@ -57,7 +67,8 @@ const SSE_VISIBILITY_REFRESH_MS = 60_000;
 async function openAlertStream(svc: ApiThis, req: Req, res: Res) {
 	const ctx = req.$ctx as Context<unknown, Meta>;
 	const caller = ctx.meta.caller;
-	if (!caller) throw Object.assign(new Error(ctx.meta.authError ? "The presented credentials are not valid" : "Authentication required"), { code: 401, type: ctx.meta.authError ?? "UNAUTHORIZED" });
+	if (!caller) throw new VigilError("Authentication required", 401, ctx.meta.authError ?? "UNAUTHORIZED");
+	if (caller.kind !== "user") throw new VigilError("A service token cannot do this; sign in as a user", 403, "FORBIDDEN");
 	let visible = await ctx.call<{ all: boolean; storeIds: string[] }>("tenancy.visibleStores");
 	const canSee = (alert: AlertEvent) => visible.all || visible.storeIds.includes(alert.storeId);
 	const lastHeader = req.headers["last-event-id"] ?? new URL(req.url ?? "", "http://x").searchParams.get("lastEventId") ?? undefined;
@@ -104,9 +115,7 @@ async function openAlertStream(svc: ApiThis, req: Req, res: Res) {
 
 function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, ApiThis> {
 	const routeHooks = {
-		onBeforeCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res, alias?: { type?: string }) {
-			// A JSON body was already parsed away: a streamed upload has nothing left to read (and must not travel).
-			if (alias?.type === "stream" && !req.readable) throw new VigilError("Send the file as video/mp4 or multipart/form-data", 415, "UNSUPPORTED_MEDIA_TYPE");
+		onBeforeCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res) {
 			const requestId = req.$requestId ?? randomUUID();
 			ctx.requestID = requestId;
 			ctx.meta.requestId = requestId;
@@ -187,6 +196,7 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 					autoAliases: true,
 					mappingPolicy: "restrict",
 					authentication: true,
+					authorization: true,
 					bodyParsers: { json: { strict: true, limit: config.maxJsonBody }, urlencoded: false },
 					aliases: {
 						"GET alerts/stream"(this: ApiThis, req: Req, res: Res) {
@@ -271,7 +281,7 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			openapi: {
 				openapi: { summary: "This API as an OpenAPI 3.0.3 document" },
 				async handler(this: ApiThis & { collectRoutes(): RouteInfo[] }) {
-					return buildOpenApi(this.collectRoutes(), { title: "Vigil API", version: VERSION, description: "Video analytics for store and home security." });
+					return buildOpenApi([...this.collectRoutes(), ALERT_STREAM_ROUTE], { title: "Vigil API", version: VERSION, description: "Video analytics for store and home security." });
 				},
 			},
 		},
@@ -288,6 +298,16 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			httpHandler(this: ApiThis, req: Req, res: Res, next?: (err?: unknown) => void) {
 				prepareRequest(req, res, () => undefined);
 				return (ApiGateway.methods!.httpHandler as (req: Req, res: Res, next?: unknown) => unknown).call(this, req, res, next);
+			},
+
+			/**
+			 * Runs after authentication. A streamed upload whose body the JSON parser already consumed has nothing
+			 * left to read, and the request object must not travel to another node: refuse it here (401 first).
+			 */
+			authorize(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req & { $alias?: { type?: string } }) {
+				if (req.$alias?.type !== "stream" || req.readable) return;
+				if (!ctx.meta.caller) throw new VigilError("Authentication required", 401, ctx.meta.authError ?? "UNAUTHORIZED");
+				throw new VigilError("Send the file as video/mp4 or multipart/form-data", 415, "UNSUPPORTED_MEDIA_TYPE");
 			},
 
 			/** Authentication: an access JWT or service token from `Authorization: Bearer`, else the access cookie. */

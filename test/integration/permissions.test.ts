@@ -46,10 +46,30 @@ const MATRIX: Record<string, Who[]> = {
 	"GET /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/zones": ["owner", "admin", "staff", "superadmin", "service"],
 	"PATCH /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/zones/:zoneId": ["owner", "admin", "superadmin"],
 	"DELETE /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/zones/:zoneId": ["owner", "admin", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/clips": ["owner", "admin", "staff", "superadmin", "service"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/clips": ["owner", "admin", "staff", "superadmin", "service"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId": ["owner", "admin", "staff", "superadmin", "service"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId/detections": ["owner", "admin", "staff", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId": ["owner", "admin", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId/reprocess": ["owner", "admin", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores/:storeId/alert-rules": ["owner", "admin", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/alert-rules": ["owner", "admin", "staff", "superadmin"],
+	"PATCH /api/v1/orgs/:orgId/stores/:storeId/alert-rules/:ruleId": ["owner", "admin", "superadmin"],
+	"DELETE /api/v1/orgs/:orgId/stores/:storeId/alert-rules/:ruleId": ["owner", "admin", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/alerts": ["owner", "admin", "staff", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/alerts/:alertId": ["owner", "admin", "staff", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/alerts/:alertId/snapshot": ["owner", "admin", "staff", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores/:storeId/alerts/:alertId/acknowledge": ["owner", "admin", "staff", "superadmin"],
+	"POST /api/v1/orgs/:orgId/stores/:storeId/alerts/:alertId/resolve": ["owner", "admin", "staff", "superadmin"],
+	"GET /api/v1/alerts/stream": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
 };
 
 /** These delete the tenant the matrix runs in; they get a dedicated org per caller below. */
 const DESTRUCTIVE = new Set(["DELETE /api/v1/orgs/:orgId", "DELETE /api/v1/orgs/:orgId/stores/:storeId"]);
+/** Held open by the server: checked on its own below. */
+const STREAMING = "GET /api/v1/alerts/stream";
+/** A streamed upload: probed with bytes that are not a video (refused after the permission check with 415). */
+const UPLOAD = "POST /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/clips";
 /** Routes whose success would change who the caller is (sign out, new password): probed with invalid input. */
 const NO_SIDE_EFFECT_BODY: Record<string, unknown> = {
 	"POST /api/v1/auth/logout": { refreshToken: "vrt_not-a-real-token" },
@@ -104,7 +124,7 @@ afterAll(() => cluster?.stop());
 const NOBODY = "00000000-0000-4000-8000-000000000000";
 function fill(path: string, ids: { orgId: string; storeId: string }) {
 	return path.replace(":orgId", ids.orgId).replace(":storeId", ids.storeId).replace(":cameraId", cameraId)
-		.replace(/:(zoneId|tokenId|userId|invitationId)/, NOBODY);
+		.replace(/:(zoneId|tokenId|userId|invitationId|clipId|ruleId|alertId)/, NOBODY);
 }
 
 /** Did the permission layer refuse this request? */
@@ -131,11 +151,12 @@ it("the matrix covers every route of /openapi.json", async () => {
 	expect(routes.sort()).toEqual(Object.keys(MATRIX).sort());
 });
 
-describe.each(Object.keys(MATRIX).filter((r) => !DESTRUCTIVE.has(r)))("%s", (route) => {
+describe.each(Object.keys(MATRIX).filter((r) => !DESTRUCTIVE.has(r) && r !== STREAMING))("%s", (route) => {
 	it.each(WHO)("as %s", async (who) => {
 		const [method, path] = route.split(" ");
 		const body = NO_SIDE_EFFECT_BODY[route] ?? (method === "GET" || method === "DELETE" ? undefined : {});
-		const res = await api.request(method, fill(path, { orgId, storeId: storeA }), { body, token: tokens[who] });
+		const options = route === UPLOAD ? { raw: "not a video", headers: { "content-type": "video/mp4" } } : { body };
+		const res = await api.request(method, fill(path, { orgId, storeId: storeA }), { ...options, token: tokens[who] });
 		expect({ who, refused: refusedBy(res) }).toEqual({ who, refused: expectedRefusal(who, route) });
 		expect(res.status).toBeLessThan(500);
 	});
@@ -151,6 +172,17 @@ describe.each([...DESTRUCTIVE])("%s", (route) => {
 			expect({ who, refused: refusedBy(res) }).toEqual({ who, refused: expectedRefusal(who, route) });
 			if (!expectedRefusal(who, route)) expect(res.status).toBe(204);
 		}
+	});
+});
+
+describe(STREAMING, () => {
+	it.each(WHO)("as %s", async (who) => {
+		const abort = new AbortController();
+		const headers: Record<string, string> = tokens[who] ? { authorization: `Bearer ${tokens[who]}` } : {};
+		const res = await fetch(`${cluster.url}/api/v1/alerts/stream`, { headers, signal: abort.signal });
+		const body = res.headers.get("content-type")?.includes("json") ? await res.json() : null;
+		abort.abort();
+		expect({ who, refused: refusedBy({ status: res.status, body, headers: res.headers }) }).toEqual({ who, refused: expectedRefusal(who, STREAMING) });
 	});
 });
 
