@@ -45,6 +45,9 @@ interface AlertListener {
 	close(): void;
 }
 
+/** Streamed routes and the action that decides, before the body travels, whether it would be refused. */
+const STREAM_PRECHECKS: Record<string, string> = { "clip.upload": "clip.checkUpload" };
+
 /** The live alert stream is a plain alias (it holds the response open), so it is described here. */
 const ALERT_STREAM_ROUTE: RouteInfo = {
 	method: "GET",
@@ -304,10 +307,16 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			 * Runs after authentication. A streamed upload whose body the JSON parser already consumed has nothing
 			 * left to read, and the request object must not travel to another node: refuse it here (401 first).
 			 */
-			authorize(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req & { $alias?: { type?: string } }) {
-				if (req.$alias?.type !== "stream" || req.readable) return;
-				if (!ctx.meta.caller) throw new VigilError("Authentication required", 401, ctx.meta.authError ?? "UNAUTHORIZED");
-				throw new VigilError("Send the file as video/mp4 or multipart/form-data", 415, "UNSUPPORTED_MEDIA_TYPE");
+			async authorize(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req & { $alias?: { type?: string; action?: string }; $params?: Record<string, unknown> }) {
+				if (req.$alias?.type !== "stream") return;
+				if (!req.readable) {
+					if (!ctx.meta.caller) throw new VigilError("Authentication required", 401, ctx.meta.authError ?? "UNAUTHORIZED");
+					throw new VigilError("Send the file as video/mp4 or multipart/form-data", 415, "UNSUPPORTED_MEDIA_TYPE");
+				}
+				// Refuse before streaming: a body refused on another node after it started flowing would keep coming.
+				const precheck = STREAM_PRECHECKS[req.$alias.action ?? ""];
+				const declared = Number(req.headers["content-length"]);
+				if (precheck) await ctx.call(precheck, { ...req.$params, ...(Number.isFinite(declared) && { contentLength: declared }) });
 			},
 
 			/** Authentication: an access JWT or service token from `Authorization: Bearer`, else the access cookie. */

@@ -130,6 +130,23 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			},
 		},
 
+		/**
+		 * The gateway asks this before it forwards an upload's body to another node: refusing there (404, 413, 503)
+		 * means no byte of a refused upload crosses the network or waits in memory.
+		 */
+		checkUpload: {
+			visibility: "public",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			params: { ...cameraPath, contentLength: { type: "number", integer: true, min: 0, optional: true } },
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; cameraId: string; contentLength?: number }>) {
+				const { orgId, storeId, cameraId, contentLength } = ctx.params;
+				await ctx.call("camera.get", { orgId, storeId, cameraId });
+				if ((contentLength ?? 0) > this.config.maxUploadBytes) throw tooLarge(this.config.maxUploadBytes);
+				await this.assertBacklogRoom();
+				return { ok: true };
+			},
+		},
+
 		list: {
 			rest: "GET /orgs/:orgId/stores/:storeId/clips",
 			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
@@ -307,7 +324,11 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				}
 				return stored;
 			} catch (err) {
-				if (err instanceof TooLargeError) throw tooLarge(err.limit);
+				if (err instanceof TooLargeError) {
+					// Read the rest away: a half-read stream would keep the sender's chunks waiting in memory.
+					source.resume();
+					throw tooLarge(err.limit);
+				}
 				throw err;
 			}
 		},
