@@ -17,6 +17,7 @@ COPY mixins ./mixins
 COPY middlewares ./middlewares
 COPY entities ./entities
 COPY migrations ./migrations
+COPY bench ./bench
 RUN npm run build && npm prune --omit=dev && npm cache clean --force
 
 FROM node:20-slim
@@ -25,6 +26,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The bundled zero-config detector model (CenterNet COCO, MIT); DETECTOR_MODEL points elsewhere.
+COPY models ./models
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000

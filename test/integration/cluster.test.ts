@@ -23,7 +23,7 @@ describeOverNats("gateway and services on different nodes over NATS", () => {
 		const metricsPort = await freePort();
 		const config = testConfig({ METRICS_PORT: String(metricsPort) });
 		const gateway = createNode({ ...config, services: ["api"] }, { nodeID: `gw-${config.namespace}` });
-		const core = createNode({ ...config, services: ["auth", "tenancy", "camera"] }, { nodeID: `core-${config.namespace}` });
+		const core = createNode({ ...config, services: ["auth", "tenancy", "camera", "clip", "alert"] }, { nodeID: `core-${config.namespace}` });
 		await gateway.start();
 		try {
 			const server = (gateway.getLocalService("api") as unknown as { server: import("node:http").Server }).server;
