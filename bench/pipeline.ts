@@ -45,7 +45,8 @@ async function measure(url: string, token: string, storeBase: string, setup: str
 	const camera = await json(`${url}${storeBase}/cameras`, { method: "POST", token, body: JSON.stringify({ name: `bench-${randomBytes(3).toString("hex")}`, classes: ["person"], sampleFps: 5 }) });
 	const abort = new AbortController();
 	const stream = await fetch(`${url}/api/v1/alerts/stream`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
-	let firstAlertAt = 0;
+	// Arrival time of each pushed alert with its clip (late alerts of an earlier clip may still arrive).
+	const arrivals: { at: number; clipId: string }[] = [];
 	const reader = stream.body!.getReader();
 	const reading = (async () => {
 		const decoder = new TextDecoder();
@@ -54,13 +55,20 @@ async function measure(url: string, token: string, storeBase: string, setup: str
 			for (;;) {
 				const { value, done } = await reader.read();
 				if (done) break;
-				text += decoder.decode(value);
-				if (!firstAlertAt && text.includes("event: alert")) firstAlertAt = Date.now();
+				text += decoder.decode(value, { stream: true });
+				let cut: number;
+				while ((cut = text.indexOf("\n\n")) >= 0) {
+					const block = text.slice(0, cut);
+					text = text.slice(cut + 2);
+					const data = block.split("\n").find((l) => l.startsWith("data: "));
+					if (block.includes("event: alert") && data) arrivals.push({ at: Date.now(), clipId: JSON.parse(data.slice(6)).clipId });
+				}
 			}
 		} catch {
 			/* closed */
 		}
 	})();
+	const firstAlert = () => arrivals.find((a) => a.clipId === clip.id)?.at ?? 0;
 	const started = Date.now();
 	const upload = await fetch(`${url}${storeBase}/cameras/${camera.id}/clips`, { method: "POST", body: readFileSync(CLIP), headers: { "content-type": "video/mp4", authorization: `Bearer ${token}` } });
 	const clip = (await upload.json()) as { id: string };
@@ -68,10 +76,10 @@ async function measure(url: string, token: string, storeBase: string, setup: str
 		const c = await json(`${url}${storeBase}/clips/${clip.id}`, { token });
 		return c.status === "done" ? Date.now() : undefined;
 	}, 300_000);
-	await waitFor(async () => (firstAlertAt ? true : undefined), 10_000).catch(() => undefined);
+	await waitFor(async () => (firstAlert() ? true : undefined), 10_000).catch(() => undefined);
 	abort.abort();
 	await reading;
-	return { setup, firstAlertMs: firstAlertAt ? firstAlertAt - started : NaN, wholeClipMs: doneAt - started };
+	return { setup, firstAlertMs: firstAlert() ? firstAlert() - started : NaN, wholeClipMs: doneAt - started };
 }
 
 function baseConfig(dataDir: string, extra: Record<string, string>): Config {
