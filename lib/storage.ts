@@ -78,3 +78,6 @@ export class LocalStorage implements Storage {
 		return join(this.root, key);
 	}
 }
+
+/** The node's media store: `DATA_DIR/media` (nodes that share clips share this directory). */
+export const mediaStorage = (dataDir: string): Storage => new LocalStorage(join(dataDir, "media"));

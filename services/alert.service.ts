@@ -4,7 +4,6 @@
  * an alert the moment it satisfies a rule, once per track and rule (unique in the database, so replays on any
  * node never duplicate), with a JPEG snapshot of its best frame. Alerts are broadcast for live push.
  */
-import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { And, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, Not, type FindOptionsWhere } from "typeorm";
@@ -15,11 +14,11 @@ import { trackSatisfies } from "../lib/alert-rules";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { toolPath } from "../lib/media-tools";
 import { annotatedJpeg, grabFrame } from "../lib/snapshot";
-import { LocalStorage, type Storage } from "../lib/storage";
+import { mediaStorage, type Storage } from "../lib/storage";
 import type { Caller, VigilContext, VigilService } from "../lib/types";
 import { isNewIncident, rememberStationary, Tracker, type StationaryMemory, type Track as TrackView } from "../lib/vision/tracker";
 import { DbMixin } from "../mixins/db.mixin";
-import { id, storePath } from "./schemas";
+import { id, optional, storePath } from "./schemas";
 
 type AlertService = VigilService & { storage: Storage };
 
@@ -43,7 +42,6 @@ const ruleFields = {
 	severity: { type: "enum", values: SEVERITIES, default: "medium" },
 	enabled: { type: "boolean", default: true },
 } as const;
-const optionalFields = Object.fromEntries(Object.entries(ruleFields).map(([k, v]) => [k, { ...v, optional: true, default: undefined }]));
 
 interface RuleParams {
 	orgId: string;
@@ -111,7 +109,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 		updateRule: {
 			rest: "PATCH /orgs/:orgId/stores/:storeId/alert-rules/:ruleId",
 			permission: { scope: "store", roles: ["owner", "admin"] },
-			params: { $$strict: "remove", ...storePath, ruleId: id, ...optionalFields },
+			params: { $$strict: "remove", ...storePath, ruleId: id, ...optional(ruleFields) },
 			openapi: { summary: "Change an alert rule", responses: { 200: "AlertRule" } },
 			async handler(this: AlertService, ctx: VigilContext<RuleParams>) {
 				const { orgId, storeId, ruleId, ...changes } = ctx.params;
@@ -373,7 +371,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 	},
 
 	created(this: AlertService) {
-		this.storage = new LocalStorage(join(this.config.dataDir, "media"));
+		this.storage = mediaStorage(this.config.dataDir);
 	},
 };
 

@@ -11,7 +11,7 @@ import { validateZoneShape, type Point } from "../lib/geometry";
 import { maskUrl, seal, unseal } from "../lib/secrets";
 import type { VigilContext, VigilService } from "../lib/types";
 import { DbMixin } from "../mixins/db.mixin";
-import { cameraPath, id, storePath, timezone } from "./schemas";
+import { cameraPath, id, optional, storePath, timezone } from "./schemas";
 
 type CameraService = VigilService;
 
@@ -28,10 +28,6 @@ const cameraFields = {
 	sampleFps: { type: "number", min: 0.1, max: 30, $$t: "Frames per second analysed" },
 	classes: { type: "array", items: objectClass, max: 80, $$t: "Object classes to detect, e.g. person, car" },
 } as const;
-
-/** Every field optional, for PATCH. */
-const optional = <T extends Record<string, object>>(fields: T) =>
-	Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { ...v, optional: true }])) as { [K in keyof T]: T[K] & { optional: true } };
 
 const zoneFields = {
 	name: { type: "string", trim: true, min: 1, max: 100 },

@@ -5,7 +5,6 @@
  * left queued or processing are re-enqueued on start.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { join } from "node:path";
 import { Readable } from "node:stream";
 import Busboy from "busboy";
 import FastestValidator from "fastest-validator";
@@ -16,7 +15,7 @@ import { CLIP_STATUSES, type ClipStatus } from "../entities/clip.entity";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { clipSeconds } from "../lib/metrics";
 import { toolPath } from "../lib/media-tools";
-import { LocalStorage, TooLargeError, type Storage } from "../lib/storage";
+import { mediaStorage, TooLargeError, type Storage } from "../lib/storage";
 import type { Meta, VigilContext, VigilService } from "../lib/types";
 import { probeVideo, VideoError } from "../lib/video";
 import { DbMixin } from "../mixins/db.mixin";
@@ -424,7 +423,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 	},
 
 	created(this: ClipService) {
-		this.storage = new LocalStorage(join(this.config.dataDir, "media"));
+		this.storage = mediaStorage(this.config.dataDir);
 	},
 
 	async started(this: ClipService) {

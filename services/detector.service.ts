@@ -4,12 +4,11 @@
  * its own time range of the clip with ffmpeg (frames arrive already scaled to the model's input), detects in
  * batches, and hands the results to the clip service; the job is acknowledged only after they are committed.
  */
-import { join } from "node:path";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { detectorInfo, framesDetected, stageSeconds } from "../lib/metrics";
 import { toolPath } from "../lib/media-tools";
 import { bundledModelDir } from "../lib/paths";
-import { LocalStorage, type Storage } from "../lib/storage";
+import { mediaStorage, type Storage } from "../lib/storage";
 import type { VigilService } from "../lib/types";
 import { readFrames, VideoError } from "../lib/video";
 import type { BackendName } from "../lib/vision/backend";
@@ -99,7 +98,7 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 
 	created(this: DetectorService) {
 		this.config = nodeConfig(this.broker);
-		this.storage = new LocalStorage(join(this.config.dataDir, "media"));
+		this.storage = mediaStorage(this.config.dataDir);
 	},
 
 	async started(this: DetectorService) {
