@@ -94,7 +94,8 @@ export interface FrameRequest {
 export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: AbortSignal): AsyncGenerator<Buffer> {
 	const frameBytes = req.width * req.height * 3;
 	const args = [
-		"-v", "error", "-nostdin",
+		// -xerror: ffmpeg otherwise exits 0 after "Invalid data" in a damaged file, and the frames would silently be missing.
+		"-v", "error", "-nostdin", "-xerror",
 		"-ss", req.startSec.toFixed(3), "-t", req.durationSec.toFixed(3), "-i", req.file,
 		"-an", "-vf", `fps=${req.fps},${req.scaleFilter}`, "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
 	];
