@@ -5,16 +5,21 @@
  *   vigil migrate                                apply pending database migrations and exit
  *   vigil user:create --email E [--super-admin]  create a user; password from VIGIL_PASSWORD or prompted
  *   vigil repl                                   start a node with the operator REPL
+ *   vigil settings                               print every setting as a Markdown table (the README's)
  */
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
-import { ConfigError, loadConfig, type Config } from "../lib/config";
+import { ConfigError, loadConfig, settingsTable, type Config } from "../lib/config";
 import { createDataSource, migrate } from "../lib/database";
 import { createNode } from "../lib/node";
 
 async function main(argv: string[]): Promise<number> {
 	const [command = "start", ...args] = argv;
+	if (command === "settings") {
+		console.log(settingsTable());
+		return 0;
+	}
 	const config = loadConfig();
 	switch (command) {
 		case "start":
@@ -26,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
 		case "user:create":
 			return createUser(config, args);
 		default:
-			console.error(`Unknown command "${command}". Commands: start, migrate, user:create, repl`);
+			console.error(`Unknown command "${command}". Commands: start, migrate, user:create, repl, settings`);
 			return 2;
 	}
 }

@@ -87,6 +87,7 @@ export const SETTINGS = {
 	corsOrigins: { env: "CORS_ORIGINS", default: "", doc: "Comma-separated origins allowed to call the API from a browser with credentials. Empty: none (same origin only).", parse: list },
 	trustProxy: { env: "TRUST_PROXY", default: "false", doc: "Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy you run).", parse: bool },
 	maxUploadBytes: { env: "MAX_UPLOAD_BYTES", default: String(500 * 1024 * 1024), unit: "bytes", doc: "Largest clip upload (500 MB); larger answers 413 and nothing is kept.", parse: int(1024, 64 * 1024 ** 3) },
+	uploadTimeout: { env: "UPLOAD_TIMEOUT", default: "1800000", unit: "ms", doc: "Longest an upload may take end to end (30 min): a 500 MB clip over a slow uplink needs minutes.", parse: int(10_000, 24 * 3_600_000) },
 	maxClipSeconds: { env: "MAX_CLIP_SECONDS", default: "900", unit: "seconds", doc: "Longest clip accepted (15 min): clips are short recordings, not whole days.", parse: int(1, 24 * 3600) },
 	segmentSeconds: { env: "SEGMENT_SECONDS", default: "2", unit: "seconds", doc: "A clip is cut into segments of this length; each is one detector job.", parse: num(0.5, 600) },
 	maxQueueDepth: { env: "MAX_QUEUE_DEPTH", default: "2000", unit: "segment jobs", doc: "Backlog above which uploads answer 503 with Retry-After instead of queueing more.", parse: int(1, 10_000_000) },
@@ -124,6 +125,13 @@ function parseKey(raw: string, env: string): Buffer {
 	return key;
 }
 
+/** One setting, parsed on its own: for values needed when a service schema is declared (no side effects). */
+export function readSetting<K extends keyof Settings>(key: K, env: Env = process.env): Parsed[K] {
+	const setting = SETTINGS[key] as Setting<Parsed[K]>;
+	const raw = env[setting.env];
+	return setting.parse(raw !== undefined && raw !== "" ? raw : (setting.default as string), setting.env);
+}
+
 export function loadConfig(env: Env = process.env): Config {
 	const parsed: Record<string, unknown> = {};
 	for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
@@ -154,4 +162,13 @@ function generatedSecrets(dataDir: string): { jwtSecret: string; encryptionKey: 
 	writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
 	chmodSync(file, 0o600);
 	return secrets;
+}
+
+/** The settings as the Markdown table the README carries (`vigil settings`). */
+export function settingsTable(): string {
+	const rows = Object.values(SETTINGS).map((s: Setting<unknown>) => {
+		const value = s.default === undefined ? "(unset)" : s.default === "" ? "(empty)" : `\`${s.default}\``;
+		return `| \`${s.env}\` | ${value} | ${s.unit ?? ""} | ${s.doc} |`;
+	});
+	return ["| Variable | Default | Unit | Meaning |", "|---|---|---|---|", ...rows].join("\n");
 }

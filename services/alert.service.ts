@@ -209,6 +209,17 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			},
 		},
 
+		/** Before a clip is deleted: remove its alerts' snapshot files (the rows go with the clip). */
+		forgetClip: {
+			visibility: "public",
+			params: { clipId: id },
+			async handler(this: AlertService, ctx: VigilContext<{ clipId: string }>) {
+				const alerts = await this.db.getRepository(Alert).find({ where: { clipId: ctx.params.clipId }, select: { id: true, snapshotKey: true } });
+				for (const alert of alerts) if (alert.snapshotKey) await this.storage.delete(alert.snapshotKey);
+				return { snapshots: alerts.filter((a) => a.snapshotKey).length };
+			},
+		},
+
 		/** Live push resuming after a reconnect: alerts after `afterSeq` in the given stores, oldest first. */
 		since: {
 			visibility: "public",

@@ -375,6 +375,8 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		},
 
 		started(this: ApiThis) {
+			// Node ends a request that takes longer than 5 min by default; large clip uploads may need longer.
+			this.server.requestTimeout = config.uploadTimeout;
 			const address = this.server.address();
 			const port = typeof address === "object" && address ? address.port : config.port;
 			this.logger.info(`Vigil API listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port} (docs at /docs)`);

@@ -12,6 +12,7 @@ import type { RestSchema, ServiceSchema, ServiceSettingSchema } from "moleculer"
 import { And, Between, In, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
 import { Camera, Clip, ClipSegment, Detection } from "../entities";
 import { CLIP_STATUSES, type ClipStatus } from "../entities/clip.entity";
+import { readSetting } from "../lib/config";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { clipSeconds } from "../lib/metrics";
 import { toolPath } from "../lib/media-tools";
@@ -108,6 +109,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			// moleculer-web hands a "stream" route the request body unparsed (its typings lack `type`).
 			rest: { method: "POST", path: "/orgs/:orgId/stores/:storeId/cameras/:cameraId/clips", type: "stream" } as RestSchema,
 			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			// Reading a large body over a slow link outlasts REQUEST_TIMEOUT; UPLOAD_TIMEOUT bounds it instead.
+			timeout: readSetting("uploadTimeout"),
 			streamParams: uploadParams,
 			openapi: {
 				summary: "Upload an mp4 clip (raw video/mp4 body or multipart/form-data); the same content again returns the existing clip",
@@ -207,6 +210,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			openapi: { summary: "Delete a clip, its stored video and its detections", responses: { 204: null } },
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
 				const clip = await this.findClip(ctx.params);
+				// The alerts go with the clip (database cascade); their snapshot files must go too.
+				await ctx.call("alert.forgetClip", { clipId: clip.id });
 				await this.db.getRepository(Clip).delete({ id: clip.id });
 				await this.storage.delete(clip.storageKey);
 				ctx.emit("clip.deleted", { clipId: clip.id, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });

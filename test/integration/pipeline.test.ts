@@ -3,6 +3,8 @@
  * with its snapshot, and live push to an allowed user's SSE stream while another organization hears nothing.
  * With TRANSPORTER set, the gateway runs on another broker than the services and detector (over NATS).
  */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { Detection } from "../../entities";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, signUp } from "../support/http";
@@ -113,5 +115,16 @@ describeWithFootage("clip to alert, end to end", () => {
 		const keys = rows.map((d) => `${d.frameIndex}:${d.ordinal}`);
 		expect(new Set(keys).size).toBe(keys.length);
 		expect((await api.get(`${storeBase}/alerts?limit=200`, { token: owner })).body.items.length).toBe(before);
+	});
+
+	it("deleting a clip removes its video, alerts and snapshot files", async () => {
+		const clip = (await api.get(`${storeBase}/clips`, { token: owner })).body.items[0];
+		const alerts = (await api.get(`${storeBase}/alerts?limit=200`, { token: owner })).body.items as AlertView[];
+		const snapshotDir = join(cluster.config.dataDir, "media", "snapshots");
+		const snapshots = () => (existsSync(snapshotDir) ? readdirSync(snapshotDir, { recursive: true }).filter((f) => String(f).endsWith(".jpg")).length : 0);
+		expect(snapshots()).toBeGreaterThan(0);
+		expect((await api.delete(`${storeBase}/clips/${clip.id}`, { token: owner })).status).toBe(204);
+		expect(snapshots()).toBe(0);
+		expect((await api.get(`${storeBase}/alerts/${alerts[0].id}`, { token: owner })).status).toBe(404);
 	});
 });
