@@ -60,6 +60,8 @@ const ALERT_STREAM_ROUTE: RouteInfo = {
 
 /** Comment lines that keep proxies and load balancers from closing an idle stream. */
 const SSE_HEARTBEAT_MS = 15_000;
+/** Alert ids a stream remembers having sent, to skip the same alert arriving twice (replay and live). */
+const SSE_SENT_MEMORY = 10_000;
 /** How often a stream re-reads which stores its user may see (memberships change). */
 const SSE_VISIBILITY_REFRESH_MS = 60_000;
 
@@ -79,12 +81,14 @@ async function openAlertStream(svc: ApiThis, req: Req, res: Res) {
 
 	res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache, no-transform", Connection: "keep-alive", "X-Accel-Buffering": "no" });
 	res.write("retry: 3000\n\n");
-	let lastSent = resumeFrom ?? -1;
 	let replaying = resumeFrom !== undefined;
 	const held: AlertEvent[] = [];
+	// Alerts raised concurrently may be broadcast out of sequence order: remember what was sent, not the highest id.
+	const sent = new Set<number>();
 	const send = (alert: AlertEvent) => {
-		if (alert.seq <= lastSent) return;
-		lastSent = alert.seq;
+		if (sent.has(alert.seq) || (resumeFrom !== undefined && alert.seq <= resumeFrom)) return;
+		sent.add(alert.seq);
+		if (sent.size > SSE_SENT_MEMORY) sent.delete(sent.values().next().value as number);
 		res.write(`id: ${alert.seq}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`);
 	};
 	const heartbeat = setInterval(() => res.write(": ping\n\n"), SSE_HEARTBEAT_MS);

@@ -79,7 +79,7 @@ describeFault("a detector node dies mid-clip", () => {
 		const alerts = await db.getRepository(Alert).findBy({ clipId: clip.id });
 		expect(alerts.length).toBeGreaterThan(0);
 		expect(new Set(alerts.map((a) => `${a.trackNo}:${a.ruleId}`)).size).toBe(alerts.length);
-		await eventually(async () => (live.alerts().length >= alerts.length ? true : undefined), 10_000);
+		await eventually(async () => (live.alerts().length >= alerts.length ? true : undefined), 30_000);
 		const pushed = live.alerts<{ id: string }>().map((a) => a.id);
 		expect(new Set(pushed).size).toBe(pushed.length);
 		expect(pushed.sort()).toEqual(alerts.map((a) => a.id).sort());

@@ -338,6 +338,8 @@ describe("job queue over NATS JetStream", () => {
 			});
 			await sender.send({ clip: "r", index: 1 });
 			await until(() => done.length === 1, "the job before the restart");
+			// Its ack must have reached the server: an ack lost in the crash is redelivered (at-least-once), by design.
+			await until(async () => (await sender.stats()).pending === 0, "the first job to be acked");
 
 			await stopProcess(server, "SIGKILL");
 			const sending = sender.send({ clip: "r", index: 2 });

@@ -76,7 +76,7 @@ describeWithFootage("clip to alert, end to end", () => {
 		expect(alerts.length).toBeGreaterThan(0);
 		expect(alerts.every((a) => a.className === "person" && a.clipId === clipId)).toBe(true);
 
-		await eventually(async () => (mine.alerts().length >= alerts.length ? true : undefined), 10_000);
+		await eventually(async () => (mine.alerts().length >= alerts.length ? true : undefined), 30_000);
 		expect(mine.alerts<AlertView>().map((a) => a.id).sort()).toEqual(alerts.map((a) => a.id).sort());
 		expect(theirs.alerts()).toHaveLength(0);
 
@@ -84,7 +84,7 @@ describeWithFootage("clip to alert, end to end", () => {
 		const seqs = alerts.map((a) => a.seq).sort((a, b) => a - b);
 		const resumed = await sse(owner, { "last-event-id": String(seqs[0]) });
 		streams.push(resumed);
-		await eventually(async () => (resumed.alerts().length >= seqs.length - 1 ? true : undefined), 10_000);
+		await eventually(async () => (resumed.alerts().length >= seqs.length - 1 ? true : undefined), 30_000);
 		expect(resumed.alerts<AlertView>().map((a) => a.seq)).toEqual(seqs.slice(1));
 
 		// The snapshot: a JPEG behind the same permissions as the alert.
