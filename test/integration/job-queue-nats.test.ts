@@ -15,6 +15,7 @@ import { loadConfig } from "../../lib/config";
 import { createJobQueue, jobStreamNames, NODE_DIED, type JobQueue, type JobQueueSettings } from "../../lib/jobs";
 import { attachNodeContext } from "../../lib/node-context";
 import { JobQueueMixin, type JobQueueService } from "../../mixins/job-queue.mixin";
+import { concurrencyProbe } from "../support/concurrency";
 
 const NATS_URL = process.env.JOB_QUEUE_NATS_URL ?? "nats://127.0.0.1:4222";
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
@@ -172,26 +173,14 @@ describe("job queue over NATS JetStream", () => {
 
 	natsIt("never runs more jobs at once than each node's concurrency", async () => {
 		const name = queueName("limit");
-		let total = 0;
-		let maxTotal = 0;
-		const current = { a: 0, b: 0 };
-		const max = { a: 0, b: 0 };
-		const handler = (id: "a" | "b") => async () => {
-			current[id]++;
-			total++;
-			max[id] = Math.max(max[id], current[id]);
-			maxTotal = Math.max(maxTotal, total);
-			await sleep(150);
-			current[id]--;
-			total--;
-		};
+		const { handler, max, maxTotal } = concurrencyProbe(150);
 		const a = node(name, "node-a", { concurrency: 2 });
 		const b = node(name, "node-b", { concurrency: 2 });
 		for (let index = 0; index < 12; index++) await a.send({ clip: "c", index });
 		await a.start(handler("a"));
 		await b.start(handler("b"));
 		await until(async () => (await a.stats()).pending === 0, "all jobs done");
-		expect(maxTotal).toBe(4);
+		expect(maxTotal()).toBe(4);
 		expect(max).toEqual({ a: 2, b: 2 });
 	});
 

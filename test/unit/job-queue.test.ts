@@ -8,6 +8,7 @@ import { createJobQueue, InProcessHub, JOB_QUEUE_SETTINGS, resolveJobQueueSettin
 import { registry } from "../../lib/metrics";
 import { attachNodeContext } from "../../lib/node-context";
 import { JobQueueMixin, type JobQueueService } from "../../mixins/job-queue.mixin";
+import { concurrencyProbe } from "../support/concurrency";
 
 interface Segment {
 	clip: string;
@@ -116,26 +117,14 @@ describe("in-process job queue", () => {
 	it("never runs more jobs at once than each node's concurrency", async () => {
 		const hub = new InProcessHub();
 		const name = uniqueName("limit");
-		let total = 0;
-		let maxTotal = 0;
-		const current = { a: 0, b: 0 };
-		const max = { a: 0, b: 0 };
-		const handler = (id: "a" | "b") => async () => {
-			current[id]++;
-			total++;
-			max[id] = Math.max(max[id], current[id]);
-			maxTotal = Math.max(maxTotal, total);
-			await sleep(30);
-			current[id]--;
-			total--;
-		};
+		const { handler, max, maxTotal } = concurrencyProbe(30);
 		const a = node(hub, name, "a", { concurrency: 2 });
 		const b = node(hub, name, "b", { concurrency: 2 });
 		await a.start(handler("a"));
 		await b.start(handler("b"));
 		for (let index = 0; index < 16; index++) await a.send({ clip: "c", index });
 		await until(async () => (await a.stats()).pending === 0, "all jobs done");
-		expect(maxTotal).toBe(4);
+		expect(maxTotal()).toBe(4);
 		expect(max).toEqual({ a: 2, b: 2 });
 	});
 
