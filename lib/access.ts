@@ -11,7 +11,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: unknown): value is string => typeof value === "string" && UUID.test(value);
 
 export async function authorize(
-	db: DataSource,
+	/** Opened only for organization and store scopes. */
+	database: () => Promise<DataSource>,
 	caller: Caller | undefined,
 	permission: Permission,
 	params: Record<string, unknown>,
@@ -30,6 +31,7 @@ export async function authorize(
 
 	const orgId = params.orgId;
 	if (!isUuid(orgId)) throw notFound("Organization");
+	const db = await database();
 	let role: Access["role"];
 	let storeIds: string[] | null = null;
 	if (caller.superAdmin) {
