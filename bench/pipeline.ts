@@ -4,6 +4,9 @@
  * nodes over NATS (separate processes, as deployed). Prints the figures.
  *
  *   npm run bench:pipeline            (needs NATS at TRANSPORTER, default nats://127.0.0.1:4222, for the NATS rows)
+ *
+ * BENCH_RUNS (default 2) sets the measured runs per setup; BENCH_NODES=0|1|2 measures one setup only;
+ * SEGMENT_SECONDS varies the segment length.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -85,7 +88,10 @@ async function measure(url: string, token: string, storeBase: string, setup: str
 function baseConfig(dataDir: string, extra: Record<string, string>): Config {
 	return loadConfig({
 		DATABASE_URL: "pglite://memory", DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOG_FORMAT: "json", BCRYPT_COST: "4",
-		METRICS_PORT: "0", JWT_SECRET: "bench-secret-bench-secret-bench-secret", ENCRYPTION_KEY: "ab".repeat(32), ...extra,
+		METRICS_PORT: "0", JWT_SECRET: "bench-secret-bench-secret-bench-secret", ENCRYPTION_KEY: "ab".repeat(32),
+		// Pipeline settings may be varied from the environment (detector processes inherit it too).
+		...(process.env.SEGMENT_SECONDS && { SEGMENT_SECONDS: process.env.SEGMENT_SECONDS }),
+		...extra,
 	});
 }
 
@@ -140,7 +146,7 @@ async function main() {
 	const setups: [string, number][] = [["embedded (1 process)", 0], ...(natsUp ? ([["NATS, 1 detector node", 1], ["NATS, 2 detector nodes", 2]] as [string, number][]) : [])];
 	if (!natsUp) console.log(`NATS not reachable at ${NATS}: only the embedded row is measured`);
 	const all: Result[] = [];
-	for (const [name, nodes] of setups) all.push(...(await runSetup(name, nodes)));
+	for (const [name, nodes] of setups) if (!process.env.BENCH_NODES || process.env.BENCH_NODES === String(nodes)) all.push(...(await runSetup(name, nodes)));
 	console.log(`\nvtest_10s.mp4: 10 s, 768x576, sampled at 5 fps = 50 frames; ${RUNS} runs each after one warm-up; median shown`);
 	console.log("setup                      first alert (s)   whole clip (s)   clip time / clip duration");
 	for (const [name] of setups) {
