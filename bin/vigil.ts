@@ -6,6 +6,8 @@
  *   vigil user:create --email E [--super-admin]  create a user; password from VIGIL_PASSWORD or prompted
  *   vigil repl                                   start a node with the operator REPL
  *   vigil settings                               print every setting as a Markdown table (the README's)
+ *   vigil migration:pending                      print the SQL (up, then down) the entities need beyond the
+ *                                                migrations, on a throwaway embedded database: the draft of a new migration
  */
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
@@ -20,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
 		console.log(settingsTable());
 		return 0;
 	}
+	if (command === "migration:pending") return pendingMigration();
 	const config = loadConfig();
 	switch (command) {
 		case "start":
@@ -31,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
 		case "user:create":
 			return createUser(config, args);
 		default:
-			console.error(`Unknown command "${command}". Commands: start, migrate, user:create, repl, settings`);
+			console.error(`Unknown command "${command}". Commands: start, migrate, user:create, repl, settings, migration:pending`);
 			return 2;
 	}
 }
@@ -61,6 +64,22 @@ async function runMigrations(config: Config): Promise<number> {
 	try {
 		const applied = await migrate(dataSource);
 		console.log(applied.length ? `Applied: ${applied.join(", ")}` : "Database is up to date");
+		return 0;
+	} finally {
+		await dataSource.destroy();
+	}
+}
+
+async function pendingMigration(): Promise<number> {
+	const dataSource = createDataSource({ databaseUrl: "pglite://memory", dataDir: "" });
+	await dataSource.initialize();
+	try {
+		await migrate(dataSource);
+		const pending = await dataSource.driver.createSchemaBuilder().log();
+		console.log("-- up");
+		for (const q of pending.upQueries) console.log(`${q.query};`);
+		console.log("-- down (in this order)");
+		for (const q of [...pending.downQueries].reverse()) console.log(`${q.query};`);
 		return 0;
 	} finally {
 		await dataSource.destroy();
