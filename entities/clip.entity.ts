@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from "typeorm";
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
 import { Camera } from "./camera.entity";
 
 export const CLIP_STATUSES = ["received", "queued", "processing", "done", "failed"] as const;
@@ -12,11 +12,12 @@ export interface ClipSummary {
 }
 
 /**
- * An uploaded video. Its sha256 makes a re-upload of the same content to the same camera return this clip.
+ * An uploaded video. Its sha256 makes a re-upload of the same content to the same camera return this clip
+ * (unless retention has removed its video: then the content may be uploaded again as a new clip).
  * Progress is frames done over frames total, across the segments detector nodes work on.
  */
 @Entity("clips")
-@Unique(["cameraId", "sha256"])
+@Index(["cameraId", "sha256"], { unique: true, where: `"expired_at" IS NULL` })
 @Check(`"status" IN ('received', 'queued', 'processing', 'done', 'failed')`)
 @Index(["storeId", "createdAt"])
 export class Clip {
@@ -46,4 +47,6 @@ export class Clip {
 	@CreateDateColumn({ name: "created_at", type: "timestamptz" }) createdAt!: Date;
 	@Column({ name: "started_at", type: "timestamptz", nullable: true }) startedAt!: Date | null;
 	@Column({ name: "finished_at", type: "timestamptz", nullable: true }) finishedAt!: Date | null;
+	/** When retention removed the video file; the clip's summary, tracks and alerts stay. */
+	@Column({ name: "expired_at", type: "timestamptz", nullable: true }) expiredAt!: Date | null;
 }

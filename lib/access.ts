@@ -23,6 +23,7 @@ export async function authorize(
 
 	if (caller.kind === "service") return authorizeServiceToken(caller, permission, params);
 
+	if (permission.scope === "service") throw forbidden("Only a store's service token (an edge box) can do this; users cannot");
 	if (permission.scope === "user") return undefined;
 	if (permission.scope === "superadmin") {
 		if (!caller.superAdmin) throw forbidden("Only a platform super-admin can do this");
@@ -61,7 +62,7 @@ function authorizeServiceToken(caller: Extract<Caller, { kind: "service" }>, per
 	const sameStore = params.orgId === caller.orgId && params.storeId === caller.storeId;
 	if (permission.scope === "store" && params.storeId !== undefined && !sameStore) throw notFound("Store");
 	if (permission.scope === "org" && params.orgId !== caller.orgId) throw notFound("Organization");
-	if (!permission.serviceToken) throw forbidden("A service token cannot do this; sign in as a user");
+	if (!permission.serviceToken && permission.scope !== "service") throw forbidden("A service token cannot do this; sign in as a user");
 	return { orgId: caller.orgId, storeId: caller.storeId, role: "service", storeIds: [caller.storeId] };
 }
 

@@ -54,3 +54,10 @@ export const detectorInfo = new client.Gauge({
 	labelNames: ["backend", "model"] as const,
 	registers: [registry],
 });
+
+export const retentionRemoved = new client.Counter({
+	name: "vigil_retention_removed_total",
+	help: "What retention cleanups on this node removed: clips (videos), snapshots, detections",
+	labelNames: ["kind"] as const,
+	registers: [registry],
+});

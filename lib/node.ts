@@ -5,10 +5,16 @@ import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { brokerOptions } from "../moleculer.config";
 import createApiService from "../services/api.service";
 import AlertService from "../services/alert.service";
+import AuditService from "../services/audit.service";
 import AuthService from "../services/auth.service";
 import CameraService from "../services/camera.service";
 import ClipService from "../services/clip.service";
 import DetectorService from "../services/detector.service";
+import FeedbackService from "../services/feedback.service";
+import IngestService from "../services/ingest.service";
+import JobsService from "../services/jobs.service";
+import createNotifierService from "../services/notifier.service";
+import RetentionService from "../services/retention.service";
 import TenancyService from "../services/tenancy.service";
 import type { Config, ServiceName } from "./config";
 import { startMetricsServer } from "./metrics-server";
@@ -23,6 +29,12 @@ const SCHEMAS: Record<ServiceName, (config: Config) => ServiceSchema<any, any>> 
 	clip: () => ClipService,
 	detector: () => DetectorService,
 	alert: () => AlertService,
+	ingest: () => IngestService,
+	feedback: () => FeedbackService,
+	notifier: createNotifierService,
+	audit: () => AuditService,
+	retention: () => RetentionService,
+	jobs: () => JobsService,
 };
 
 export function createNode(config: Config, options: { nodeID?: string } = {}): ServiceBroker {

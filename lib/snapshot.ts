@@ -51,3 +51,14 @@ export function annotatedJpeg(rgb: Buffer, size: { width: number; height: number
 	}
 	return jpeg.encode({ data: rgba, width, height }, quality).data;
 }
+
+/** The frame as it is, without a box: a clean image for training datasets. */
+export function frameJpeg(rgb: Buffer, size: { width: number; height: number }, quality = 90): Buffer {
+	const rgba = Buffer.alloc(size.width * size.height * 4, 255);
+	for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+		rgba[j] = rgb[i];
+		rgba[j + 1] = rgb[i + 1];
+		rgba[j + 2] = rgb[i + 2];
+	}
+	return jpeg.encode({ data: rgba, width: size.width, height: size.height }, quality).data;
+}

@@ -31,7 +31,8 @@ export interface Meta {
 	$responseHeaders?: Record<string, string>;
 }
 
-export type Scope = "public" | "user" | "superadmin" | "org" | "store";
+/** `service`: only a store's service token (an edge box); the store comes from the token, not the path. */
+export type Scope = "public" | "user" | "superadmin" | "org" | "store" | "service";
 
 /**
  * Declared on every action reachable over HTTP and enforced by middlewares/permission.middleware.ts.

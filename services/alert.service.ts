@@ -7,20 +7,25 @@
 import { Readable } from "node:stream";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { And, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, Not, type FindOptionsWhere } from "typeorm";
-import { Alert, AlertRule, Camera, CameraState, Clip, ClipSegment, Detection, Track, Zone } from "../entities";
+import { Alert, AlertRule, Camera, CameraState, Clip, ClipSegment, Detection, EdgeEvent, LearnedThreshold, Track, Zone } from "../entities";
 import { ALERT_STATUSES, type AlertStatus } from "../entities/alert.entity";
 import { SEVERITIES, type Schedule, type Severity } from "../entities/alert-rule.entity";
 import { trackSatisfies } from "../lib/alert-rules";
+import { replayEdgeEvents } from "../lib/edge-tracking";
+import { audit } from "../lib/audit";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { toolPath } from "../lib/media-tools";
-import { annotatedJpeg, grabFrame } from "../lib/snapshot";
+import { annotatedJpeg, frameJpeg, grabFrame } from "../lib/snapshot";
 import { mediaStorage, type Storage } from "../lib/storage";
 import type { Caller, VigilContext, VigilService } from "../lib/types";
 import { isNewIncident, rememberStationary, Tracker, type StationaryMemory, type Track as TrackView } from "../lib/vision/tracker";
 import { DbMixin } from "../mixins/db.mixin";
 import { id, optional, storePath } from "./schemas";
 
-type AlertService = VigilService & { storage: Storage };
+type AlertService = VigilService & { storage: Storage; learnedThresholds: Map<string, { loadedAt: number; byClass: Promise<Map<string, number>> }> };
+
+/** Learned thresholds a node keeps per camera; re-read after this long even if a change event was missed. */
+const LEARNED_THRESHOLD_CACHE_MS = 60_000;
 
 const objectClass = { type: "string", trim: true, min: 1, max: 50 } as const;
 const hhmm = { type: "string", pattern: /^([01]\d|2[0-3]):[0-5]\d$/, $$t: "HH:MM" } as const;
@@ -66,7 +71,7 @@ const presentRule = (r: AlertRule) => ({
 });
 
 export const presentAlert = (a: Alert) => ({
-	id: a.id, seq: a.seq, orgId: a.orgId, storeId: a.storeId, cameraId: a.cameraId, clipId: a.clipId, trackNo: a.trackNo, ruleId: a.ruleId,
+	id: a.id, seq: a.seq, orgId: a.orgId, storeId: a.storeId, cameraId: a.cameraId, source: a.source, clipId: a.clipId, trackNo: a.trackNo, edgeTrackKey: a.edgeTrackKey, plate: a.plate, ruleId: a.ruleId,
 	className: a.className, score: a.score, severity: a.severity, occurredAt: a.occurredAt, frameTime: a.frameTime, box: a.box,
 	hasSnapshot: Boolean(a.snapshotKey), status: a.status, acknowledgedBy: a.acknowledgedBy, acknowledgedAt: a.acknowledgedAt,
 	resolvedBy: a.resolvedBy, resolvedAt: a.resolvedAt, createdAt: a.createdAt,
@@ -128,8 +133,12 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			params: { $$strict: "remove", ...storePath, ruleId: id },
 			openapi: { summary: "Delete an alert rule (its past alerts stay)", responses: { 204: null } },
 			async handler(this: AlertService, ctx: VigilContext<RuleParams>) {
-				const result = await this.db.getRepository(AlertRule).delete({ id: ctx.params.ruleId, orgId: ctx.params.orgId, storeId: ctx.params.storeId });
-				if (!result.affected) throw notFound("Alert rule");
+				await this.db.transaction(async (tx) => {
+					const rule = await tx.findOneBy(AlertRule, { id: ctx.params.ruleId, orgId: ctx.params.orgId, storeId: ctx.params.storeId });
+					const result = await tx.delete(AlertRule, { id: ctx.params.ruleId, orgId: ctx.params.orgId, storeId: ctx.params.storeId });
+					if (!result.affected) throw notFound("Alert rule");
+					await audit(ctx, tx, "alert_rule.deleted", { type: "alert_rule", id: ctx.params.ruleId }, { name: rule?.name, storeId: ctx.params.storeId });
+				});
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -214,8 +223,11 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			visibility: "public",
 			params: { clipId: id },
 			async handler(this: AlertService, ctx: VigilContext<{ clipId: string }>) {
-				const alerts = await this.db.getRepository(Alert).find({ where: { clipId: ctx.params.clipId }, select: { id: true, snapshotKey: true } });
-				for (const alert of alerts) if (alert.snapshotKey) await this.storage.delete(alert.snapshotKey);
+				const alerts = await this.db.getRepository(Alert).find({ where: { clipId: ctx.params.clipId }, select: { id: true, snapshotKey: true, frameKey: true } });
+				for (const alert of alerts) {
+					if (alert.snapshotKey) await this.storage.delete(alert.snapshotKey);
+					if (alert.frameKey) await this.storage.delete(alert.frameKey);
+				}
 				return { snapshots: alerts.filter((a) => a.snapshotKey).length };
 			},
 		},
@@ -252,9 +264,39 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 				await this.evaluateClip(ctx.params.clipId, true);
 			},
 		},
+		/** An edge box's batch was stored: replay each camera's recent edge events (balanced, like segments). */
+		"ingest.events.accepted": {
+			group: "alert",
+			async handler(this: AlertService, ctx: VigilContext<{ cameraIds: string[]; oldest?: Record<string, string>; newest?: Record<string, string> }>) {
+				for (const cameraId of ctx.params.cameraIds) {
+					const [oldest, newest] = [ctx.params.oldest?.[cameraId], ctx.params.newest?.[cameraId]];
+					await this.evaluateEdge(cameraId, oldest ? new Date(oldest) : undefined, newest ? new Date(newest) : undefined);
+				}
+			},
+		},
+		/** Broadcast by the feedback service: every alert node forgets what it knew of that camera. */
+		"feedback.threshold.changed"(this: AlertService, ctx: VigilContext<{ cameraId: string }>) {
+			this.learnedThresholds.delete(ctx.params.cameraId);
+		},
 	},
 
 	methods: {
+		/**
+		 * The least score a track of this class on this camera needs under this rule: the rule's own minimum, raised
+		 * by the camera's threshold for the class (pinned, else learned from feedback) where there is one.
+		 */
+		async minScoreFor(this: AlertService, cameraId: string, className: string, rule: { minScore: number }): Promise<number> {
+			let cached = this.learnedThresholds.get(cameraId);
+			if (!cached || Date.now() - cached.loadedAt > LEARNED_THRESHOLD_CACHE_MS) {
+				const byClass = this.db.getRepository(LearnedThreshold).find({ where: { cameraId }, select: { className: true, learned: true, pinned: true } })
+					.then((rows) => new Map(rows.filter((r) => (r.pinned ?? r.learned) !== null).map((r) => [r.className, (r.pinned ?? r.learned) as number])));
+				cached = { loadedAt: Date.now(), byClass };
+				this.learnedThresholds.set(cameraId, cached);
+				byClass.catch(() => this.learnedThresholds.delete(cameraId));
+			}
+			return Math.max(rule.minScore, (await cached.byClass).get(className) ?? 0);
+		},
+
 		async findAlert(this: AlertService, p: { orgId: string; storeId: string; alertId: string }) {
 			const alert = await this.db.getRepository(Alert).findOneBy({ id: p.alertId, orgId: p.orgId, storeId: p.storeId });
 			if (!alert) throw notFound("Alert");
@@ -325,7 +367,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 					for (const rule of rules) {
 						const key = `${track.id}:${rule.id}`;
 						if (raised.has(key) || (rule.cameraId && rule.cameraId !== camera.id)) continue;
-						if (!trackSatisfies(rule, track, at, camera.timezone)) continue;
+						if (!trackSatisfies(rule, track, at, camera.timezone, await this.minScoreFor(camera.id, track.className, rule))) continue;
 						raised.add(key);
 						due.push({ track, rule, at });
 					}
@@ -353,12 +395,75 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			try {
 				const frame = await grabFrame(toolPath("ffmpeg", this.config.ffmpegPath), this.storage.localPath(clip.storageKey), track.bestFrame.time, clip);
 				const stored = await this.storage.put("snapshots", "jpg", Readable.from([annotatedJpeg(frame, clip, track.bestBox)]));
-				await repo.update({ id: alertId }, { snapshotKey: stored.key });
+				const clean = await this.storage.put("snapshots", "jpg", Readable.from([frameJpeg(frame, clip)]));
+				await repo.update({ id: alertId }, { snapshotKey: stored.key, frameKey: clean.key });
 			} catch (err) {
 				this.logger.warn("Alert without snapshot", { alertId }, err);
 			}
 			const alert = await repo.findOneByOrFail({ id: alertId });
 			this.logger.info("Alert raised", { alertId, clipId: clip.id, className: alert.className, severity: alert.severity });
+			this.broker.broadcast("alert.raised", presentAlert(alert));
+		},
+
+		/**
+		 * Replays a camera's edge events, from EDGE_TRACK_WINDOW before the batch's oldest event to its newest, through
+		 * the tracker and raises the alerts due, with the rules, zones, stationary memory and cooldown of clips. The
+		 * track keys are stored on the events first, so a later replay finds its tracks again and raises nothing twice.
+		 */
+		async evaluateEdge(this: AlertService, cameraId: string, oldest?: Date, newest?: Date) {
+			const camera = await this.db.getRepository(Camera).findOneBy({ id: cameraId });
+			if (!camera) return;
+			const events = this.db.getRepository(EdgeEvent);
+			newest ??= (await events.findOne({ where: { cameraId }, order: { time: "DESC" }, select: { id: true, time: true } }))?.time;
+			if (!newest) return;
+			const from = new Date((oldest ?? newest).getTime() - this.config.edgeTrackWindow * 1000);
+			const [zones, rules, state, rows] = await Promise.all([
+				this.db.getRepository(Zone).findBy({ cameraId }),
+				this.db.getRepository(AlertRule).find({ where: [{ storeId: camera.storeId, cameraId, enabled: true }, { storeId: camera.storeId, cameraId: IsNull(), enabled: true }], order: { createdAt: "ASC" } }),
+				this.db.getRepository(CameraState).findOneBy({ cameraId }),
+				events.find({ where: { cameraId, time: And(MoreThanOrEqual(from), LessThan(new Date(newest.getTime() + 1))) }, order: { time: "ASC" } }),
+			]);
+			const replay = replayEdgeEvents(
+				rows.map((e) => ({ ref: e.id, eventId: e.eventId, time: e.time, className: e.className, score: e.score, box: e.box, trackId: e.trackId, plate: e.plate, trackKey: e.trackKey })),
+				zones.map((z) => ({ id: z.id, kind: z.kind, points: z.points, classes: z.classes })),
+			);
+			const byKey = new Map<string, string[]>();
+			for (const [ref, key] of replay.assign) (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(ref);
+			for (const [key, refs] of byKey) await events.update({ id: In(refs) }, { trackKey: key });
+			const memory = state?.stationaryMemory ?? [];
+			const due: { key: string; track: TrackView; rule: AlertRule; at: Date; plate: string | null }[] = [];
+			const raised = new Set<string>();
+			for (const { handle, track } of replay.updates) {
+				if (!isNewIncident(track, memory)) continue;
+				const key = replay.keys.get(handle)!;
+				const at = new Date(replay.start + track.firstTime * 1000);
+				for (const rule of rules) {
+					if (raised.has(`${key}:${rule.id}`)) continue;
+					if (!trackSatisfies(rule, track, at, camera.timezone, await this.minScoreFor(camera.id, track.className, rule))) continue;
+					raised.add(`${key}:${rule.id}`);
+					due.push({ key, track, rule, at, plate: replay.plates.get(handle) ?? null });
+				}
+			}
+			for (const alert of due) await this.raiseEdge(camera, alert);
+		},
+
+		/** An edge alert: no clip and no snapshot; unique per (camera, track key, rule); same cooldown as clips. */
+		async raiseEdge(this: AlertService, camera: Camera, due: { key: string; track: TrackView; rule: AlertRule; at: Date; plate: string | null }) {
+			const { key, track, rule, at } = due;
+			const repo = this.db.getRepository(Alert);
+			if (await repo.existsBy({ cameraId: camera.id, edgeTrackKey: key, ruleId: rule.id })) return;
+			if (rule.cooldownSec > 0) {
+				const since = new Date(at.getTime() - rule.cooldownSec * 1000);
+				if (await repo.existsBy({ cameraId: camera.id, className: track.className, ruleId: rule.id, occurredAt: And(MoreThan(since), LessThan(new Date(at.getTime() + 1))) })) return;
+			}
+			const inserted = await repo.createQueryBuilder().insert().into(Alert).values({
+				source: "edge", orgId: camera.orgId, storeId: camera.storeId, cameraId: camera.id, clipId: null, trackNo: null, edgeTrackKey: key, plate: due.plate, ruleId: rule.id,
+				className: track.className, score: track.maxScore, severity: rule.severity, occurredAt: at, frameTime: track.bestFrame.time - track.firstTime, box: track.bestBox,
+			}).orIgnore().returning("id").execute();
+			const alertId = (inserted.raw as { id: string }[])[0]?.id;
+			if (!alertId) return;
+			const alert = await repo.findOneByOrFail({ id: alertId });
+			this.logger.info("Alert raised", { alertId, cameraId: camera.id, source: "edge", className: alert.className, severity: alert.severity });
 			this.broker.broadcast("alert.raised", presentAlert(alert));
 		},
 
@@ -383,6 +488,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 
 	created(this: AlertService) {
 		this.storage = mediaStorage(this.config.dataDir);
+		this.learnedThresholds = new Map();
 	},
 };
 

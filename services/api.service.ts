@@ -19,6 +19,7 @@ import { metricsResponse } from "../lib/metrics-server";
 import { nodeConfig } from "../lib/node-context";
 import { buildOpenApi, type RouteInfo } from "../lib/openapi";
 import { VigilError } from "../lib/errors";
+import { contentEncoding, DECOMPRESSED_ROUTES, readEncodedJson } from "../lib/encoded-body";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "../lib/tokens";
 import type { Config } from "../lib/config";
 import type { Caller, Meta } from "../lib/types";
@@ -304,7 +305,14 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			/** Wraps moleculer-web's handler so request ids and headers exist before body parsing can fail. */
 			httpHandler(this: ApiThis, req: Req, res: Res, next?: (err?: unknown) => void) {
 				prepareRequest(req, res, () => undefined);
-				return (ApiGateway.methods!.httpHandler as (req: Req, res: Res, next?: unknown) => unknown).call(this, req, res, next);
+				const handle = () => (ApiGateway.methods!.httpHandler as (req: Req, res: Res, next?: unknown) => unknown).call(this, req, res, next);
+				// Edge boxes send their batches gzip- or br-compressed: decoded here, as the JSON parser knows no br.
+				const encoding = contentEncoding(req);
+				if (!encoding || encoding === "identity" || !DECOMPRESSED_ROUTES.test(req.url ?? "")) return handle();
+				return readEncodedJson(req, { maxBytes: config.maxJsonBody, maxDecodedBytes: config.maxDecompressedBody }).then((body) => {
+					Object.assign(req, { body, _body: true });
+					return handle();
+				}, (err: Error) => sendError(this, req, res, err));
 			},
 
 			/**

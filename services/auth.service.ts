@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
 import { IsNull, LessThan, type EntityManager } from "typeorm";
 import { LoginThrottle, Membership, RefreshToken, ServiceToken, User } from "../entities";
+import { audit } from "../lib/audit";
 import { conflict, invalid, notFound, tooManyRequests, unauthorized } from "../lib/errors";
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from "../lib/passwords";
 import { loginFailures } from "../lib/metrics";
@@ -81,13 +82,19 @@ const AuthServiceSchema: ServiceSchema = {
 				const user = await this.db.getRepository(User).findOneBy({ email: ctx.params.email });
 				const matches = await verifyPassword(ctx.params.password, user?.passwordHash ?? dummyHash(this.config.bcryptCost));
 				if (!user || !matches || user.disabledAt) {
-					await this.recordLoginFailure(keys);
+					const locked: string[] = await this.recordLoginFailure(keys);
 					loginFailures.inc({ reason: "credentials" });
 					this.logger.warn("Failed login", { email: ctx.params.email, ip: ctx.meta.ip });
+					const reason = !user ? "unknown_email" : !matches ? "wrong_password" : "disabled";
+					await audit(ctx, this.db, "auth.login_failed", user ? { type: "user", id: user.id } : null,
+						{ email: ctx.params.email, reason, ...(locked.length && { lockedOut: locked.map((k) => k.split(":")[0]) }) },
+						{ orgId: null, actor: { kind: "user", id: user?.id ?? null, email: ctx.params.email } });
 					throw unauthorized("Email or password is incorrect", "INVALID_CREDENTIALS");
 				}
 				await this.db.getRepository(LoginThrottle).delete({ key: keys[0] });
-				return this.startSession(ctx, user);
+				const session = await this.startSession(ctx, user);
+				await audit(ctx, this.db, "auth.login", { type: "user", id: user.id }, {}, { orgId: null, actor: { kind: "user", id: user.id, email: user.email } });
+				return session;
 			},
 		},
 
@@ -113,7 +120,10 @@ const AuthServiceSchema: ServiceSchema = {
 				const presented = ctx.params.refreshToken ?? ctx.meta.refreshCookie;
 				if (presented) {
 					const token = await this.db.getRepository(RefreshToken).findOneBy({ tokenHash: hashToken(presented) });
-					if (token) await this.revokeFamily(token.familyId);
+					if (token) {
+						await this.revokeFamily(token.familyId);
+						await audit(ctx, this.db, "auth.logout", { type: "user", id: token.userId }, {}, { orgId: null, actor: { kind: "user", id: token.userId } });
+					}
 				}
 				ctx.meta.$cookies = [
 					{ name: ACCESS_COOKIE, value: "", maxAge: 0, path: "/" },
@@ -157,6 +167,7 @@ const AuthServiceSchema: ServiceSchema = {
 				await this.db.transaction(async (tx) => {
 					await tx.save(user);
 					await tx.update(RefreshToken, { userId: user.id, revokedAt: IsNull() }, { revokedAt: new Date() });
+					await audit(ctx, tx, "auth.password_changed", { type: "user", id: user.id }, {}, { orgId: null });
 				});
 				return this.startSession(ctx, user);
 			},
@@ -170,8 +181,12 @@ const AuthServiceSchema: ServiceSchema = {
 			async handler(this: AuthService, ctx: VigilContext<{ orgId: string; storeId: string; name: string }>) {
 				const secret = newToken(SERVICE_TOKEN_PREFIX);
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
-				const token = await this.db.getRepository(ServiceToken).save({
-					orgId: ctx.params.orgId, storeId: ctx.params.storeId, name: ctx.params.name, tokenHash: hashToken(secret), createdBy: caller.userId,
+				const token = await this.db.transaction(async (tx) => {
+					const created = await tx.getRepository(ServiceToken).save({
+						orgId: ctx.params.orgId, storeId: ctx.params.storeId, name: ctx.params.name, tokenHash: hashToken(secret), createdBy: caller.userId,
+					});
+					await audit(ctx, tx, "service_token.created", { type: "service_token", id: created.id }, { name: created.name, storeId: created.storeId });
+					return created;
 				});
 				ctx.meta.$statusCode = 201;
 				return { ...presentServiceToken(token), token: secret };
@@ -195,10 +210,14 @@ const AuthServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...storePath, tokenId: id },
 			openapi: { summary: "Revoke a service token; it stops working at once", responses: { 204: null } },
 			async handler(this: AuthService, ctx: VigilContext<{ orgId: string; storeId: string; tokenId: string }>) {
-				const repo = this.db.getRepository(ServiceToken);
-				const token = await repo.findOneBy({ id: ctx.params.tokenId, storeId: ctx.params.storeId, orgId: ctx.params.orgId });
+				const token = await this.db.getRepository(ServiceToken).findOneBy({ id: ctx.params.tokenId, storeId: ctx.params.storeId, orgId: ctx.params.orgId });
 				if (!token) throw notFound("Service token");
-				if (!token.revokedAt) await repo.update({ id: token.id }, { revokedAt: new Date() });
+				if (!token.revokedAt) {
+					await this.db.transaction(async (tx) => {
+						const revoked = await tx.update(ServiceToken, { id: token.id, revokedAt: IsNull() }, { revokedAt: new Date() });
+						if (revoked.affected) await audit(ctx, tx, "service_token.revoked", { type: "service_token", id: token.id }, { name: token.name, storeId: token.storeId });
+					});
+				}
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -287,6 +306,7 @@ const AuthServiceSchema: ServiceSchema = {
 			if (token.revokedAt) throw unauthorized("This session was revoked; sign in again", "REFRESH_REVOKED");
 			if (token.rotatedAt) {
 				await this.revokeFamily(token.familyId);
+				await audit(ctx, this.db, "auth.refresh_reused", { type: "user", id: token.userId }, { familyId: token.familyId }, { orgId: null, actor: { kind: "user", id: token.userId } });
 				this.logger.warn("Refresh token reused: session revoked", { userId: token.userId, familyId: token.familyId, ip: ctx.meta.ip });
 				throw unauthorized("This refresh token was already used; the session has been revoked", "REFRESH_REUSED");
 			}
@@ -327,8 +347,9 @@ const AuthServiceSchema: ServiceSchema = {
 			}
 		},
 
-		/** Counts a failure against each key in a fixed window; reaching the limit locks the key for a window. */
-		async recordLoginFailure(this: AuthService, keys: string[]) {
+		/** Counts a failure against each key in a fixed window; reaching the limit locks the key for a window. Returns the keys this failure locked. */
+		async recordLoginFailure(this: AuthService, keys: string[]): Promise<string[]> {
+			const locked: string[] = [];
 			const windowMs = this.config.loginWindow * 1000;
 			const now = new Date();
 			for (const key of keys) {
@@ -337,6 +358,7 @@ const AuthServiceSchema: ServiceSchema = {
 					const row = await tx.findOne(LoginThrottle, { where: { key }, lock: { mode: "pessimistic_write" } });
 					const fresh = !row || now.getTime() - row.windowStartedAt.getTime() > windowMs;
 					const failures = fresh ? 1 : row.failures + 1;
+					if (failures === limit) locked.push(key);
 					await tx.upsert(LoginThrottle, {
 						key,
 						failures,
@@ -347,6 +369,7 @@ const AuthServiceSchema: ServiceSchema = {
 			}
 			// Old rows are useless once their window and lock are over; prune a few on the way.
 			await this.db.getRepository(LoginThrottle).delete({ windowStartedAt: LessThan(new Date(now.getTime() - 2 * windowMs)), lockedUntil: IsNull() });
+			return locked;
 		},
 	},
 };

@@ -6,7 +6,9 @@ import type { ServiceSchema } from "moleculer";
 import { Camera, Zone } from "../entities";
 import { CAMERA_KINDS } from "../entities/camera.entity";
 import { ZONE_KINDS } from "../entities/zone.entity";
+import { audit } from "../lib/audit";
 import { invalid, notFound } from "../lib/errors";
+import { camerasLiveness, type Liveness } from "../lib/liveness";
 import { validateZoneShape, type Point } from "../lib/geometry";
 import { maskUrl, seal, unseal } from "../lib/secrets";
 import type { VigilContext, VigilService } from "../lib/types";
@@ -108,7 +110,8 @@ const CameraServiceSchema: ServiceSchema = {
 			openapi: { summary: "Cameras of a store", responses: { 200: "CameraList" } },
 			async handler(this: CameraService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
 				const cameras = await this.db.getRepository(Camera).find({ where: { orgId: ctx.params.orgId, storeId: ctx.params.storeId }, order: { name: "ASC" } });
-				return { items: cameras.map((c) => this.present(c)) };
+				const seen = await this.liveness(cameras.map((c) => c.id));
+				return { items: cameras.map((c) => this.present(c, seen.get(c.id))) };
 			},
 		},
 
@@ -118,7 +121,8 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...cameraPath },
 			openapi: { summary: "A camera", responses: { 200: "Camera" } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
-				return this.present(await this.findCamera(ctx.params));
+				const camera = await this.findCamera(ctx.params);
+				return this.present(camera, (await this.liveness([camera.id])).get(camera.id));
 			},
 		},
 
@@ -134,7 +138,7 @@ const CameraServiceSchema: ServiceSchema = {
 				if (streamUrl !== undefined) camera.streamUrlEnc = this.sealStreamUrl(streamUrl);
 				const saved = await this.db.getRepository(Camera).save(camera);
 				ctx.emit("camera.updated", { id: saved.id, orgId: saved.orgId, storeId: saved.storeId });
-				return this.present(saved);
+				return this.present(saved, (await this.liveness([saved.id])).get(saved.id));
 			},
 		},
 
@@ -145,7 +149,10 @@ const CameraServiceSchema: ServiceSchema = {
 			openapi: { summary: "Delete a camera and its zones", responses: { 204: null } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
 				const camera = await this.findCamera(ctx.params);
-				await this.db.getRepository(Camera).delete({ id: camera.id });
+				await this.db.transaction(async (tx) => {
+					const deleted = await tx.delete(Camera, { id: camera.id });
+					if (deleted.affected) await audit(ctx, tx, "camera.deleted", { type: "camera", id: camera.id }, { name: camera.name, storeId: camera.storeId });
+				});
 				ctx.emit("camera.deleted", { id: camera.id, orgId: camera.orgId, storeId: camera.storeId });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -256,11 +263,16 @@ const CameraServiceSchema: ServiceSchema = {
 			if (problems.length) throw invalid("The zone's shape is not valid", problems);
 		},
 
-		present(this: CameraService, c: Camera) {
+		/** Online, stale or offline from when each camera was last seen (lib/liveness.ts). */
+		liveness(this: CameraService, cameraIds: string[]): Promise<Map<string, Liveness>> {
+			return camerasLiveness(this.db, cameraIds, { staleAfter: this.config.cameraStaleAfter, offlineAfter: this.config.cameraOfflineAfter });
+		},
+
+		present(this: CameraService, c: Camera, liveness: Liveness = { status: "unknown", lastSeenAt: null }) {
 			const streamUrl = c.streamUrlEnc ? maskUrl(unseal(this.config.encryptionKey, c.streamUrlEnc)) : null;
 			return {
 				id: c.id, orgId: c.orgId, storeId: c.storeId, name: c.name, kind: c.kind, vendor: c.vendor, streamUrl,
-				timezone: c.timezone, enabled: c.enabled, sampleFps: c.sampleFps, classes: c.classes, createdAt: c.createdAt, updatedAt: c.updatedAt,
+				timezone: c.timezone, enabled: c.enabled, sampleFps: c.sampleFps, classes: c.classes, liveness, createdAt: c.createdAt, updatedAt: c.updatedAt,
 			};
 		},
 	},

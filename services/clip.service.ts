@@ -9,9 +9,10 @@ import { Readable } from "node:stream";
 import Busboy from "busboy";
 import FastestValidator from "fastest-validator";
 import type { RestSchema, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { And, Between, In, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
+import { And, Between, In, IsNull, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
 import { Camera, Clip, ClipSegment, Detection } from "../entities";
 import { CLIP_STATUSES, type ClipStatus } from "../entities/clip.entity";
+import { audit } from "../lib/audit";
 import { readSetting } from "../lib/config";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { clipSeconds } from "../lib/metrics";
@@ -73,6 +74,8 @@ export const presentClip = (c: Clip) => ({
 	createdAt: c.createdAt,
 	startedAt: c.startedAt,
 	finishedAt: c.finishedAt,
+	/** Set when retention removed the video: the summary and alerts stay, the video and reprocessing are gone. */
+	expiredAt: c.expiredAt,
 });
 
 /** Cursor pagination over (createdAt, id), newest first; the cursor is opaque to clients. */
@@ -212,7 +215,10 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				const clip = await this.findClip(ctx.params);
 				// The alerts go with the clip (database cascade); their snapshot files must go too.
 				await ctx.call("alert.forgetClip", { clipId: clip.id });
-				await this.db.getRepository(Clip).delete({ id: clip.id });
+				await this.db.transaction(async (tx) => {
+					const deleted = await tx.delete(Clip, { id: clip.id });
+					if (deleted.affected) await audit(ctx, tx, "clip.deleted", { type: "clip", id: clip.id }, { cameraId: clip.cameraId, storeId: clip.storeId, sha256: clip.sha256 });
+				});
 				await this.storage.delete(clip.storageKey);
 				ctx.emit("clip.deleted", { clipId: clip.id, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
 				ctx.meta.$statusCode = 204;
@@ -230,6 +236,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				const existing = await this.findClip(ctx.params);
 				const clip = await this.db.transaction(async (tx) => {
 					const c = await tx.findOneOrFail(Clip, { where: { id: existing.id }, lock: { mode: "pessimistic_write" } });
+					if (c.expiredAt) throw new VigilError("The clip's video was removed by the retention policy; it cannot be processed again", 409, "CLIP_EXPIRED");
 					c.generation += 1;
 					Object.assign(c, { status: "queued", framesDone: 0, failureReason: null, summary: null, startedAt: null, finishedAt: null });
 					await tx.save(c);
@@ -341,7 +348,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 		async registerClip(this: ClipService, ctx: VigilContext, camera: CameraInfo, stored: { key: string; size: number; sha256: string }, uploadedBy: string | null) {
 			const repo = this.db.getRepository(Clip);
 			const discard = () => this.storage.delete(stored.key);
-			const existing = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256 });
+			// A clip whose video retention removed does not count: the same content makes a new clip.
+			const existing = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256, expiredAt: IsNull() });
 			if (existing) {
 				await discard();
 				return presentClip(existing);
@@ -377,7 +385,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			} catch (err) {
 				await discard();
 				// The same content raced in through another request: answer with the clip that won.
-				const winner = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256 });
+				const winner = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256, expiredAt: IsNull() });
 				if (winner) return presentClip(winner);
 				throw err;
 			}
@@ -392,7 +400,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			const segments = await this.db.getRepository(ClipSegment).find({ where: { clipId: clip.id, status: "pending", ...(only && { index: In(only) }) }, order: { index: "ASC" } });
 			for (const s of segments) {
 				const job: SegmentJob = {
-					clipId: clip.id, segment: s.index, generation: clip.generation, firstFrame: s.firstFrame, frameCount: s.frameCount,
+					orgId: clip.orgId, clipId: clip.id, segment: s.index, generation: clip.generation, firstFrame: s.firstFrame, frameCount: s.frameCount,
 					fps: clip.sampleFps, storageKey: clip.storageKey, width: clip.width, height: clip.height, cameraId: clip.cameraId, classes,
 				};
 				await this.queues[DETECT_QUEUE].send(job, { id: `${clip.id}:${s.index}:${clip.generation}` });

@@ -5,6 +5,8 @@
 export const DETECT_QUEUE = "detector";
 
 export interface SegmentJob {
+	/** The clip's organization, so its dead letters are shown to that organization's admins (absent in jobs queued before it was added). */
+	orgId?: string;
 	clipId: string;
 	cameraId: string;
 	segment: number;

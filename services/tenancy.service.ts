@@ -6,6 +6,7 @@ import type { ServiceSchema } from "moleculer";
 import { In, IsNull, MoreThan, type EntityManager } from "typeorm";
 import { Invitation, Membership, Organization, Store, User } from "../entities";
 import type { Role } from "../entities/membership.entity";
+import { audit } from "../lib/audit";
 import { conflict, forbidden, invalid, notFound, VigilError } from "../lib/errors";
 import { hashToken, newToken } from "../lib/secrets";
 import type { Access, Caller, VigilContext, VigilService } from "../lib/types";
@@ -46,6 +47,7 @@ const TenancyServiceSchema: ServiceSchema = {
 				const org = await this.db.transaction(async (tx) => {
 					const created = await tx.save(Organization, tx.create(Organization, { name: ctx.params.name }));
 					await tx.save(Membership, tx.create(Membership, { orgId: created.id, userId: caller.userId, role: "owner", storeIds: null }));
+					await audit(ctx, tx, "org.created", { type: "organization", id: created.id }, { name: created.name }, { orgId: created.id });
 					return created;
 				});
 				ctx.meta.$statusCode = 201;
@@ -97,7 +99,12 @@ const TenancyServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...orgPath },
 			openapi: { summary: "Delete an organization with all its stores, cameras and memberships", responses: { 204: null } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
-				await this.db.getRepository(Organization).delete({ id: ctx.params.orgId });
+				await this.db.transaction(async (tx) => {
+					const org = await tx.findOneBy(Organization, { id: ctx.params.orgId });
+					const deleted = await tx.delete(Organization, { id: ctx.params.orgId });
+					// The entry keeps the organization's id and name: the trail outlives the organization.
+					if (deleted.affected) await audit(ctx, tx, "org.deleted", { type: "organization", id: ctx.params.orgId }, { name: org?.name });
+				});
 				ctx.emit("org.deleted", { orgId: ctx.params.orgId });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -160,7 +167,11 @@ const TenancyServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...storePath },
 			openapi: { summary: "Delete a store with its cameras and service tokens", responses: { 204: null } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
-				await this.db.getRepository(Store).delete({ id: ctx.params.storeId, orgId: ctx.params.orgId });
+				await this.db.transaction(async (tx) => {
+					const store = await tx.findOneBy(Store, { id: ctx.params.storeId, orgId: ctx.params.orgId });
+					const deleted = await tx.delete(Store, { id: ctx.params.storeId, orgId: ctx.params.orgId });
+					if (deleted.affected) await audit(ctx, tx, "store.deleted", { type: "store", id: ctx.params.storeId }, { name: store?.name });
+				});
 				ctx.emit("store.deleted", { orgId: ctx.params.orgId, storeId: ctx.params.storeId });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -190,10 +201,16 @@ const TenancyServiceSchema: ServiceSchema = {
 					if (!member) throw notFound("Member");
 					assertCanAssign(access(ctx), member.role, ctx.params.role);
 					if (member.role === "owner" && ctx.params.role && ctx.params.role !== "owner") await this.assertAnotherOwner(tx, orgId, userId);
+					const before = { role: member.role, storeIds: member.storeIds };
 					if (ctx.params.role) member.role = ctx.params.role;
 					if (ctx.params.storeIds !== undefined) member.storeIds = await this.checkedStoreIds(tx, orgId, ctx.params.storeIds);
 					if (member.role !== "staff") member.storeIds = null;
 					await tx.save(member);
+					const changes = {
+						...(before.role !== member.role && { role: { from: before.role, to: member.role } }),
+						...(JSON.stringify(before.storeIds) !== JSON.stringify(member.storeIds) && { storeIds: { from: before.storeIds, to: member.storeIds } }),
+					};
+					if (Object.keys(changes).length) await audit(ctx, tx, "member.updated", { type: "user", id: userId }, changes);
 					return { userId: member.userId, role: member.role, storeIds: member.storeIds };
 				});
 			},
@@ -212,6 +229,7 @@ const TenancyServiceSchema: ServiceSchema = {
 					assertCanAssign(access(ctx), member.role, undefined);
 					if (member.role === "owner") await this.assertAnotherOwner(tx, orgId, userId);
 					await tx.delete(Membership, { id: member.id });
+					await audit(ctx, tx, "member.removed", { type: "user", id: userId }, { role: member.role });
 				});
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -230,14 +248,19 @@ const TenancyServiceSchema: ServiceSchema = {
 				if (existing && (await this.db.getRepository(Membership).existsBy({ orgId, userId: existing.id })))
 					throw conflict("This person is already a member", "ALREADY_MEMBER");
 				const token = newToken("vin");
-				const invitation = await this.db.getRepository(Invitation).save({
-					orgId,
-					email,
-					role: invitedRole,
-					storeIds: invitedRole === "staff" ? await this.checkedStoreIds(this.db.manager, orgId, ctx.params.storeIds ?? null) : null,
-					tokenHash: hashToken(token),
-					invitedBy: (ctx.meta.caller as UserCaller).userId,
-					expiresAt: new Date(Date.now() + this.config.inviteTtl * 1000),
+				const storeLimit = invitedRole === "staff" ? await this.checkedStoreIds(this.db.manager, orgId, ctx.params.storeIds ?? null) : null;
+				const invitation = await this.db.transaction(async (tx) => {
+					const created = await tx.getRepository(Invitation).save({
+						orgId,
+						email,
+						role: invitedRole,
+						storeIds: storeLimit,
+						tokenHash: hashToken(token),
+						invitedBy: (ctx.meta.caller as UserCaller).userId,
+						expiresAt: new Date(Date.now() + this.config.inviteTtl * 1000),
+					});
+					await audit(ctx, tx, "invitation.created", { type: "invitation", id: created.id }, { email, role: invitedRole, storeIds: storeLimit });
+					return created;
 				});
 				ctx.emit("invitation.created", { orgId, invitationId: invitation.id, email });
 				ctx.meta.$statusCode = 201;
@@ -265,8 +288,11 @@ const TenancyServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...orgPath, invitationId: id },
 			openapi: { summary: "Withdraw an invitation", responses: { 204: null } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; invitationId: string }>) {
-				const result = await this.db.getRepository(Invitation).update({ id: ctx.params.invitationId, orgId: ctx.params.orgId, acceptedAt: IsNull() }, { revokedAt: new Date() });
-				if (!result.affected) throw notFound("Invitation");
+				await this.db.transaction(async (tx) => {
+					const result = await tx.update(Invitation, { id: ctx.params.invitationId, orgId: ctx.params.orgId, acceptedAt: IsNull() }, { revokedAt: new Date() });
+					if (!result.affected) throw notFound("Invitation");
+					await audit(ctx, tx, "invitation.revoked", { type: "invitation", id: ctx.params.invitationId });
+				});
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -302,6 +328,7 @@ const TenancyServiceSchema: ServiceSchema = {
 					if (await tx.existsBy(Membership, { orgId: invitation.orgId, userId: caller.userId })) throw conflict("You are already a member", "ALREADY_MEMBER");
 					await tx.save(Membership, tx.create(Membership, { orgId: invitation.orgId, userId: caller.userId, role: invitation.role, storeIds: invitation.storeIds }));
 					await tx.update(Invitation, { id: invitation.id }, { acceptedAt: new Date(), acceptedBy: caller.userId });
+					await audit(ctx, tx, "invitation.accepted", { type: "invitation", id: invitation.id }, { role: invitation.role, storeIds: invitation.storeIds }, { orgId: invitation.orgId });
 					const org = await tx.findOneByOrFail(Organization, { id: invitation.orgId });
 					return { id: org.id, name: org.name, role: invitation.role, createdAt: org.createdAt };
 				});

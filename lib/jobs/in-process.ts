@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { reportDepth } from "./metrics";
 import type { JobQueueSettings } from "./settings";
 import type { DeadLetter, JobHandler, JobLogger, JobQueue, JobQueueStats, SendOptions, StartOptions } from "./types";
-import { resolveConcurrency, WorkerPool, type Delivery, type DeliverySource } from "./workers";
+import { replayJobId, resolveConcurrency, WorkerPool, type Delivery, type DeliverySource } from "./workers";
 
 interface Entry {
 	id: string;
@@ -19,6 +19,7 @@ interface Entry {
 }
 
 interface StoredDeadLetter {
+	letterId: string;
 	id: string;
 	payload: string;
 	error: string;
@@ -35,6 +36,7 @@ class QueueState {
 	readonly waiting: Entry[] = [];
 	readonly running = new Map<string, Entry>();
 	readonly dead: StoredDeadLetter[] = [];
+	private lettersBuried = 0;
 	private readonly takers: ((entry: Entry | null) => void)[] = [];
 	private timer: NodeJS.Timeout | undefined;
 
@@ -77,10 +79,16 @@ class QueueState {
 		this.add(entry);
 	}
 
-	bury(entry: Entry, letter: StoredDeadLetter): void {
+	bury(entry: Entry, letter: Omit<StoredDeadLetter, "letterId">): void {
 		this.running.delete(entry.id);
-		this.dead.unshift(letter);
+		this.dead.unshift({ ...letter, letterId: String(++this.lettersBuried) });
 		this.dead.length = Math.min(this.dead.length, DEAD_LETTERS_KEPT);
+	}
+
+	/** Takes a letter out of the dead letters; undefined when there is none by that id. */
+	unbury(letterId: string): StoredDeadLetter | undefined {
+		const i = this.dead.findIndex((d) => d.letterId === letterId);
+		return i < 0 ? undefined : this.dead.splice(i, 1)[0];
 	}
 
 	private dispatch(): void {
@@ -163,7 +171,30 @@ export class InProcessJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 	}
 
 	async listDeadLetters(limit = 100): Promise<DeadLetter<T>[]> {
-		return this.state.dead.slice(0, limit).map((d) => ({ id: d.id, job: JSON.parse(d.payload) as T, error: d.error, attempts: d.attempts, failedAt: d.failedAt, queue: this.name, node: d.node }));
+		return this.state.dead.slice(0, limit).map((d) => this.present(d));
+	}
+
+	async getDeadLetter(letterId: string): Promise<DeadLetter<T> | null> {
+		const letter = this.state.dead.find((d) => d.letterId === letterId);
+		return letter ? this.present(letter) : null;
+	}
+
+	async replayDeadLetter(letterId: string): Promise<string | null> {
+		if (this.closed) throw new Error(`Job queue ${this.name} is closed`);
+		const letter = this.state.unbury(letterId);
+		if (!letter) return null;
+		const id = replayJobId(letter.id, letterId);
+		const now = Date.now();
+		this.state.add({ id, payload: letter.payload, deliveries: 0, sentAt: now, availableAt: now });
+		return id;
+	}
+
+	async discardDeadLetter(letterId: string): Promise<boolean> {
+		return this.state.unbury(letterId) !== undefined;
+	}
+
+	private present(d: StoredDeadLetter): DeadLetter<T> {
+		return { letterId: d.letterId, id: d.id, job: JSON.parse(d.payload) as T, error: d.error, attempts: d.attempts, failedAt: d.failedAt, queue: this.name, node: d.node };
 	}
 
 	async close(): Promise<void> {

@@ -31,7 +31,7 @@ import {
 import { jobsDeadLettered, reportDepth } from "./metrics";
 import type { JobQueueSettings } from "./settings";
 import type { DeadLetter, JobHandler, JobLogger, JobQueue, JobQueueStats, SendOptions, StartOptions } from "./types";
-import { errorMessage, QueueGoneError, resolveConcurrency, sleep, WorkerPool, type Delivery, type DeliverySource } from "./workers";
+import { errorMessage, QueueGoneError, replayJobId, resolveConcurrency, sleep, WorkerPool, type Delivery, type DeliverySource } from "./workers";
 
 /** A connection the queue borrows (and never closes), or a function that hands one out (a shared per-node connection). */
 export type NatsConnectionSource = NatsConnection | (() => Promise<NatsConnection>);
@@ -85,6 +85,8 @@ const ERR_STREAM_CONFIG_DIFFERS = 10058;
 const ERR_STREAM_NOT_FOUND = 10059;
 const ERR_CONSUMER_NOT_FOUND = 10014;
 const ERR_MESSAGE_NOT_FOUND = 10037;
+/** Deleting a sequence the stream does not hold (already deleted, or never there). */
+const ERR_MESSAGE_DELETE_FAILED = 10057;
 
 function apiErrorCode(err: unknown): number | undefined {
 	return (err as { api_error?: { err_code?: number } } | undefined)?.api_error?.err_code;
@@ -93,6 +95,17 @@ function apiErrorCode(err: unknown): number | undefined {
 /** NATS header values are one line; errors are kept readable and bounded. */
 function headerValue(text: string): string {
 	return text.replace(/[\r\n]+/g, " ").trim().slice(0, 2000) || "(no message)";
+}
+
+/** The dead-letter stream of a queue: the same fixed settings wherever it is created. */
+function deadLetterStream(name: string, subject: string): Partial<StreamConfig> & { name: string } {
+	return { name, subjects: [subject], retention: RetentionPolicy.Limits, storage: StorageType.File, discard: DiscardPolicy.Old, duplicate_window: nanos(120000) };
+}
+
+/** A letter id is its dead-letter stream sequence; anything else names no letter. */
+function letterSeq(letterId: string): number | null {
+	if (!/^[1-9]\d{0,15}$/.test(letterId)) return null;
+	return Number(letterId);
 }
 
 const HEADER = {
@@ -117,6 +130,7 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 	private readonly unreport: () => void;
 	private ownConnection: Promise<NatsConnection> | undefined;
 	private ready: Promise<Ready> | undefined;
+	private deadReady: Promise<Ready> | undefined;
 	private consumer: Promise<Consumer> | undefined;
 	private advisories: Subscription | undefined;
 	private readonly watched = new WeakSet<NatsConnection>();
@@ -193,34 +207,84 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 	}
 
 	async listDeadLetters(limit = 100): Promise<DeadLetter<T>[]> {
-		const { jsm } = await this.setUp();
+		const { jsm } = await this.setUpDeadLetters();
 		const { state } = await jsm.streams.info(this.names.deadStream);
 		const letters: DeadLetter<T>[] = [];
 		for (let seq = state.last_seq; state.messages > 0 && seq >= state.first_seq && letters.length < limit; seq--) {
-			try {
-				const m = await jsm.streams.getMessage(this.names.deadStream, { seq });
-				const text = new TextDecoder().decode(m.data);
-				let job: T;
-				try {
-					job = JSON.parse(text) as T;
-				} catch {
-					job = text as T;
-				}
-				const h = m.header;
-				letters.push({
-					id: h.get(HEADER.jobId),
-					job,
-					error: h.get(HEADER.error),
-					attempts: Number(h.get(HEADER.attempts)),
-					failedAt: new Date(h.get(HEADER.failedAt) || m.time),
-					queue: h.get(HEADER.queue),
-					node: h.get(HEADER.node),
-				});
-			} catch (err) {
-				if (apiErrorCode(err) !== ERR_MESSAGE_NOT_FOUND) throw err;
-			}
+			const letter = await this.readDeadLetter(jsm, seq);
+			if (letter) letters.push(letter);
 		}
 		return letters;
+	}
+
+	async getDeadLetter(letterId: string): Promise<DeadLetter<T> | null> {
+		const seq = letterSeq(letterId);
+		if (seq === null) return null;
+		const { jsm } = await this.setUpDeadLetters();
+		return this.readDeadLetter(jsm, seq);
+	}
+
+	async replayDeadLetter(letterId: string): Promise<string | null> {
+		const seq = letterSeq(letterId);
+		if (seq === null) return null;
+		const { js, jsm } = await this.setUpDeadLetters();
+		let stored;
+		try {
+			stored = await jsm.streams.getMessage(this.names.deadStream, { seq });
+		} catch (err) {
+			if (apiErrorCode(err) === ERR_MESSAGE_NOT_FOUND) return null;
+			throw err;
+		}
+		const id = replayJobId(stored.header?.get(HEADER.jobId) || `${this.names.deadStream}:${seq}`, letterId);
+		// The work stream must already exist (the job came from it): a sender-only node never redefines it.
+		await js.publish(this.names.subject, stored.data, { msgID: id, expect: { streamName: this.names.stream } });
+		await this.deleteDeadLetter(jsm, seq);
+		return id;
+	}
+
+	async discardDeadLetter(letterId: string): Promise<boolean> {
+		const seq = letterSeq(letterId);
+		if (seq === null) return false;
+		const { jsm } = await this.setUpDeadLetters();
+		return this.deleteDeadLetter(jsm, seq);
+	}
+
+	private async readDeadLetter(jsm: JetStreamManager, seq: number): Promise<DeadLetter<T> | null> {
+		let m;
+		try {
+			m = await jsm.streams.getMessage(this.names.deadStream, { seq });
+		} catch (err) {
+			if (apiErrorCode(err) === ERR_MESSAGE_NOT_FOUND) return null;
+			throw err;
+		}
+		const text = new TextDecoder().decode(m.data);
+		let job: T;
+		try {
+			job = JSON.parse(text) as T;
+		} catch {
+			job = text as T;
+		}
+		const h = m.header;
+		return {
+			letterId: String(seq),
+			id: h.get(HEADER.jobId),
+			job,
+			error: h.get(HEADER.error),
+			attempts: Number(h.get(HEADER.attempts)),
+			failedAt: new Date(h.get(HEADER.failedAt) || m.time),
+			queue: h.get(HEADER.queue),
+			node: h.get(HEADER.node),
+		};
+	}
+
+	private async deleteDeadLetter(jsm: JetStreamManager, seq: number): Promise<boolean> {
+		try {
+			return await jsm.streams.deleteMessage(this.names.deadStream, seq, false);
+		} catch (err) {
+			const code = apiErrorCode(err);
+			if (code === ERR_MESSAGE_NOT_FOUND || code === ERR_MESSAGE_DELETE_FAILED) return false;
+			throw err;
+		}
 	}
 
 	async close(): Promise<void> {
@@ -365,14 +429,7 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 			discard: DiscardPolicy.Old,
 			duplicate_window: nanos(this.settings.duplicateWindowMs),
 		});
-		await this.upsertStream(jsm, {
-			name: deadStream,
-			subjects: [deadSubject],
-			retention: RetentionPolicy.Limits,
-			storage: StorageType.File,
-			discard: DiscardPolicy.Old,
-			duplicate_window: nanos(120000),
-		});
+		await this.upsertStream(jsm, deadLetterStream(deadStream, deadSubject));
 		await this.upsertConsumer(jsm, stream, {
 			durable_name: durable,
 			ack_policy: AckPolicy.Explicit,
@@ -381,6 +438,24 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 			max_deliver: this.settings.maxDeliver,
 		});
 		return { nc, jsm, js: nc.jetstream() };
+	}
+
+	/**
+	 * What managing dead letters needs: the connection and the dead-letter stream (whose settings are fixed),
+	 * never the work stream or consumer, so a node that only manages letters leaves the queue's settings alone.
+	 */
+	private setUpDeadLetters(): Promise<Ready> {
+		this.deadReady ??= (async () => {
+			const nc = await this.connection();
+			if (nc.isClosed()) throw new QueueGoneError("its NATS connection closed");
+			const jsm = await nc.jetstreamManager();
+			await this.upsertStream(jsm, deadLetterStream(this.names.deadStream, this.names.deadSubject));
+			return { nc, jsm, js: nc.jetstream() };
+		})().catch((err) => {
+			this.deadReady = undefined;
+			throw err;
+		});
+		return this.deadReady;
 	}
 
 	private connection(): Promise<NatsConnection> {

@@ -34,6 +34,9 @@ export interface JobQueueStats {
 }
 
 export interface DeadLetter<T = unknown> {
+	/** Names this letter for getDeadLetter, replayDeadLetter and discardDeadLetter (digits; over NATS, its dead-letter stream sequence). */
+	letterId: string;
+	/** The job's id (its dedupe key when sent). */
 	id: string;
 	job: T;
 	error: string;
@@ -53,6 +56,16 @@ export interface JobQueue<T> {
 	stats(): Promise<JobQueueStats>;
 	/** The most recent dead letters first. */
 	listDeadLetters(limit?: number): Promise<DeadLetter<T>[]>;
+	/** One dead letter; null when there is none by that id (never was, replayed or discarded). */
+	getDeadLetter(letterId: string): Promise<DeadLetter<T> | null>;
+	/**
+	 * Sends the letter's job again as a fresh job, with a new id (derived from the letter, so a repeated replay
+	 * is dropped as a duplicate rather than run twice), then removes the letter. Returns the new job id, or
+	 * null when there is no such letter. A replayed job that fails again becomes a new letter.
+	 */
+	replayDeadLetter(letterId: string): Promise<string | null>;
+	/** Removes the letter for good; false when there was none. */
+	discardDeadLetter(letterId: string): Promise<boolean>;
 	/** stop(), then lets go of what the queue holds (subscriptions, its own NATS connection). */
 	close(): Promise<void>;
 }

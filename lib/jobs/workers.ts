@@ -34,6 +34,11 @@ export function errorMessage(err: unknown): string {
 	return typeof err === "string" ? err : JSON.stringify(err) ?? String(err);
 }
 
+/** The id of a dead letter's job sent again: the original id (without earlier replay marks) and the letter. */
+export function replayJobId(jobId: string, letterId: string): string {
+	return `${jobId.replace(/~replay\d+$/, "")}~replay${letterId}`;
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 	return new Promise((resolve) => {

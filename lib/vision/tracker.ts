@@ -95,6 +95,9 @@ export interface Track {
 	zonesEntered: string[];
 	/** Per line zone id, for the lines the anchor's path has crossed. */
 	lineCrossings: Record<string, LineCrossing>;
+	/** `ref` of the detection that started the track and of the latest one matched, when detections carry one. */
+	firstRef?: string;
+	lastRef?: string;
 }
 
 /** What one frame changed, so a caller can raise an alert as soon as a track satisfies a rule. */
@@ -259,6 +262,10 @@ export class Tracker {
 		state.misses = 0;
 		state.scoreSum += detection.score;
 		t.meanScore = state.scoreSum / t.hits;
+		if (detection.ref !== undefined) {
+			t.firstRef ??= detection.ref;
+			t.lastRef = detection.ref;
+		}
 		if (detection.score > t.maxScore) {
 			t.maxScore = detection.score;
 			t.bestFrame = { index: frame.index, time: frame.time };

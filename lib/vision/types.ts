@@ -12,6 +12,8 @@ export interface Detection {
 	className: string;
 	score: number;
 	box: Box;
+	/** The caller's id for it (an edge event's id); the tracker hands it back as the track's firstRef/lastRef. */
+	ref?: string;
 }
 
 export interface DetectOptions {

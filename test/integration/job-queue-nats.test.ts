@@ -376,6 +376,56 @@ describe("job queue over NATS JetStream", () => {
 		}
 	}, 40000);
 
+	natsIt("dead letters: inspect one by its letter id, replay it as a fresh job that runs, discard another", async () => {
+		const name = queueName("letters");
+		let failing = true;
+		const worker = node(name, "node-a", { maxDeliver: 2, retryBaseMs: 10, retryMaxMs: 20 });
+		const runs: { job: Segment; attempt: number }[] = [];
+		await worker.start(async (job, ctl) => {
+			runs.push({ job, attempt: ctl.attempt });
+			if (failing) throw new Error(`bucket offline for ${job.clip}`);
+		});
+		await worker.send({ clip: "a", index: 0 }, { id: "a:0" });
+		await worker.send({ clip: "b", index: 1 }, { id: "b:1" });
+		await until(async () => (await worker.stats()).deadLetters === 2, "two dead letters");
+
+		// A node that only manages letters: it must not touch the work queue's consumer settings.
+		const names = jobStreamNames("vigil", name);
+		const jsm = await admin.jetstreamManager();
+		const manager = node(name, "admin-node", { maxDeliver: 9, ackWaitMs: 5000 });
+		const letters = await manager.listDeadLetters(10);
+		expect(letters.map((l) => l.id).sort()).toEqual(["a:0", "b:1"]);
+		expect(Number(letters[0].letterId)).toBeGreaterThan(Number(letters[1].letterId)); // newest first
+		const a = letters.find((l) => l.id === "a:0")!;
+		const b = letters.find((l) => l.id === "b:1")!;
+		expect(await manager.getDeadLetter(a.letterId)).toMatchObject({ letterId: a.letterId, job: { clip: "a", index: 0 }, error: "bucket offline for a", attempts: 2, node: "node-a" });
+		expect(await manager.getDeadLetter("999999")).toBeNull();
+		expect(await manager.getDeadLetter("not-a-number")).toBeNull();
+
+		failing = false;
+		const jobId = await manager.replayDeadLetter(a.letterId);
+		expect(jobId).toBe(`a:0~replay${a.letterId}`);
+		await until(() => runs.length === 5, "the replayed job to run");
+		expect(runs[4]).toEqual({ job: { clip: "a", index: 0 }, attempt: 1 });
+		await until(async () => (await worker.stats()).pending === 0, "the replayed job to finish");
+		expect(await manager.replayDeadLetter(a.letterId)).toBeNull();
+
+		expect(await manager.discardDeadLetter(b.letterId)).toBe(true);
+		expect(await manager.discardDeadLetter(b.letterId)).toBe(false);
+		expect(await manager.listDeadLetters(10)).toEqual([]);
+		expect(await worker.stats()).toMatchObject({ pending: 0, deadLetters: 0 });
+		expect((await jsm.consumers.info(names.stream, names.durable)).config).toMatchObject({ max_deliver: 2, ack_wait: nanos(ACK_WAIT) });
+		await sleep(200);
+		expect(runs.filter((r) => r.job.clip === "b")).toHaveLength(2);
+	});
+
+	natsIt("dead letters of a queue nobody has used yet: an empty list, not an error", async () => {
+		const manager = node(queueName("unused"), "admin-node");
+		expect(await manager.listDeadLetters(10)).toEqual([]);
+		expect(await manager.getDeadLetter("1")).toBeNull();
+		expect(await manager.discardDeadLetter("1")).toBe(false);
+	});
+
 	natsIt("JobQueueMixin: a service on one node sends, a service on another node works the queue", async () => {
 		const namespace = `t${RUN}-mixin`;
 		const queue = "segments";

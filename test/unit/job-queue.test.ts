@@ -225,6 +225,83 @@ describe("in-process job queue", () => {
 	});
 });
 
+describe("in-process dead letters", () => {
+	/** A worker whose handler fails while `failing` says so; resolves once `count` jobs are dead letters. */
+	async function deadLetters(hub: InProcessHub, name: string, jobs: Segment[], failing: () => boolean) {
+		const worker = node(hub, name, "worker-1", { maxDeliver: 2, retryBaseMs: 5, retryMaxMs: 10 });
+		const runs: { job: Segment; attempt: number }[] = [];
+		await worker.start(async (job, ctl) => {
+			runs.push({ job, attempt: ctl.attempt });
+			if (failing()) throw new Error(`no disk for ${job.clip}`);
+		});
+		for (const job of jobs) await worker.send(job, { id: `${job.clip}:${job.index}` });
+		await until(async () => (await worker.stats()).deadLetters === jobs.length, "the dead letters");
+		return { worker, runs };
+	}
+
+	it("lists letters newest first and finds one by its letter id, with its error and attempts", async () => {
+		const hub = new InProcessHub();
+		const { worker } = await deadLetters(hub, uniqueName("inspect"), [{ clip: "a", index: 0 }], () => true);
+		await worker.send({ clip: "b", index: 1 }, { id: "b:1" });
+		await until(async () => (await worker.stats()).deadLetters === 2, "the second dead letter");
+		const [newest, oldest] = await worker.listDeadLetters(10);
+		expect([newest.id, oldest.id]).toEqual(["b:1", "a:0"]);
+		expect(newest.letterId).not.toBe(oldest.letterId);
+		expect(await worker.getDeadLetter(oldest.letterId)).toMatchObject({ letterId: oldest.letterId, id: "a:0", job: { clip: "a", index: 0 }, error: "no disk for a", attempts: 2 });
+		expect(await worker.getDeadLetter("999")).toBeNull();
+	});
+
+	it("replay sends the job again as a fresh job that runs, and the letter leaves the list", async () => {
+		const hub = new InProcessHub();
+		let failing = true;
+		const { worker, runs } = await deadLetters(hub, uniqueName("replay"), [{ clip: "r", index: 7 }], () => failing);
+		const [letter] = await worker.listDeadLetters(10);
+		failing = false;
+		const jobId = await worker.replayDeadLetter(letter.letterId);
+		expect(jobId).toBe(`r:7~replay${letter.letterId}`);
+		await until(() => runs.length === 3, "the replayed run");
+		expect(runs[2]).toEqual({ job: { clip: "r", index: 7 }, attempt: 1 });
+		await until(async () => (await worker.stats()).pending === 0, "the replayed job to finish");
+		expect(await worker.listDeadLetters(10)).toEqual([]);
+		expect(await worker.getDeadLetter(letter.letterId)).toBeNull();
+		expect(await worker.replayDeadLetter(letter.letterId)).toBeNull();
+	});
+
+	it("a replayed job that fails again becomes a new letter", async () => {
+		const hub = new InProcessHub();
+		const { worker } = await deadLetters(hub, uniqueName("again"), [{ clip: "x", index: 0 }], () => true);
+		const [first] = await worker.listDeadLetters(10);
+		await worker.replayDeadLetter(first.letterId);
+		await until(async () => (await worker.listDeadLetters(10)).some((l) => l.letterId !== first.letterId), "the new letter");
+		const letters = await worker.listDeadLetters(10);
+		expect(letters).toHaveLength(1);
+		expect(letters[0].id).toBe(`x:0~replay${first.letterId}`);
+	});
+
+	it("discard removes a letter for good; other letters stay", async () => {
+		const hub = new InProcessHub();
+		const { worker, runs } = await deadLetters(hub, uniqueName("discard"), [{ clip: "d", index: 0 }, { clip: "d", index: 1 }], () => true);
+		const [keep, drop] = await worker.listDeadLetters(10);
+		expect(await worker.discardDeadLetter(drop.letterId)).toBe(true);
+		expect(await worker.discardDeadLetter(drop.letterId)).toBe(false);
+		expect((await worker.listDeadLetters(10)).map((l) => l.letterId)).toEqual([keep.letterId]);
+		expect(await worker.stats()).toMatchObject({ pending: 0, deadLetters: 1 });
+		await sleep(30);
+		expect(runs).toHaveLength(4);
+	});
+
+	it("a sender-only queue instance on the same hub manages the worker's letters", async () => {
+		const hub = new InProcessHub();
+		const name = uniqueName("manager");
+		await deadLetters(hub, name, [{ clip: "m", index: 0 }], () => true);
+		const manager = node(hub, name, "admin-node");
+		const [letter] = await manager.listDeadLetters(10);
+		expect(letter).toMatchObject({ id: "m:0", node: "worker-1" });
+		expect(await manager.discardDeadLetter(letter.letterId)).toBe(true);
+		expect(await manager.listDeadLetters(10)).toEqual([]);
+	});
+});
+
 describe("job queue settings", () => {
 	it("has a default, a unit and a reason for every setting", () => {
 		expect(resolveJobQueueSettings("q")).toEqual({ concurrency: 1, ackWaitMs: 30000, maxDeliver: 5, retryBaseMs: 1000, retryMaxMs: 60000, duplicateWindowMs: 120000 });

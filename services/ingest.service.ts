@@ -1,0 +1,365 @@
+/**
+ * ingest — edge boxes that run their own detector. A box (a store's service token) posts batches of detection
+ * events, each checked on its own and stored once (idempotent by the box's event id), then handed to the alert
+ * service; it sends heartbeats, which answer the commands an admin queued for it until it acknowledges them.
+ * Cameras are online, stale or offline from when they were last seen (events, heartbeats, clip uploads).
+ */
+import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { Validators } from "moleculer";
+import { In } from "typeorm";
+import { Camera, CameraLiveness, EdgeBox, EdgeCommand, EdgeEvent, ServiceToken } from "../entities";
+import { EDGE_COMMAND_KINDS, EDGE_COMMAND_STATUSES, type EdgeCommandKind, type EdgeCommandStatus } from "../entities/edge-command.entity";
+import { audit } from "../lib/audit";
+import { conflict, invalid, notFound, VigilError } from "../lib/errors";
+import { LIVENESS_STATUSES, livenessOf, markCamerasSeen, type LivenessStatus, type LivenessThresholds } from "../lib/liveness";
+import type { Caller, VigilContext, VigilService } from "../lib/types";
+import { DbMixin } from "../mixins/db.mixin";
+import { id, orgPath, storePath } from "./schemas";
+
+type ServiceCaller = Extract<Caller, { kind: "service" }>;
+type ItemError = { field: string; type: string; message: string };
+type ItemChecker = (item: unknown) => true | { field?: string; type?: string; message?: string }[];
+type IngestService = VigilService & {
+	checkEvent: ItemChecker;
+	thresholds(): LivenessThresholds;
+	eventErrors(item: unknown, now: Date): ItemError[];
+	deliverPending(tokenId: string, now: Date): Promise<EdgeCommand[]>;
+};
+
+/** ISO 8601 with a time zone: a time without one would mean the box's local time, which we cannot know. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** One detection event, checked on its own so one bad event never costs the batch. */
+const eventSchema = {
+	$$strict: "remove",
+	id: { type: "string", min: 1, max: 100, $$t: "The box's id for the event: sending it again is a no-op" },
+	cameraId: { ...id, $$t: "A camera of the token's store" },
+	time: { type: "string", max: 40, pattern: ISO_TIME, $$t: "When it was seen (ISO 8601 with a time zone)" },
+	className: { type: "string", trim: true, min: 1, max: 50, pattern: /^[a-z0-9_ -]+$/i },
+	score: { type: "number", min: 0, max: 1 },
+	box: { type: "array", length: 4, items: { type: "number", min: 0, max: 1 }, $$t: "[x1, y1, x2, y2] in 0..1 from the top-left, x1 < x2, y1 < y2" },
+	trackId: { type: "string", min: 1, max: 100, optional: true, nullable: true, $$t: "The box's own track id: its events stay one track" },
+	plate: { type: "string", trim: true, min: 1, max: 20, optional: true, nullable: true, $$t: "Licence plate text read by the box" },
+} as const;
+
+interface EventItem {
+	id: string;
+	cameraId: string;
+	time: string;
+	className: string;
+	score: number;
+	box: [number, number, number, number];
+	trackId?: string | null;
+	plate?: string | null;
+}
+
+type ItemResult = { index: number; id: string | null; status: "accepted" | "duplicate" | "rejected"; errors?: ItemError[] };
+
+/** A command's payload is a small JSON object (configuration, which clip to reprocess...). */
+const COMMAND_PAYLOAD_MAX = 16 * 1024;
+/** Commands one heartbeat answer carries at most; the rest come with the next one. */
+const COMMANDS_PER_HEARTBEAT = 50;
+const LIST_LIMIT_MAX = 200;
+
+const presentCommand = (c: EdgeCommand) => ({
+	id: c.id, storeId: c.storeId, tokenId: c.tokenId, kind: c.kind, payload: c.payload, status: c.status, createdBy: c.createdBy, createdAt: c.createdAt,
+	deliveredCount: c.deliveredCount, firstDeliveredAt: c.firstDeliveredAt, lastDeliveredAt: c.lastDeliveredAt, ackedAt: c.ackedAt, resultMessage: c.resultMessage,
+});
+
+const LIVENESS_ORDER: Record<LivenessStatus, number> = { offline: 0, stale: 1, unknown: 2, online: 3 };
+
+const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = {
+	name: "ingest",
+	mixins: [DbMixin],
+	settings: { rest: "/" },
+
+	actions: {
+		events: {
+			rest: "POST /ingest/events",
+			permission: { scope: "service" },
+			params: {
+				$$strict: "remove",
+				events: {
+					type: "array",
+					min: 1,
+					items: { type: "any", $$t: "{ id, cameraId, time, className, score, box, trackId?, plate? }: each event is checked on its own" },
+					$$t: "Detection events, at most EDGE_BATCH_MAX (100) per batch; the body may be sent with Content-Encoding gzip or br",
+				},
+			},
+			openapi: { summary: "Edge box: a batch of detection events, each accepted, rejected (with its errors) or a duplicate", responses: { 200: "IngestResult" } },
+			async handler(this: IngestService, ctx: VigilContext<{ events: unknown[] }>) {
+				const caller = ctx.meta.caller as ServiceCaller;
+				const items = ctx.params.events;
+				if (items.length > this.config.edgeBatchMax)
+					throw new VigilError(`A batch holds at most ${this.config.edgeBatchMax} events; send the rest in another batch`, 413, "BATCH_TOO_LARGE", { limit: this.config.edgeBatchMax, received: items.length });
+
+				const now = new Date();
+				const results: ItemResult[] = items.map((item, index) => ({ index, id: typeof (item as { id?: unknown })?.id === "string" ? (item as { id: string }).id : null, status: "accepted" }));
+				const valid: { index: number; item: EventItem; time: Date }[] = [];
+				items.forEach((raw, index) => {
+					const item = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? { ...raw } : raw;
+					const errors = this.eventErrors(item, now);
+					if (errors.length) Object.assign(results[index], { status: "rejected", errors });
+					else valid.push({ index, item: item as EventItem, time: new Date((item as EventItem).time) });
+				});
+
+				// Another store's camera is as unknown as one that does not exist.
+				const cameraIds = [...new Set(valid.map((v) => v.item.cameraId))];
+				const known = new Set(cameraIds.length ? (await this.db.getRepository(Camera).find({ where: { id: In(cameraIds), storeId: caller.storeId, orgId: caller.orgId }, select: { id: true } })).map((c) => c.id) : []);
+				const seenInBatch = new Set<string>();
+				const toStore = valid.filter(({ index, item }) => {
+					if (!known.has(item.cameraId)) {
+						Object.assign(results[index], { status: "rejected", errors: [{ field: "cameraId", type: "unknownCamera", message: "No camera with this id in the token's store." }] });
+						return false;
+					}
+					if (seenInBatch.has(item.id)) {
+						results[index].status = "duplicate";
+						return false;
+					}
+					seenInBatch.add(item.id);
+					return true;
+				});
+
+				let storedIds = new Set<string>();
+				if (toStore.length) {
+					const inserted = await this.db.getRepository(EdgeEvent).createQueryBuilder().insert().into(EdgeEvent).values(toStore.map(({ item, time }) => ({
+						orgId: caller.orgId, storeId: caller.storeId, cameraId: item.cameraId, tokenId: caller.tokenId, eventId: item.id, time,
+						className: item.className, score: item.score, box: item.box, trackId: item.trackId ?? null, plate: item.plate ?? null,
+					}))).orIgnore().returning("event_id").updateEntity(false).execute();
+					storedIds = new Set((inserted.raw as { event_id: string }[]).map((r) => r.event_id));
+				}
+				const accepted = toStore.filter(({ item }) => storedIds.has(item.id));
+				for (const { index, item } of toStore) if (!storedIds.has(item.id)) results[index].status = "duplicate";
+
+				if (accepted.length) {
+					const [oldest, newest] = [new Map<string, Date>(), new Map<string, Date>()];
+					for (const { item, time } of accepted) {
+						const [first, last] = [oldest.get(item.cameraId), newest.get(item.cameraId)];
+						if (!first || time < first) oldest.set(item.cameraId, time);
+						if (!last || time > last) newest.set(item.cameraId, time);
+					}
+					await markCamerasSeen(this.db, newest, "event", now);
+					// The alert service replays each camera's events around this batch's time span.
+					const iso = (m: Map<string, Date>) => Object.fromEntries([...m].map(([k, v]) => [k, v.toISOString()]));
+					ctx.emit("ingest.events.accepted", { orgId: caller.orgId, storeId: caller.storeId, cameraIds: [...newest.keys()], oldest: iso(oldest), newest: iso(newest) });
+				}
+				const count = (status: ItemResult["status"]) => results.filter((r) => r.status === status).length;
+				return { accepted: count("accepted"), rejected: count("rejected"), duplicates: count("duplicate"), results };
+			},
+		},
+
+		heartbeat: {
+			rest: "POST /ingest/heartbeat",
+			permission: { scope: "service" },
+			params: {
+				$$strict: "remove",
+				uptimeSec: { type: "number", min: 0, optional: true, $$t: "Seconds since the box started" },
+				queueDepth: { type: "number", integer: true, min: 0, optional: true, $$t: "Events waiting on the box to be sent" },
+				camerasOnline: { type: "array", items: "uuid", max: 1000, default: [] as string[], $$t: "Cameras the box receives video from now" },
+				configVersion: { type: "string", max: 100, optional: true, nullable: true },
+				softwareVersion: { type: "string", max: 100, optional: true, nullable: true },
+				ackCommandIds: { type: "array", items: "uuid", max: 100, default: [] as string[], $$t: "Commands carried out (acknowledged as done)" },
+			},
+			openapi: { summary: "Edge box: report health; the answer is the server time and the commands still pending for this box", responses: { 200: "HeartbeatReply" } },
+			async handler(this: IngestService, ctx: VigilContext<{ uptimeSec?: number; queueDepth?: number; camerasOnline: string[]; configVersion?: string | null; softwareVersion?: string | null; ackCommandIds: string[] }>) {
+				const caller = ctx.meta.caller as ServiceCaller;
+				const p = ctx.params;
+				const now = new Date();
+				const online = p.camerasOnline.length ? (await this.db.getRepository(Camera).find({ where: { id: In([...new Set(p.camerasOnline)]), storeId: caller.storeId, orgId: caller.orgId }, select: { id: true } })).map((c) => c.id) : [];
+				// What a heartbeat leaves out keeps its last reported value.
+				const reported = Object.fromEntries(Object.entries({ uptimeSec: p.uptimeSec, queueDepth: p.queueDepth, configVersion: p.configVersion, softwareVersion: p.softwareVersion }).filter(([, v]) => v !== undefined));
+				await this.db.getRepository(EdgeBox).upsert({ tokenId: caller.tokenId, orgId: caller.orgId, storeId: caller.storeId, lastHeartbeatAt: now, camerasOnline: online, ip: ctx.meta.ip ?? null, ...reported }, ["tokenId"]);
+				await markCamerasSeen(this.db, new Map(online.map((cameraId) => [cameraId, now])), "heartbeat", now);
+				const acknowledged = p.ackCommandIds.length
+					? (await this.db.getRepository(EdgeCommand).update({ id: In(p.ackCommandIds), tokenId: caller.tokenId, status: "pending" }, { status: "done", ackedAt: now })).affected ?? 0
+					: 0;
+				const commands = await this.deliverPending(caller.tokenId, now);
+				return {
+					serverTime: now,
+					acknowledged,
+					commands: commands.map((c) => ({ id: c.id, kind: c.kind, payload: c.payload, createdAt: c.createdAt })),
+					...(online.length < new Set(p.camerasOnline).size && { unknownCameraIds: p.camerasOnline.filter((cameraId) => !online.includes(cameraId)) }),
+				};
+			},
+		},
+
+		ackCommand: {
+			rest: "POST /ingest/commands/:commandId/ack",
+			permission: { scope: "service" },
+			params: {
+				$$strict: "remove",
+				commandId: id,
+				status: { type: "enum", values: ["done", "failed"], $$t: "done: carried out; failed: could not (say why in message)" },
+				message: { type: "string", max: 1000, optional: true, nullable: true },
+			},
+			openapi: { summary: "Edge box: acknowledge a command as done or failed", responses: { 200: "EdgeCommand" } },
+			async handler(this: IngestService, ctx: VigilContext<{ commandId: string; status: Exclude<EdgeCommandStatus, "pending">; message?: string | null }>) {
+				const caller = ctx.meta.caller as ServiceCaller;
+				const repo = this.db.getRepository(EdgeCommand);
+				const command = await repo.findOneBy({ id: ctx.params.commandId, tokenId: caller.tokenId });
+				if (!command) throw notFound("Edge command");
+				if (command.status === ctx.params.status) return presentCommand(command);
+				if (command.status !== "pending") throw conflict(`This command was already acknowledged as ${command.status}`, "COMMAND_ACKNOWLEDGED");
+				const changed = await repo.update({ id: command.id, status: "pending" }, { status: ctx.params.status, ackedAt: new Date(), resultMessage: ctx.params.message ?? null });
+				if (!changed.affected) throw conflict("This command was acknowledged meanwhile", "COMMAND_ACKNOWLEDGED");
+				return presentCommand(await repo.findOneByOrFail({ id: command.id }));
+			},
+		},
+
+		listBoxes: {
+			rest: "GET /orgs/:orgId/stores/:storeId/edge/boxes",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...storePath },
+			openapi: { summary: "Edge boxes of a store (its service tokens) with their last heartbeat, status and pending commands", responses: { 200: "EdgeBoxList" } },
+			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
+				const { orgId, storeId } = ctx.params;
+				const [tokens, boxes, pending] = await Promise.all([
+					this.db.getRepository(ServiceToken).find({ where: { orgId, storeId }, order: { createdAt: "ASC" } }),
+					this.db.getRepository(EdgeBox).findBy({ orgId, storeId }),
+					this.db.getRepository(EdgeCommand).createQueryBuilder("c").select("c.token_id", "tokenId").addSelect("count(*)::int", "count")
+						.where("c.store_id = :storeId AND c.status = 'pending'", { storeId }).groupBy("c.token_id").getRawMany<{ tokenId: string; count: number }>(),
+				]);
+				const byToken = new Map(boxes.map((b) => [b.tokenId, b]));
+				const pendingOf = new Map(pending.map((r) => [r.tokenId, Number(r.count)]));
+				const now = new Date();
+				return {
+					items: tokens.filter((t) => !t.revokedAt).map((t) => {
+						const box = byToken.get(t.id);
+						return {
+							tokenId: t.id, name: t.name, status: livenessOf(box?.lastHeartbeatAt, now, this.thresholds()).status, lastHeartbeatAt: box?.lastHeartbeatAt ?? null,
+							uptimeSec: box?.uptimeSec ?? null, queueDepth: box?.queueDepth ?? null, camerasOnline: box?.camerasOnline ?? [], configVersion: box?.configVersion ?? null,
+							softwareVersion: box?.softwareVersion ?? null, ip: box?.ip ?? null, pendingCommands: pendingOf.get(t.id) ?? 0,
+						};
+					}),
+				};
+			},
+		},
+
+		createCommand: {
+			rest: "POST /orgs/:orgId/stores/:storeId/edge/commands",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: {
+				$$strict: "remove",
+				...storePath,
+				tokenId: { ...id, $$t: "The edge box: one of the store's service tokens" },
+				kind: { type: "enum", values: EDGE_COMMAND_KINDS },
+				payload: { type: "object", optional: true, nullable: true, $$t: "What the box needs for it (new configuration, which clips...), at most 16 KB of JSON" },
+			},
+			openapi: { summary: "Queue a command for an edge box; it gets it with its next heartbeat", responses: { 201: "EdgeCommand" } },
+			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string; tokenId: string; kind: EdgeCommandKind; payload?: Record<string, unknown> | null }>) {
+				const { orgId, storeId, tokenId, kind, payload } = ctx.params;
+				const token = await this.db.getRepository(ServiceToken).findOneBy({ id: tokenId, orgId, storeId });
+				if (!token || token.revokedAt) throw invalid("Not an edge box of this store", [{ field: "tokenId", type: "unknownBox", message: "Use the id of one of this store's service tokens that is not revoked." }]);
+				if (payload && Buffer.byteLength(JSON.stringify(payload)) > COMMAND_PAYLOAD_MAX)
+					throw invalid("The payload is too large", [{ field: "payload", type: "objectMaxSize", message: `The payload must be at most ${COMMAND_PAYLOAD_MAX} bytes of JSON.` }]);
+				const caller = ctx.meta.caller;
+				const command = await this.db.getRepository(EdgeCommand).save({ orgId, storeId, tokenId, kind, payload: payload ?? null, createdBy: caller?.kind === "user" ? caller.userId : null });
+				await audit(ctx, this.db, "edge.command_created", { type: "edge_command", id: command.id }, { tokenId, kind });
+				ctx.meta.$statusCode = 201;
+				return presentCommand(command);
+			},
+		},
+
+		listCommands: {
+			rest: "GET /orgs/:orgId/stores/:storeId/edge/commands",
+			permission: { scope: "store", roles: ["owner", "admin"] },
+			params: {
+				$$strict: "remove",
+				...storePath,
+				tokenId: { ...id, optional: true },
+				status: { type: "enum", values: EDGE_COMMAND_STATUSES, optional: true },
+				limit: { type: "number", integer: true, convert: true, min: 1, max: LIST_LIMIT_MAX, default: 50 },
+			},
+			openapi: { summary: "Commands queued for a store's edge boxes, newest first", responses: { 200: "EdgeCommandList" } },
+			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string; tokenId?: string; status?: EdgeCommandStatus; limit: number }>) {
+				const p = ctx.params;
+				const rows = await this.db.getRepository(EdgeCommand).find({
+					where: { orgId: p.orgId, storeId: p.storeId, ...(p.tokenId && { tokenId: p.tokenId }), ...(p.status && { status: p.status }) },
+					order: { createdAt: "DESC" },
+					take: p.limit,
+				});
+				return { items: rows.map(presentCommand) };
+			},
+		},
+
+		cameraHealth: {
+			rest: "GET /orgs/:orgId/cameras/health",
+			permission: { scope: "org", roles: ["owner", "admin", "staff"] },
+			params: {
+				$$strict: "remove",
+				...orgPath,
+				status: { type: "enum", values: LIVENESS_STATUSES, optional: true, $$t: "Only this status; absent: stale and offline" },
+				storeId: { ...id, optional: true, $$t: "Only this store" },
+			},
+			openapi: { summary: "Cameras of the stores you can see that are stale or offline (or of one status), worst first", responses: { 200: "CameraHealth" } },
+			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; status?: LivenessStatus; storeId?: string }>) {
+				const access = ctx.locals.access!;
+				const p = ctx.params;
+				const stores = access.storeIds ? (p.storeId ? access.storeIds.filter((s) => s === p.storeId) : access.storeIds) : p.storeId ? [p.storeId] : null;
+				if (stores && !stores.length) return { counts: { online: 0, stale: 0, offline: 0, unknown: 0 }, items: [] };
+				const cameras = await this.db.getRepository(Camera).find({ where: { orgId: p.orgId, ...(stores && { storeId: In(stores) }) }, relations: { store: true } });
+				const seen = cameras.length ? await this.db.getRepository(CameraLiveness).findBy({ cameraId: In(cameras.map((c) => c.id)) }) : [];
+				const lastSeen = new Map(seen.map((s) => [s.cameraId, s.lastSeenAt]));
+				const now = new Date();
+				const all = cameras.map((c) => ({ cameraId: c.id, name: c.name, storeId: c.storeId, storeName: c.store?.name ?? null, enabled: c.enabled, ...livenessOf(lastSeen.get(c.id), now, this.thresholds()) }));
+				const counts = { online: 0, stale: 0, offline: 0, unknown: 0 };
+				for (const c of all) counts[c.status]++;
+				const wanted = (s: LivenessStatus) => (p.status ? s === p.status : s === "stale" || s === "offline");
+				const items = all.filter((c) => wanted(c.status))
+					.sort((a, b) => LIVENESS_ORDER[a.status] - LIVENESS_ORDER[b.status] || (a.lastSeenAt?.getTime() ?? 0) - (b.lastSeenAt?.getTime() ?? 0) || a.name.localeCompare(b.name));
+				return { counts, items };
+			},
+		},
+	},
+
+	events: {
+		/** An uploaded clip is a sign of life of its camera. */
+		"clip.queued": {
+			group: "ingest",
+			async handler(this: IngestService, ctx: VigilContext<{ cameraId: string }>) {
+				await markCamerasSeen(this.db, new Map([[ctx.params.cameraId, new Date()]]), "clip");
+			},
+		},
+	},
+
+	methods: {
+		thresholds(this: IngestService): LivenessThresholds {
+			return { staleAfter: this.config.cameraStaleAfter, offlineAfter: this.config.cameraOfflineAfter };
+		},
+
+		/** Schema errors of one event, then what a schema cannot say (time, box order). */
+		eventErrors(this: IngestService, item: unknown, now: Date): ItemError[] {
+			const checked = this.checkEvent(item);
+			if (checked !== true) return checked.map((e) => ({ field: e.field ?? "", type: e.type ?? "invalid", message: e.message ?? "Not valid" }));
+			const event = item as EventItem;
+			const errors: ItemError[] = [];
+			const time = Date.parse(event.time);
+			if (Number.isNaN(time)) errors.push({ field: "time", type: "date", message: "The 'time' field must be a valid ISO 8601 time." });
+			else if (time > now.getTime() + this.config.edgeMaxClockSkew * 1000)
+				errors.push({ field: "time", type: "dateMax", message: `The 'time' field is more than ${this.config.edgeMaxClockSkew} s ahead of the server clock; check the box's clock.` });
+			const [x1, y1, x2, y2] = event.box;
+			if (!(x1 < x2 && y1 < y2)) errors.push({ field: "box", type: "boxOrder", message: "The 'box' field must be [x1, y1, x2, y2] with x1 < x2 and y1 < y2." });
+			return errors;
+		},
+
+		/** This box's pending commands, oldest first, recorded as delivered once more. */
+		async deliverPending(this: IngestService, tokenId: string, now: Date): Promise<EdgeCommand[]> {
+			const repo = this.db.getRepository(EdgeCommand);
+			const pending = await repo.find({ where: { tokenId, status: "pending" }, order: { createdAt: "ASC" }, take: COMMANDS_PER_HEARTBEAT });
+			if (pending.length) {
+				await repo.createQueryBuilder().update(EdgeCommand)
+					.set({ deliveredCount: () => "delivered_count + 1", firstDeliveredAt: () => "COALESCE(first_delivered_at, :now)", lastDeliveredAt: now })
+					.where({ id: In(pending.map((c) => c.id)) }).setParameter("now", now).execute();
+			}
+			return pending;
+		},
+	},
+
+	created(this: IngestService) {
+		// Configured like the validator middleware, so an event reads its errors like any parameter.
+		const Fastest = Validators.Fastest as unknown as new (options: object) => { compile(schema: object): ItemChecker };
+		this.checkEvent = new Fastest({ useNewCustomCheckerFunction: true }).compile(eventSchema);
+	},
+};
+
+export default IngestServiceSchema;

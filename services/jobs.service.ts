@@ -1,0 +1,202 @@
+/**
+ * jobs — the dead letters of Vigil's job queues: jobs that failed on every attempt. Admins list and inspect
+ * them, replay one (sent again as a fresh job) or discard it; both are audited. An organization's owners and
+ * admins see the letters of their organization's jobs; super-admins see all. This service only sends to the
+ * queues (it never works them, nor redefines their consumers), so it may run on any node.
+ */
+import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { In } from "typeorm";
+import { Clip } from "../entities";
+import { audit } from "../lib/audit";
+import { notFound } from "../lib/errors";
+import type { DeadLetter, JobQueue } from "../lib/jobs";
+import type { VigilContext, VigilService } from "../lib/types";
+import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
+import { DbMixin } from "../mixins/db.mixin";
+import { DETECT_QUEUE } from "./detector.contract";
+import { orgPath } from "./schemas";
+
+/**
+ * Every queue whose dead letters are managed here. Add a queue's name when a service starts using one; a
+ * queue no node uses yet simply has no letters.
+ */
+export const DEAD_LETTER_QUEUES = [DETECT_QUEUE, "notify"] as const;
+
+type JobsService = VigilService & JobQueueService;
+
+/** Letters read per queue when looking for one organization's: dead letters should be few; this bounds a listing's work. */
+const SCAN_PER_QUEUE = 1000;
+const LIST_LIMIT_MAX = 200;
+
+const letterPath = {
+	queue: { type: "string", max: 64, pattern: /^[A-Za-z0-9_-]+$/, $$t: `Queue name: ${DEAD_LETTER_QUEUES.join(", ")}` },
+	letterId: { type: "string", max: 20, pattern: /^\d+$/, $$t: "The letter's id (letterId in the list)" },
+} as const;
+
+const listParams = {
+	queue: { ...letterPath.queue, optional: true, $$t: "Only this queue's letters" },
+	limit: { type: "number", integer: true, convert: true, min: 1, max: LIST_LIMIT_MAX, default: 50 },
+} as const;
+
+interface LetterParams {
+	orgId?: string;
+	queue: string;
+	letterId: string;
+}
+
+type Attributed = DeadLetter & { orgId: string | null };
+
+const present = (l: Attributed) => ({
+	queue: l.queue, letterId: l.letterId, jobId: l.id, orgId: l.orgId, error: l.error, attempts: l.attempts, failedAt: l.failedAt, node: l.node, job: l.job,
+});
+
+const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
+	name: "jobs",
+	mixins: [DbMixin, JobQueueMixin(Object.fromEntries(DEAD_LETTER_QUEUES.map((q) => [q, {}])))],
+	settings: { rest: "/" },
+
+	actions: {
+		listForOrg: {
+			rest: "GET /orgs/:orgId/dead-letters",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, ...listParams },
+			openapi: { summary: "Failed jobs of the organization (detection, notifications), newest first", responses: { 200: "DeadLetterList" } },
+			async handler(this: JobsService, ctx: VigilContext<{ orgId: string; queue?: string; limit: number }>) {
+				const letters: Attributed[] = await this.letters(ctx.params.queue, SCAN_PER_QUEUE);
+				return { items: letters.filter((l) => l.orgId === ctx.params.orgId).slice(0, ctx.params.limit).map(present) };
+			},
+		},
+
+		listAll: {
+			rest: "GET /admin/dead-letters",
+			permission: { scope: "superadmin" },
+			params: { $$strict: "remove", ...listParams },
+			openapi: { summary: "Failed jobs of every queue and organization, newest first", responses: { 200: "DeadLetterList" } },
+			async handler(this: JobsService, ctx: VigilContext<{ queue?: string; limit: number }>) {
+				const letters: Attributed[] = await this.letters(ctx.params.queue, ctx.params.limit);
+				return { items: letters.slice(0, ctx.params.limit).map(present) };
+			},
+		},
+
+		getForOrg: {
+			rest: "GET /orgs/:orgId/dead-letters/:queue/:letterId",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, ...letterPath },
+			openapi: { summary: "A failed job: its payload, error, attempts and node", responses: { 200: "DeadLetter" } },
+			async handler(this: JobsService, ctx: VigilContext<LetterParams>) {
+				return present(await this.findLetter(ctx.params));
+			},
+		},
+
+		getAny: {
+			rest: "GET /admin/dead-letters/:queue/:letterId",
+			permission: { scope: "superadmin" },
+			params: { $$strict: "remove", ...letterPath },
+			openapi: { summary: "A failed job of any organization", responses: { 200: "DeadLetter" } },
+			async handler(this: JobsService, ctx: VigilContext<LetterParams>) {
+				return present(await this.findLetter(ctx.params));
+			},
+		},
+
+		replayForOrg: {
+			rest: "POST /orgs/:orgId/dead-letters/:queue/:letterId/replay",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, ...letterPath },
+			openapi: { summary: "Run a failed job again (as a new job); the letter leaves the list", responses: { 202: "DeadLetterReplayed" } },
+			async handler(this: JobsService, ctx: VigilContext<LetterParams>) {
+				return this.replay(ctx);
+			},
+		},
+
+		replayAny: {
+			rest: "POST /admin/dead-letters/:queue/:letterId/replay",
+			permission: { scope: "superadmin" },
+			params: { $$strict: "remove", ...letterPath },
+			openapi: { summary: "Run a failed job of any organization again", responses: { 202: "DeadLetterReplayed" } },
+			async handler(this: JobsService, ctx: VigilContext<LetterParams>) {
+				return this.replay(ctx);
+			},
+		},
+
+		discardForOrg: {
+			rest: "DELETE /orgs/:orgId/dead-letters/:queue/:letterId",
+			permission: { scope: "org", roles: ["owner", "admin"] },
+			params: { $$strict: "remove", ...orgPath, ...letterPath },
+			openapi: { summary: "Discard a failed job for good", responses: { 204: null } },
+			async handler(this: JobsService, ctx: VigilContext<LetterParams>) {
+				return this.discard(ctx);
+			},
+		},
+
+		discardAny: {
+			rest: "DELETE /admin/dead-letters/:queue/:letterId",
+			permission: { scope: "superadmin" },
+			params: { $$strict: "remove", ...letterPath },
+			openapi: { summary: "Discard a failed job of any organization", responses: { 204: null } },
+			async handler(this: JobsService, ctx: VigilContext<LetterParams>) {
+				return this.discard(ctx);
+			},
+		},
+	},
+
+	methods: {
+		queue(this: JobsService, name: string): JobQueue<unknown> {
+			const queue = (DEAD_LETTER_QUEUES as readonly string[]).includes(name) ? this.queues[name] : undefined;
+			if (!queue) throw notFound("Queue");
+			return queue;
+		},
+
+		/** Letters of one queue or all, newest first, each with the organization its job belongs to. */
+		async letters(this: JobsService, queue: string | undefined, perQueue: number): Promise<Attributed[]> {
+			const names = queue ? [this.queue(queue).name] : [...DEAD_LETTER_QUEUES];
+			const lists = await Promise.all(names.map((name) => this.queues[name].listDeadLetters(perQueue)));
+			const letters = lists.flat().sort((a, b) => b.failedAt.getTime() - a.failedAt.getTime());
+			return this.attribute(letters);
+		},
+
+		/**
+		 * A job names its organization (`orgId`), or, for detector jobs queued before they carried one, its clip
+		 * does. A job of a deleted clip, or of no organization, is seen by super-admins only.
+		 */
+		async attribute(this: JobsService, letters: DeadLetter[]): Promise<Attributed[]> {
+			const field = (job: unknown, key: string) => {
+				const value = (job as Record<string, unknown> | null)?.[key];
+				return typeof value === "string" ? value : undefined;
+			};
+			const clipIds = [...new Set(letters.filter((l) => !field(l.job, "orgId")).map((l) => field(l.job, "clipId")).filter((c): c is string => Boolean(c && /^[0-9a-f-]{36}$/i.test(c))))];
+			const clips = clipIds.length ? await this.db.getRepository(Clip).find({ where: { id: In(clipIds) }, select: { id: true, orgId: true } }) : [];
+			const orgOfClip = new Map(clips.map((c) => [c.id, c.orgId]));
+			return letters.map((l) => ({ ...l, orgId: field(l.job, "orgId") ?? orgOfClip.get(field(l.job, "clipId") ?? "") ?? null }));
+		},
+
+		/** The letter, if it exists and (on an organization's route) belongs to that organization; otherwise 404. */
+		async findLetter(this: JobsService, p: LetterParams): Promise<Attributed> {
+			const letter = await this.queue(p.queue).getDeadLetter(p.letterId);
+			if (!letter) throw notFound("Dead letter");
+			const [attributed] = await this.attribute([letter]);
+			if (p.orgId && attributed.orgId !== p.orgId) throw notFound("Dead letter");
+			return attributed;
+		},
+
+		async replay(this: JobsService, ctx: VigilContext<LetterParams>) {
+			const letter = await this.findLetter(ctx.params);
+			const jobId = await this.queue(ctx.params.queue).replayDeadLetter(letter.letterId);
+			if (!jobId) throw notFound("Dead letter");
+			await audit(ctx, this.db, "dead_letter.replayed", { type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
+				{ queue: letter.queue, jobId: letter.id, newJobId: jobId, error: letter.error }, { orgId: letter.orgId });
+			ctx.meta.$statusCode = 202;
+			return { queue: letter.queue, letterId: letter.letterId, jobId };
+		},
+
+		async discard(this: JobsService, ctx: VigilContext<LetterParams>) {
+			const letter = await this.findLetter(ctx.params);
+			if (!(await this.queue(ctx.params.queue).discardDeadLetter(letter.letterId))) throw notFound("Dead letter");
+			await audit(ctx, this.db, "dead_letter.discarded", { type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
+				{ queue: letter.queue, jobId: letter.id, error: letter.error }, { orgId: letter.orgId });
+			ctx.meta.$statusCode = 204;
+			return null;
+		},
+	},
+};
+
+export default JobsServiceSchema;
