@@ -61,3 +61,31 @@ export const retentionRemoved = new client.Counter({
 	labelNames: ["kind"] as const,
 	registers: [registry],
 });
+
+export const alertsRaised = new client.Counter({
+	name: "vigil_alerts_raised_total",
+	help: "Alerts raised, by source (clip or edge) and severity",
+	labelNames: ["source", "severity"] as const,
+	registers: [registry],
+});
+
+export const notificationAttempts = new client.Counter({
+	name: "vigil_notification_attempts_total",
+	help: "Notification send attempts by channel kind and outcome: sent, retry (failed, tried again later) or failed (last attempt)",
+	labelNames: ["kind", "outcome"] as const,
+	registers: [registry],
+});
+
+export const edgeEvents = new client.Counter({
+	name: "vigil_edge_events_total",
+	help: "Edge boxes' detection events by outcome: accepted, duplicate or rejected",
+	labelNames: ["outcome"] as const,
+	registers: [registry],
+});
+
+export const verdictsRecorded = new client.Counter({
+	name: "vigil_verdicts_total",
+	help: "Verdicts staff gave on alerts: true_positive, false_positive or wrong_class",
+	labelNames: ["verdict"] as const,
+	registers: [registry],
+});

@@ -15,6 +15,7 @@ import { replayEdgeEvents } from "../lib/edge-tracking";
 import { audit } from "../lib/audit";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { toolPath } from "../lib/media-tools";
+import { alertsRaised } from "../lib/metrics";
 import { annotatedJpeg, frameJpeg, grabFrame } from "../lib/snapshot";
 import { mediaStorage, type Storage } from "../lib/storage";
 import type { Caller, VigilContext, VigilService } from "../lib/types";
@@ -402,6 +403,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			}
 			const alert = await repo.findOneByOrFail({ id: alertId });
 			this.logger.info("Alert raised", { alertId, clipId: clip.id, className: alert.className, severity: alert.severity });
+			alertsRaised.inc({ source: "clip", severity: alert.severity });
 			this.broker.broadcast("alert.raised", presentAlert(alert));
 		},
 
@@ -464,6 +466,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			if (!alertId) return;
 			const alert = await repo.findOneByOrFail({ id: alertId });
 			this.logger.info("Alert raised", { alertId, cameraId: camera.id, source: "edge", className: alert.className, severity: alert.severity });
+			alertsRaised.inc({ source: "edge", severity: alert.severity });
 			this.broker.broadcast("alert.raised", presentAlert(alert));
 		},
 

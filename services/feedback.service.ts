@@ -11,6 +11,7 @@ import { In, type EntityManager } from "typeorm";
 import { Alert, Camera, LearnedThreshold, Verdict } from "../entities";
 import { audit } from "../lib/audit";
 import { invalid, notFound } from "../lib/errors";
+import { verdictsRecorded } from "../lib/metrics";
 import { dataYaml, TAR_END, tarFile, tarHeader, tarPadding, yoloLine } from "../lib/learning/dataset";
 import { learnThreshold, resolveVerdict, statsAt, VERDICTS, type LabelledScore, type VerdictKind } from "../lib/learning/thresholds";
 import { mediaStorage, type Storage } from "../lib/storage";
@@ -92,6 +93,7 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 					alertId, orgId, storeId, cameraId: alert.cameraId, className: alert.className, score: alert.score, userId: userOf(ctx).userId,
 					verdict, correctClass, note: note || null, updatedAt: () => "now()",
 				}).orUpdate(["verdict", "correct_class", "note", "updated_at"], ["alert_id", "user_id"]).execute();
+				verdictsRecorded.inc({ verdict });
 				await this.relearn(alert.cameraId, alert.className, { orgId, storeId });
 				return presentVerdict(await this.db.getRepository(Verdict).findOneByOrFail({ alertId, userId: userOf(ctx).userId }));
 			},

@@ -11,6 +11,7 @@ import { Camera, CameraLiveness, EdgeBox, EdgeCommand, EdgeEvent, ServiceToken }
 import { EDGE_COMMAND_KINDS, EDGE_COMMAND_STATUSES, type EdgeCommandKind, type EdgeCommandStatus } from "../entities/edge-command.entity";
 import { audit } from "../lib/audit";
 import { conflict, invalid, notFound, VigilError } from "../lib/errors";
+import { edgeEvents } from "../lib/metrics";
 import { LIVENESS_STATUSES, livenessOf, markCamerasSeen, type LivenessStatus, type LivenessThresholds } from "../lib/liveness";
 import type { Caller, VigilContext, VigilService } from "../lib/types";
 import { DbMixin } from "../mixins/db.mixin";
@@ -144,7 +145,11 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 					ctx.emit("ingest.events.accepted", { orgId: caller.orgId, storeId: caller.storeId, cameraIds: [...newest.keys()], oldest: iso(oldest), newest: iso(newest) });
 				}
 				const count = (status: ItemResult["status"]) => results.filter((r) => r.status === status).length;
-				return { accepted: count("accepted"), rejected: count("rejected"), duplicates: count("duplicate"), results };
+				const answer = { accepted: count("accepted"), rejected: count("rejected"), duplicates: count("duplicate"), results };
+				edgeEvents.inc({ outcome: "accepted" }, answer.accepted);
+				edgeEvents.inc({ outcome: "rejected" }, answer.rejected);
+				edgeEvents.inc({ outcome: "duplicate" }, answer.duplicates);
+				return answer;
 			},
 		},
 

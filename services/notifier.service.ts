@@ -19,6 +19,7 @@ import { CHANNEL_KINDS, type ChannelKind } from "../entities/notification-channe
 import { audit } from "../lib/audit";
 import type { Config } from "../lib/config";
 import { invalid, notFound } from "../lib/errors";
+import { notificationAttempts } from "../lib/metrics";
 import type { JobControl } from "../lib/jobs";
 import { buildConfig, maskConfig, type ChannelConfig, type ConfigInput, type EmailConfig, type TelegramConfig, type WebhookConfig } from "../lib/notify/channel-config";
 import { alertMessage, digestMessage, testMessage, type Message, type Place } from "../lib/notify/messages";
@@ -474,7 +475,7 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				const alert = delivery.alert;
 				const place = await this.placeOf(alert.orgId, alert.storeId, alert.cameraId);
 				const message = alertMessage({ ...alert, hasSnapshot: Boolean(alert.snapshotKey) }, place, delivery.id);
-				await this.attempt(ctl, delivery.attempts + 1, () => this.send(delivery.channel as NotificationChannel, delivery.recipient, message), (outcome: Outcome) => repo.update({ id: deliveryId }, outcome));
+				await this.attempt(ctl, delivery.channel.kind, delivery.attempts + 1, () => this.send(delivery.channel as NotificationChannel, delivery.recipient, message), (outcome: Outcome) => repo.update({ id: deliveryId }, outcome));
 			},
 
 			async deliverDigest(this: NotifierService, digestId: string, ctl: JobControl) {
@@ -487,21 +488,23 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				if (!alerts.length) return void (await repo.update({ id: digestId }, { status: "failed", lastError: "Its alerts were deleted before it was sent" }));
 				const place = await this.placeOf(digest.orgId, alerts[0].storeId, digest.cameraId);
 				const message = digestMessage({ id: digest.id, windowStart: digest.windowStart, windowEnd: digest.dueAt, alerts, limit: this.config.notifyRateLimit, windowSec: this.config.notifyRateWindow }, place);
-				await this.attempt(ctl, digest.attempts + 1, () => this.send(digest.channel as NotificationChannel, digest.recipient, message), (outcome: Outcome) => repo.update({ id: digestId }, outcome));
+				await this.attempt(ctl, digest.channel.kind, digest.attempts + 1, () => this.send(digest.channel as NotificationChannel, digest.recipient, message), (outcome: Outcome) => repo.update({ id: digestId }, outcome));
 			},
 
 			/**
 			 * One try, counted in `attempts` (which keeps counting across a dead-letter replay): sent, or the error
 			 * recorded and rethrown for a retry; the job's last attempt marks it failed (its dead letter holds it).
 			 */
-			async attempt(this: NotifierService, ctl: JobControl, attempts: number, send: () => Promise<void>, record: (outcome: Outcome) => Promise<unknown>) {
+			async attempt(this: NotifierService, ctl: JobControl, kind: ChannelKind, attempts: number, send: () => Promise<void>, record: (outcome: Outcome) => Promise<unknown>) {
 				try {
 					await send();
 				} catch (err) {
 					const last = ctl.attempt >= this.config.notifyMaxAttempts;
+					notificationAttempts.inc({ kind, outcome: last ? "failed" : "retry" });
 					await record({ status: last ? "failed" : "pending", attempts, lastError: err instanceof Error ? err.message : String(err) });
 					throw err;
 				}
+				notificationAttempts.inc({ kind, outcome: "sent" });
 				await record({ status: "sent", attempts, lastError: null, sentAt: new Date() });
 			},
 
