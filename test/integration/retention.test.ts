@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { Readable } from "node:stream";
-import { Alert, AuditEntry, Clip, Detection } from "../../entities";
+import { Alert, AuditEntry, Clip, Detection, EdgeEvent } from "../../entities";
 import type { ClipStatus } from "../../entities/clip.entity";
 import { registry } from "../../lib/metrics";
 import { mediaStorage } from "../../lib/storage";
@@ -117,6 +117,12 @@ describe("the cleanup", () => {
 		const busy = await clipAged(a, 40, { status: "processing", alertAgeDays: 2 });
 		// Org b keeps the defaults: clips and detections for ever, snapshots 365 days.
 		const elsewhere = await clipAged(b, 200);
+		// Edge boxes' events are detections too, aged by their own time.
+		const edgeEvent = async (t: Tenant, ageDays: number) => (await cluster.db()).getRepository(EdgeEvent).save({
+			orgId: t.orgId, storeId: t.storeId, cameraId: t.cameraId, tokenId: null, eventId: `e${++serial}`, time: new Date(Date.now() - ageDays * DAY),
+			className: "person", score: 0.8, box: [0.1, 0.1, 0.2, 0.4], trackId: null, plate: null, trackKey: null,
+		});
+		const [oldEvent, recentEvent, elsewhereEvent] = [await edgeEvent(a, 6), await edgeEvent(a, 1), await edgeEvent(b, 200)];
 		const metric = async (kind: string) => Number((await registry.getSingleMetricAsString("vigil_retention_removed_total")).match(new RegExp(`kind="${kind}"} (\\d+)`))?.[1] ?? 0);
 		const before = { clips: await metric("clips"), snapshots: await metric("snapshots"), detections: await metric("detections") };
 
@@ -125,9 +131,9 @@ describe("the cleanup", () => {
 		expect(run.body).toMatchObject({ trigger: "manual", errors: [] });
 		expect(run.body.finishedAt).toBeTruthy();
 		// Totals count every organization of the database (on a shared PostgreSQL, earlier runs' too).
-		expect(run.body.perOrg[a.orgId]).toEqual({ clips: 1, snapshots: 2, detections: 6, errors: [] });
+		expect(run.body.perOrg[a.orgId]).toEqual({ clips: 1, snapshots: 2, detections: 7, errors: [] });
 		expect(run.body.perOrg[b.orgId]).toBeUndefined();
-		expect(run.body.removed.detections).toBeGreaterThanOrEqual(6);
+		expect(run.body.removed.detections).toBeGreaterThanOrEqual(7);
 
 		const db = await cluster.db();
 		// clips: the old finished clip's video is gone and the clip is marked; it and its alert stay.
@@ -147,6 +153,8 @@ describe("the cleanup", () => {
 		// detections: of finished clips older than 5 days.
 		const detections = async (clipId: string) => db.getRepository(Detection).countBy({ clipId });
 		expect([await detections(old.clip.id), await detections(middle.clip.id), await detections(recent.clip.id), await detections(busy.clip.id), await detections(elsewhere.clip.id)]).toEqual([0, 0, 3, 3, 3]);
+		const events = db.getRepository(EdgeEvent);
+		expect([await events.existsBy({ id: oldEvent.id }), await events.existsBy({ id: recentEvent.id }), await events.existsBy({ id: elsewhereEvent.id })]).toEqual([false, true, true]);
 
 		const { removed } = run.body;
 		expect({ clips: await metric("clips"), snapshots: await metric("snapshots"), detections: await metric("detections") })
@@ -160,7 +168,7 @@ describe("the cleanup", () => {
 		const runsA = (await api.get(`/api/v1/orgs/${a.orgId}/retention/runs`, { token: a.owner.token })).body.items;
 		expect(runsA.slice(0, 2).map((r: { id: string; removed: object }) => [r.id, r.removed])).toEqual([
 			[again.body.id, { clips: 0, snapshots: 0, detections: 0 }],
-			[run.body.id, { clips: 1, snapshots: 2, detections: 6 }],
+			[run.body.id, { clips: 1, snapshots: 2, detections: 7 }],
 		]);
 		const runsB = (await api.get(`/api/v1/orgs/${b.orgId}/retention/runs`, { token: b.owner.token })).body.items;
 		expect(runsB.find((r: { id: string }) => r.id === run.body.id).removed).toEqual({ clips: 0, snapshots: 0, detections: 0 });
