@@ -131,6 +131,7 @@ export const SETTINGS = {
 	notifyTimeout: { env: "NOTIFY_TIMEOUT", default: "10000", unit: "ms", doc: "How long one webhook, Telegram or SMTP send may take before it counts as failed and is retried.", parse: int(100, 120_000) },
 	notifyConcurrency: { env: "NOTIFY_CONCURRENCY", default: "4", unit: "jobs", doc: "Notifications one notifier node sends at once (waiting on the network, not the CPU).", parse: int(1, 256) },
 	notifySweepInterval: { env: "NOTIFY_SWEEP_INTERVAL", default: "5000", unit: "ms", doc: "How often a notifier node sends the digests whose window has ended and re-queues notifications a crash left unqueued.", parse: int(50, 600_000) },
+	notifyAllowPrivateUrls: { env: "NOTIFY_ALLOW_PRIVATE_URLS", default: "false", doc: "Let webhook channels POST to private, loopback or link-local addresses (receivers on your own network). Off: an organization admin cannot point a webhook at what only the server can reach.", parse: bool },
 	telegramApiUrl: { env: "TELEGRAM_API_URL", default: "https://api.telegram.org", doc: "Telegram Bot API base URL (a local fake in tests, or a self-hosted Bot API server).", parse: (raw: string, env: string) => {
 		if (!/^https?:\/\/\S+$/.test(raw)) throw new ConfigError(env, `must be an http(s) URL, got "${raw}"`);
 		return raw.replace(/\/+$/, "");

@@ -22,6 +22,7 @@ import { invalid, notFound } from "../lib/errors";
 import { notificationAttempts } from "../lib/metrics";
 import type { JobControl } from "../lib/jobs";
 import { buildConfig, maskConfig, type ChannelConfig, type ConfigInput, type EmailConfig, type TelegramConfig, type WebhookConfig } from "../lib/notify/channel-config";
+import { nonPublicTarget } from "../lib/notify/address-guard";
 import { alertMessage, digestMessage, testMessage, type Message, type Place } from "../lib/notify/messages";
 import { decide } from "../lib/notify/rate-limit";
 import { channelWants, emailRecipients, muteApplies } from "../lib/notify/routing";
@@ -113,6 +114,7 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 						throw invalid("Email is not set up on this server", [{ field: "kind", type: "emailNotConfigured", message: "Email channels need SMTP_URL set on the notifier nodes." }]);
 					const built = buildConfig(p.kind, p.config);
 					if (!built.config) throw invalid("The channel's settings are not valid", built.problems);
+					await this.checkWebhookTarget(built.config);
 					await this.checkStores(p.orgId, p.storeIds ?? null);
 					const channel = await this.db.transaction(async (tx) => {
 						const saved = await tx.getRepository(NotificationChannel).save({
@@ -164,6 +166,7 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 						const previous = this.openConfig(channel);
 						const built = buildConfig(channel.kind, given ?? {}, previous, rotateSecret === true && channel.kind === "webhook");
 						if (!built.config) throw invalid("The channel's settings are not valid", built.problems);
+						await this.checkWebhookTarget(built.config);
 						channel.configEnc = seal(this.config.encryptionKey, JSON.stringify(built.config));
 						if (channel.kind === "webhook" && rotateSecret) secret = (built.config as WebhookConfig).secret;
 					}
@@ -508,12 +511,22 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				await record({ status: "sent", attempts, lastError: null, sentAt: new Date() });
 			},
 
+			/** A webhook may not point at private, loopback or link-local addresses unless the operator allows it. */
+			async checkWebhookTarget(this: NotifierService, config: ChannelConfig) {
+				if (this.config.notifyAllowPrivateUrls || !("url" in config)) return;
+				const refused = await nonPublicTarget((config as WebhookConfig).url);
+				if (refused) throw invalid("The webhook URL points to a non-public address", [{ field: "config.url", type: "privateAddress", message: `It is or resolves to ${refused}; a server operator can allow such receivers with NOTIFY_ALLOW_PRIVATE_URLS.` }]);
+			},
+
 			async send(this: NotifierService, channel: NotificationChannel, recipient: string, message: Message) {
 				const timeout = this.config.notifyTimeout;
 				const config = this.openConfig(channel);
 				switch (channel.kind) {
 					case "webhook": {
 						const { url, secret } = config as WebhookConfig;
+						// Checked again at each send: what a name resolves to can change after the channel was made.
+						const refused = this.config.notifyAllowPrivateUrls ? null : await nonPublicTarget(url);
+						if (refused) throw new SendError(`The webhook URL points to a non-public address (${refused}); NOTIFY_ALLOW_PRIVATE_URLS allows that`);
 						return postWebhook(url, secret, message, timeout);
 					}
 					case "telegram": {

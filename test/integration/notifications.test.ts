@@ -43,6 +43,8 @@ beforeAll(async () => {
 		NOTIFY_RETRY_MAX: "400",
 		NOTIFY_SWEEP_INTERVAL: "200",
 		NOTIFY_TIMEOUT: "3000",
+		// The receivers run on this machine.
+		NOTIFY_ALLOW_PRIVATE_URLS: "true",
 	});
 	api = new Client(cluster.url);
 });
@@ -420,5 +422,27 @@ describeOverNats("several notifier nodes", () => {
 			await second.stop();
 			await receiver.close();
 		}
+	});
+});
+
+describe("webhooks and the server's own network", () => {
+	let guarded: Cluster;
+	beforeAll(async () => {
+		guarded = await startCluster({ SERVICES: "api,auth,tenancy,camera,clip,alert,notifier" });
+	});
+	afterAll(() => guarded?.stop());
+
+	it("by default a webhook cannot point at a loopback, private or link-local address", async () => {
+		const client = new Client(guarded.url);
+		const owner = await signUp(client, "guarded");
+		const orgId = (await client.post("/api/v1/orgs", { name: "Guarded" }, { token: owner.token })).body.id;
+		for (const url of ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/hook", "http://[::ffff:192.168.0.1]/hook"]) {
+			const res = await client.post(`/api/v1/orgs/${orgId}/notification-channels`, { kind: "webhook", name: "Inside", config: { url } }, { token: owner.token });
+			expect([url, res.status, res.body.error?.details?.[0]?.type]).toEqual([url, 422, "privateAddress"]);
+		}
+		const outside = await client.post(`/api/v1/orgs/${orgId}/notification-channels`, { kind: "webhook", name: "Outside", config: { url: "https://203.0.113.7/hook" } }, { token: owner.token });
+		expect(outside.status).toBe(201);
+		const moved = await client.patch(`/api/v1/orgs/${orgId}/notification-channels/${outside.body.id}`, { config: { url: "http://192.168.1.20/hook" } }, { token: owner.token });
+		expect([moved.status, moved.body.error?.details?.[0]?.type]).toEqual([422, "privateAddress"]);
 	});
 });

@@ -1,3 +1,4 @@
+import { isNonPublicAddress, nonPublicTarget } from "../../lib/notify/address-guard";
 import { buildConfig, maskConfig, type WebhookConfig } from "../../lib/notify/channel-config";
 import { alertMessage, digestMessage, formatTime, summarize, type Place } from "../../lib/notify/messages";
 import { decide, type RateWindow } from "../../lib/notify/rate-limit";
@@ -138,5 +139,21 @@ describe("messages", () => {
 
 	it("an unknown time zone falls back to UTC rather than failing the delivery", () => {
 		expect(formatTime(new Date("2025-01-01T00:00:00Z"), "Mars/Olympus")).toBe("2025-01-01 00:00:00 UTC");
+	});
+});
+
+describe("webhook address guard", () => {
+	it("tells public addresses from loopback, private, link-local, CGNAT and mapped ones", () => {
+		for (const a of ["127.0.0.1", "10.0.0.5", "172.20.1.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "::", "fd00::1", "fe80::1", "::ffff:10.0.0.1"]) expect([a, isNonPublicAddress(a)]).toEqual([a, true]);
+		for (const a of ["203.0.113.7", "8.8.8.8", "172.32.0.1", "2001:4860:4860::8888", "::ffff:8.8.8.8"]) expect([a, isNonPublicAddress(a)]).toEqual([a, false]);
+	});
+
+	it("judges a host name by every address it resolves to; an unresolvable name is left to the send", async () => {
+		const resolver = (addresses: string[]) => (async () => addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }))) as never;
+		expect(await nonPublicTarget("https://hooks.example.com/x", resolver(["203.0.113.7"]))).toBeNull();
+		expect(await nonPublicTarget("https://hooks.example.com/x", resolver(["203.0.113.7", "10.0.0.9"]))).toBe("10.0.0.9");
+		expect(await nonPublicTarget("https://nowhere.invalid/x", (async () => { throw new Error("ENOTFOUND"); }) as never)).toBeNull();
+		expect(await nonPublicTarget("http://localhost:8080/x")).toBe("localhost");
+		expect(await nonPublicTarget("http://[fe80::1]/x")).toBe("fe80::1");
 	});
 });
