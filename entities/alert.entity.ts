@@ -1,4 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Generated, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from "typeorm";
+import { Camera } from "./camera.entity";
 import { Clip } from "./clip.entity";
 import type { Severity } from "./alert-rule.entity";
 
@@ -26,6 +27,8 @@ export class Alert {
 	@Column({ name: "org_id", type: "uuid" }) orgId!: string;
 	@Column({ name: "store_id", type: "uuid" }) storeId!: string;
 	@Index() @Column({ name: "camera_id", type: "uuid" }) cameraId!: string;
+	/** Clip alerts also go with their clip; edge alerts have no clip, so the camera takes them along. */
+	@ManyToOne(() => Camera, { onDelete: "CASCADE" }) @JoinColumn({ name: "camera_id" }) camera?: Camera;
 	@Column({ type: "text", default: "clip" }) source!: AlertSource;
 	/** Null for edge alerts. */
 	@Column({ name: "clip_id", type: "uuid", nullable: true }) clipId!: string | null;

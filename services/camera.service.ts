@@ -7,6 +7,7 @@ import { Camera, Zone } from "../entities";
 import { CAMERA_KINDS } from "../entities/camera.entity";
 import { ZONE_KINDS } from "../entities/zone.entity";
 import { audit } from "../lib/audit";
+import { deleteMedia, mediaKeysOf } from "../lib/media-cleanup";
 import { invalid, notFound } from "../lib/errors";
 import { camerasLiveness, type Liveness } from "../lib/liveness";
 import { validateZoneShape, type Point } from "../lib/geometry";
@@ -149,10 +150,13 @@ const CameraServiceSchema: ServiceSchema = {
 			openapi: { summary: "Delete a camera and its zones", responses: { 204: null } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
 				const camera = await this.findCamera(ctx.params);
-				await this.db.transaction(async (tx) => {
+				const media = await this.db.transaction(async (tx) => {
+					const keys = await mediaKeysOf(tx, { cameraId: camera.id });
 					const deleted = await tx.delete(Camera, { id: camera.id });
-					if (deleted.affected) await audit(ctx, tx, "camera.deleted", { type: "camera", id: camera.id }, { name: camera.name, storeId: camera.storeId });
+					if (deleted.affected) await audit(ctx, tx, "camera.deleted", { type: "camera", id: camera.id }, { name: camera.name, storeId: camera.storeId, files: keys.length });
+					return keys;
 				});
+				await deleteMedia(this.config.dataDir, media, this.logger, { cameraId: camera.id });
 				ctx.emit("camera.deleted", { id: camera.id, orgId: camera.orgId, storeId: camera.storeId });
 				ctx.meta.$statusCode = 204;
 				return null;

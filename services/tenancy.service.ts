@@ -7,6 +7,7 @@ import { In, IsNull, MoreThan, type EntityManager } from "typeorm";
 import { Invitation, Membership, Organization, Store, User } from "../entities";
 import type { Role } from "../entities/membership.entity";
 import { audit } from "../lib/audit";
+import { deleteMedia, mediaKeysOf } from "../lib/media-cleanup";
 import { conflict, forbidden, invalid, notFound, VigilError } from "../lib/errors";
 import { hashToken, newToken } from "../lib/secrets";
 import type { Access, Caller, VigilContext, VigilService } from "../lib/types";
@@ -99,12 +100,15 @@ const TenancyServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...orgPath },
 			openapi: { summary: "Delete an organization with all its stores, cameras and memberships", responses: { 204: null } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
-				await this.db.transaction(async (tx) => {
+				const media = await this.db.transaction(async (tx) => {
 					const org = await tx.findOneBy(Organization, { id: ctx.params.orgId });
+					const keys = await mediaKeysOf(tx, { orgId: ctx.params.orgId });
 					const deleted = await tx.delete(Organization, { id: ctx.params.orgId });
 					// The entry keeps the organization's id and name: the trail outlives the organization.
-					if (deleted.affected) await audit(ctx, tx, "org.deleted", { type: "organization", id: ctx.params.orgId }, { name: org?.name });
+					if (deleted.affected) await audit(ctx, tx, "org.deleted", { type: "organization", id: ctx.params.orgId }, { name: org?.name, files: keys.length });
+					return keys;
 				});
+				await deleteMedia(this.config.dataDir, media, this.logger, { orgId: ctx.params.orgId });
 				ctx.emit("org.deleted", { orgId: ctx.params.orgId });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -167,11 +171,14 @@ const TenancyServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...storePath },
 			openapi: { summary: "Delete a store with its cameras and service tokens", responses: { 204: null } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
-				await this.db.transaction(async (tx) => {
+				const media = await this.db.transaction(async (tx) => {
 					const store = await tx.findOneBy(Store, { id: ctx.params.storeId, orgId: ctx.params.orgId });
+					const keys = await mediaKeysOf(tx, { storeId: ctx.params.storeId });
 					const deleted = await tx.delete(Store, { id: ctx.params.storeId, orgId: ctx.params.orgId });
-					if (deleted.affected) await audit(ctx, tx, "store.deleted", { type: "store", id: ctx.params.storeId }, { name: store?.name });
+					if (deleted.affected) await audit(ctx, tx, "store.deleted", { type: "store", id: ctx.params.storeId }, { name: store?.name, files: keys.length });
+					return keys;
 				});
+				await deleteMedia(this.config.dataDir, media, this.logger, { storeId: ctx.params.storeId });
 				ctx.emit("store.deleted", { orgId: ctx.params.orgId, storeId: ctx.params.storeId });
 				ctx.meta.$statusCode = 204;
 				return null;

@@ -4,7 +4,7 @@
  * organization or store (outside the caller's tenant). Anything else means the permission check let it through.
  */
 import { startCluster, type Cluster } from "../support/cluster";
-import { Client, signUp, type Reply } from "../support/http";
+import { Client, signUp, uniqueEmail, type Reply } from "../support/http";
 
 type Who = "owner" | "admin" | "staff" | "limitedStaff" | "outsider" | "superadmin" | "service" | "anonymous";
 const WHO: Who[] = ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin", "service", "anonymous"];
@@ -152,8 +152,9 @@ async function tenantWithEveryone() {
 beforeAll(async () => {
 	cluster = await startCluster();
 	api = new Client(cluster.url);
-	await cluster.core.call("auth.createUser", { email: "root@example.com", password: "super admin passphrase", superAdmin: true });
-	tokens.superadmin = (await api.post("/api/v1/auth/login", { email: "root@example.com", password: "super admin passphrase" })).body.accessToken;
+	const rootEmail = uniqueEmail("root");
+	await cluster.core.call("auth.createUser", { email: rootEmail, password: "super admin passphrase", superAdmin: true });
+	tokens.superadmin = (await api.post("/api/v1/auth/login", { email: rootEmail, password: "super admin passphrase" })).body.accessToken;
 	const tenant = await tenantWithEveryone();
 	Object.assign(tokens, tenant.who);
 	({ orgId, storeA, storeB } = tenant);

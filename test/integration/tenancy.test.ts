@@ -1,6 +1,6 @@
 import { Invitation } from "../../entities";
 import { startCluster, type Cluster } from "../support/cluster";
-import { Client, signUp } from "../support/http";
+import { Client, signUp, uniqueEmail } from "../support/http";
 
 let cluster: Cluster;
 let api: Client;
@@ -109,8 +109,9 @@ describe("organizations and stores", () => {
 	it("lists only your organizations; a super-admin sees all", async () => {
 		const mine = await api.get("/api/v1/orgs", { token: owner.token });
 		expect(mine.body.items.map((o: { id: string }) => o.id)).toEqual([orgId]);
-		await cluster.core.call("auth.createUser", { email: "platform@example.com", password: "a long root passphrase", superAdmin: true });
-		const root = (await api.post("/api/v1/auth/login", { email: "platform@example.com", password: "a long root passphrase" })).body.accessToken;
+		const email = uniqueEmail("platform");
+		await cluster.core.call("auth.createUser", { email, password: "a long root passphrase", superAdmin: true });
+		const root = (await api.post("/api/v1/auth/login", { email, password: "a long root passphrase" })).body.accessToken;
 		const all = await api.get("/api/v1/orgs", { token: root });
 		expect(all.body.items.map((o: { id: string }) => o.id)).toContain(orgId);
 	});
