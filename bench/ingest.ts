@@ -78,6 +78,13 @@ async function main() {
 		await broker.start();
 		const server = (broker.getLocalService("api") as unknown as { server: import("node:http").Server }).server;
 		const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+		// The gateway builds its routes once it has seen every service: wait until it serves the ingest route.
+		for (let tries = 0; ; tries++) {
+			const paths = Object.keys(((await (await fetch(`${url}/openapi.json`)).json()) as { paths: object }).paths);
+			if (paths.includes("/api/v1/ingest/events") && ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status === "ready") break;
+			if (tries > 300) throw new Error("the gateway never became ready");
+			await new Promise((r) => setTimeout(r, 100));
+		}
 		const session = await json(`${url}/api/v1/auth/register`, { email: `bench-${config.namespace}@example.com`, password: "a bench passphrase" }, "");
 		const user = session.accessToken as string;
 		const org = await json(`${url}/api/v1/orgs`, { name: "Bench" }, user);
@@ -86,12 +93,14 @@ async function main() {
 		const cameraIds: string[] = [];
 		for (let i = 0; i < CAMERAS; i++) cameraIds.push((await json(`${base}/cameras`, { name: `Gate ${i}` }, user)).id);
 		await json(`${base}/alert-rules`, { name: "People", classes: ["person"], minScore: 0.5, cooldownSec: 0 }, user);
-		const box = (await json(`${base}/service-tokens`, { name: "edge box" }, user)).token as string;
+		const created = await json(`${base}/service-tokens`, { name: "edge box" }, user);
+		const box = created.token as string;
+		if (!box) throw new Error(`no service token: ${JSON.stringify(created)}`);
 
 		const start = Date.now() - 3_600_000;
 		const make = (from: number) => Array.from({ length: BATCHES }, (_, i) => batch(from + i, cameraIds, start));
 		const [one, four, gz] = [make(0), make(BATCHES), make(2 * BATCHES)];
-		await send(url, box, batch(10_000, cameraIds, start), false); // warm-up
+		await send(url, box, batch(10_000, cameraIds, start), false);
 		console.log(`\n${BATCHES} batches of ${BATCH} events per row, ${CAMERAS} cameras, one alert rule; database: ${process.env.DATABASE_URL ? "PostgreSQL" : "embedded (PGlite)"}`);
 		console.log("row                                accepted  duplicates  events/s  p50 (ms)  p95 (ms)");
 		await row("JSON, 1 batch at a time", url, box, one, 1, false);
