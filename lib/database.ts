@@ -54,6 +54,27 @@ export async function migrate(dataSource: DataSource): Promise<string[]> {
 	}
 }
 
+/**
+ * Runs `work` holding a cluster-wide PostgreSQL advisory lock, or returns null at once when another session
+ * holds it. PGlite is one process and one session: there it just runs `work` (callers serialise in process).
+ */
+export async function tryWithAdvisoryLock<T>(dataSource: DataSource, key: number, work: () => Promise<T>): Promise<T | null> {
+	if (dataSource.options.driver !== undefined) return work();
+	const runner = dataSource.createQueryRunner();
+	await runner.connect();
+	try {
+		const [{ locked }] = (await runner.query("SELECT pg_try_advisory_lock($1) AS locked", [key])) as { locked: boolean }[];
+		if (!locked) return null;
+		try {
+			return await work();
+		} finally {
+			await runner.query("SELECT pg_advisory_unlock($1)", [key]).catch(() => undefined);
+		}
+	} finally {
+		await runner.release();
+	}
+}
+
 async function applyMigrations(dataSource: DataSource): Promise<string[]> {
 	const applied = await dataSource.runMigrations({ transaction: "each" });
 	return applied.map((m) => m.name);

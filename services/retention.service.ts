@@ -6,10 +6,11 @@
  */
 import { hostname } from "node:os";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { LessThan, MoreThan, type QueryRunner } from "typeorm";
+import { LessThan, MoreThan } from "typeorm";
 import { RetentionPolicy, RetentionRun } from "../entities";
 import { RETENTION_KINDS, type RetentionKind } from "../entities/retention-run.entity";
 import { audit } from "../lib/audit";
+import { tryWithAdvisoryLock } from "../lib/database";
 import { conflict } from "../lib/errors";
 import { retentionRemoved } from "../lib/metrics";
 import { effectiveDays, noCounts, sweepAll, type RetentionDays } from "../lib/retention";
@@ -129,7 +130,7 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 		/** One run, unless one is going (here or on another node): then null. */
 		async runOnce(this: RetentionService, trigger: "schedule" | "manual"): Promise<RetentionRun | null> {
 			if (this.current) return null;
-			const run = this.withLock(async () => {
+			const run = tryWithAdvisoryLock(this.db, RETENTION_LOCK, async () => {
 				if (trigger === "schedule" && (await this.ranRecently())) return "skipped" as const;
 				return this.sweep(trigger);
 			});
@@ -139,28 +140,6 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 				return result === "skipped" ? null : result;
 			} finally {
 				this.current = undefined;
-			}
-		},
-
-		/**
-		 * Runs `work` holding the cluster-wide lock, or returns null when another node holds it. PGlite is one
-		 * process and one session (its pool hands the session to one query runner at a time), so there the
-		 * in-process `current` check is the lock.
-		 */
-		async withLock<T>(this: RetentionService, work: () => Promise<T>): Promise<T | null> {
-			if (this.db.options.driver !== undefined) return work();
-			const runner: QueryRunner = this.db.createQueryRunner();
-			await runner.connect();
-			try {
-				const [{ locked }] = await runner.query("SELECT pg_try_advisory_lock($1) AS locked", [RETENTION_LOCK]);
-				if (!locked) return null;
-				try {
-					return await work();
-				} finally {
-					await runner.query("SELECT pg_advisory_unlock($1)", [RETENTION_LOCK]).catch(() => undefined);
-				}
-			} finally {
-				await runner.release();
 			}
 		},
 
