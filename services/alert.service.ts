@@ -16,7 +16,7 @@ import { audit } from "../lib/audit";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { toolPath } from "../lib/media-tools";
 import { alertsRaised } from "../lib/metrics";
-import { annotatedJpeg, frameJpeg, grabFrame } from "../lib/snapshot";
+import { annotatedJpeg, grabFrame } from "../lib/snapshot";
 import { mediaStorage, type Storage } from "../lib/storage";
 import type { Caller, VigilContext, VigilService } from "../lib/types";
 import { isNewIncident, rememberStationary, Tracker, type StationaryMemory, type Track as TrackView } from "../lib/vision/tracker";
@@ -396,8 +396,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			try {
 				const frame = await grabFrame(toolPath("ffmpeg", this.config.ffmpegPath), this.storage.localPath(clip.storageKey), track.bestFrame.time, clip);
 				const stored = await this.storage.put("snapshots", "jpg", Readable.from([annotatedJpeg(frame, clip, track.bestBox)]));
-				const clean = await this.storage.put("snapshots", "jpg", Readable.from([frameJpeg(frame, clip)]));
-				await repo.update({ id: alertId }, { snapshotKey: stored.key, frameKey: clean.key });
+				await repo.update({ id: alertId }, { snapshotKey: stored.key });
 			} catch (err) {
 				this.logger.warn("Alert without snapshot", { alertId }, err);
 			}

@@ -7,11 +7,13 @@
 import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { In, type EntityManager } from "typeorm";
-import { Alert, Camera, LearnedThreshold, Verdict } from "../entities";
+import { In, IsNull, type EntityManager } from "typeorm";
+import { Alert, Camera, Clip, LearnedThreshold, Verdict } from "../entities";
 import { audit } from "../lib/audit";
 import { invalid, notFound } from "../lib/errors";
+import { toolPath } from "../lib/media-tools";
 import { verdictsRecorded } from "../lib/metrics";
+import { frameJpeg, grabFrame } from "../lib/snapshot";
 import { dataYaml, TAR_END, tarFile, tarHeader, tarPadding, yoloLine } from "../lib/learning/dataset";
 import { learnThreshold, resolveVerdict, statsAt, VERDICTS, type LabelledScore, type VerdictKind } from "../lib/learning/thresholds";
 import { mediaStorage, type Storage } from "../lib/storage";
@@ -95,6 +97,7 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 				}).orUpdate(["verdict", "correct_class", "note", "updated_at"], ["alert_id", "user_id"]).execute();
 				verdictsRecorded.inc({ verdict });
 				await this.relearn(alert.cameraId, alert.className, { orgId, storeId });
+				await this.keepCleanFrame(alert);
 				return presentVerdict(await this.db.getRepository(Verdict).findOneByOrFail({ alertId, userId: userOf(ctx).userId }));
 			},
 		},
@@ -200,6 +203,27 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			const camera = await this.db.getRepository(Camera).findOneBy({ id: p.cameraId, orgId: p.orgId, storeId: p.storeId });
 			if (!camera) throw notFound("Camera");
 			return camera;
+		},
+
+		/**
+		 * A judged alert becomes a training image: its frame without the drawn box is kept for the dataset export.
+		 * Taken at the first verdict, not when the alert is raised, so the detection path never pays for it (an
+		 * encode costs tens of milliseconds) and only judged alerts take the disk space. Not once the alert's
+		 * pictures have expired or its clip's video is gone: the export then uses the snapshot, if any.
+		 */
+		async keepCleanFrame(this: FeedbackService, alert: Alert) {
+			if (alert.frameKey || !alert.snapshotKey || !alert.clipId) return;
+			const clip = await this.db.getRepository(Clip).findOneBy({ id: alert.clipId });
+			if (!clip || clip.expiredAt) return;
+			try {
+				const frame = await grabFrame(toolPath("ffmpeg", this.config.ffmpegPath), this.storage.localPath(clip.storageKey), alert.frameTime, clip);
+				const stored = await this.storage.put("snapshots", "jpg", Readable.from([frameJpeg(frame, clip)]));
+				// Two first verdicts at once: one frame is kept, the other file removed.
+				const kept = await this.db.getRepository(Alert).update({ id: alert.id, frameKey: IsNull() }, { frameKey: stored.key });
+				if (!kept.affected) await this.storage.delete(stored.key);
+			} catch (err) {
+				this.logger.warn("No clean frame for a judged alert; the dataset will use its snapshot", { alertId: alert.id }, err);
+			}
 		},
 
 		/**

@@ -215,11 +215,18 @@ describe("the learned threshold", () => {
 
 describe("dataset export", () => {
 	it("an owner downloads the judged alerts as a YOLO dataset: clean frames, labels, false positives as background", async () => {
-		const [low, high, other] = await clipWithPeople(side, storeA, [0.7, 0.8, 0.9]);
-		expect(low.frameKey && low.snapshotKey).toBeTruthy();
-		await api.post(`${storeBase}/alerts/${low.id}/feedback`, { verdict: "false_positive" }, { token: staff });
-		await api.post(`${storeBase}/alerts/${high.id}/feedback`, { verdict: "true_positive" }, { token: staff });
-		await api.post(`${storeBase}/alerts/${other.id}/feedback`, { verdict: "wrong_class", correctClass: "mannequin" }, { token: staff });
+		const raised = await clipWithPeople(side, storeA, [0.7, 0.8, 0.9]);
+		// Raising an alert stores its snapshot only; the first verdict keeps its clean frame for training.
+		expect(raised.map((a) => [Boolean(a.snapshotKey), a.frameKey])).toEqual([[true, null], [true, null], [true, null]]);
+		await api.post(`${storeBase}/alerts/${raised[0].id}/feedback`, { verdict: "false_positive" }, { token: staff });
+		await api.post(`${storeBase}/alerts/${raised[1].id}/feedback`, { verdict: "true_positive" }, { token: staff });
+		await api.post(`${storeBase}/alerts/${raised[2].id}/feedback`, { verdict: "wrong_class", correctClass: "mannequin" }, { token: staff });
+		const alerts = (await cluster.db()).getRepository(Alert);
+		const [low, high, other] = [await alerts.findOneByOrFail({ id: raised[0].id }), await alerts.findOneByOrFail({ id: raised[1].id }), await alerts.findOneByOrFail({ id: raised[2].id })];
+		expect([low, high, other].every((a) => a.frameKey && a.frameKey !== a.snapshotKey)).toBe(true);
+		// A second verdict keeps the frame it has.
+		await api.post(`${storeBase}/alerts/${low.id}/feedback`, { verdict: "false_positive" }, { token: owner });
+		expect((await alerts.findOneByOrFail({ id: low.id })).frameKey).toBe(low.frameKey);
 
 		expect((await api.get(`${storeBase}/dataset`, { token: staff })).status).toBe(403);
 		const res = await fetch(`${cluster.url}${storeBase}/dataset`, { headers: { authorization: `Bearer ${owner}` } });
