@@ -151,6 +151,7 @@ async function main() {
 	console.log("setup                      first alert (s)   whole clip (s)   clip time / clip duration");
 	for (const [name] of setups) {
 		const rows = all.filter((r) => r.setup === name);
+		if (!rows.length) continue;
 		const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 		const first = med(rows.map((r) => r.firstAlertMs)) / 1000;
 		const whole = med(rows.map((r) => r.wholeClipMs)) / 1000;
