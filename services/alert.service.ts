@@ -6,7 +6,7 @@
  */
 import { Readable } from "node:stream";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { And, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, Not, type FindOptionsWhere } from "typeorm";
+import { And, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, type FindOptionsWhere } from "typeorm";
 import { Alert, AlertRule, Camera, CameraState, Clip, ClipSegment, Detection, EdgeEvent, LearnedThreshold, Track, Zone } from "../entities";
 import { ALERT_STATUSES, type AlertStatus } from "../entities/alert.entity";
 import { SEVERITIES, type Schedule, type Severity } from "../entities/alert-rule.entity";
@@ -348,7 +348,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			if (lastFrame < 0) return;
 			const [zones, rules, state, detections] = await Promise.all([
 				this.db.getRepository(Zone).findBy({ cameraId: camera.id }),
-				this.db.getRepository(AlertRule).find({ where: [{ storeId: clip.storeId, cameraId: camera.id, enabled: true }, { storeId: clip.storeId, cameraId: IsNull(), enabled: true }], order: { createdAt: "ASC" } }),
+				this.rulesOf(camera),
 				this.db.getRepository(CameraState).findOneBy({ cameraId: camera.id }),
 				this.db.getRepository(Detection).find({ where: { clipId, frameIndex: And(MoreThanOrEqual(0), LessThan(lastFrame + 1)) }, order: { frameIndex: "ASC", ordinal: "ASC" } }),
 			]);
@@ -363,30 +363,56 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 				const found = (byFrame.get(frame) ?? []).map((d) => ({ classId: d.classId, className: d.className, score: d.score, box: [d.x1, d.y1, d.x2, d.y2] as [number, number, number, number] }));
 				const events = tracker.update({ index: frame, time: frame / clip.sampleFps }, found);
 				for (const track of events.updated) {
-					if (!isNewIncident(track, memory)) continue;
 					const at = new Date(clip.createdAt.getTime() + track.firstTime * 1000);
-					for (const rule of rules) {
-						const key = `${track.id}:${rule.id}`;
-						if (raised.has(key) || (rule.cameraId && rule.cameraId !== camera.id)) continue;
-						if (!trackSatisfies(rule, track, at, camera.timezone, await this.minScoreFor(camera.id, track.className, rule))) continue;
-						raised.add(key);
-						due.push({ track, rule, at });
-					}
+					for (const rule of await this.newlyMet(camera, track, at, rules, memory, raised, String(track.id))) due.push({ track, rule, at });
 				}
 			}
 			for (const { track, rule, at } of due) await this.raise(clip, camera, track, rule, at);
 			if (final && clip.status !== "queued" && clip.status !== "processing") await this.finishClip(clip, camera, tracker, memory);
 		},
 
+		/** A camera's enabled rules: its own and its store's. */
+		rulesOf(this: AlertService, camera: Camera): Promise<AlertRule[]> {
+			return this.db.getRepository(AlertRule).find({ where: [{ storeId: camera.storeId, cameraId: camera.id, enabled: true }, { storeId: camera.storeId, cameraId: IsNull(), enabled: true }], order: { createdAt: "ASC" } });
+		},
+
+		/**
+		 * The rules a track satisfies now that have not fired for it yet in this evaluation (`fired`, keyed by the
+		 * track's key), for clips and edge events alike. None for an object the camera already knew (stationary memory).
+		 */
+		async newlyMet(this: AlertService, camera: Camera, track: TrackView, at: Date, rules: AlertRule[], memory: StationaryMemory, fired: Set<string>, trackKey: string): Promise<AlertRule[]> {
+			if (!isNewIncident(track, memory)) return [];
+			const met: AlertRule[] = [];
+			for (const rule of rules) {
+				const key = `${trackKey}:${rule.id}`;
+				if (fired.has(key) || (rule.cameraId && rule.cameraId !== camera.id)) continue;
+				if (!trackSatisfies(rule, track, at, camera.timezone, await this.minScoreFor(camera.id, track.className, rule))) continue;
+				fired.add(key);
+				met.push(rule);
+			}
+			return met;
+		},
+
+		/** An alert of this camera, class and rule, from a clip or an edge box, within the rule's cooldown before `at`. */
+		async coolingDown(this: AlertService, cameraId: string, className: string, rule: AlertRule, at: Date): Promise<boolean> {
+			if (rule.cooldownSec <= 0) return false;
+			const since = new Date(at.getTime() - rule.cooldownSec * 1000);
+			return this.db.getRepository(Alert).existsBy({ cameraId, className, ruleId: rule.id, occurredAt: And(MoreThan(since), LessThan(new Date(at.getTime() + 1))) });
+		},
+
+		/** Logs, counts and broadcasts a new alert (live push, notifications). */
+		async announce(this: AlertService, alertId: string) {
+			const alert = await this.db.getRepository(Alert).findOneByOrFail({ id: alertId });
+			this.logger.info("Alert raised", { alertId, source: alert.source, clipId: alert.clipId, cameraId: alert.cameraId, className: alert.className, severity: alert.severity });
+			alertsRaised.inc({ source: alert.source, severity: alert.severity });
+			this.broker.broadcast("alert.raised", presentAlert(alert));
+		},
+
 		/** Inserts the alert unless it exists or the camera and class are cooling down; then snapshot and broadcast. */
 		async raise(this: AlertService, clip: Clip, camera: Camera, track: TrackView, rule: AlertRule, at: Date) {
 			const repo = this.db.getRepository(Alert);
 			if (await repo.existsBy({ clipId: clip.id, trackNo: track.id, ruleId: rule.id })) return;
-			if (rule.cooldownSec > 0) {
-				const since = new Date(at.getTime() - rule.cooldownSec * 1000);
-				const recent = await repo.existsBy({ cameraId: camera.id, className: track.className, ruleId: rule.id, occurredAt: And(MoreThan(since), LessThan(new Date(at.getTime() + 1))), trackNo: Not(track.id) });
-				if (recent) return;
-			}
+			if (await this.coolingDown(camera.id, track.className, rule, at)) return;
 			const inserted = await repo.createQueryBuilder().insert().into(Alert).values({
 				orgId: clip.orgId, storeId: clip.storeId, cameraId: camera.id, clipId: clip.id, trackNo: track.id, ruleId: rule.id, className: track.className,
 				score: track.maxScore, severity: rule.severity, occurredAt: at, frameTime: track.bestFrame.time, box: track.bestBox,
@@ -400,10 +426,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			} catch (err) {
 				this.logger.warn("Alert without snapshot", { alertId }, err);
 			}
-			const alert = await repo.findOneByOrFail({ id: alertId });
-			this.logger.info("Alert raised", { alertId, clipId: clip.id, className: alert.className, severity: alert.severity });
-			alertsRaised.inc({ source: "clip", severity: alert.severity });
-			this.broker.broadcast("alert.raised", presentAlert(alert));
+			await this.announce(alertId);
 		},
 
 		/**
@@ -420,7 +443,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			const from = new Date((oldest ?? newest).getTime() - this.config.edgeTrackWindow * 1000);
 			const [zones, rules, state, rows] = await Promise.all([
 				this.db.getRepository(Zone).findBy({ cameraId }),
-				this.db.getRepository(AlertRule).find({ where: [{ storeId: camera.storeId, cameraId, enabled: true }, { storeId: camera.storeId, cameraId: IsNull(), enabled: true }], order: { createdAt: "ASC" } }),
+				this.rulesOf(camera),
 				this.db.getRepository(CameraState).findOneBy({ cameraId }),
 				events.find({ where: { cameraId, time: And(MoreThanOrEqual(from), LessThan(new Date(newest.getTime() + 1))) }, order: { time: "ASC" } }),
 			]);
@@ -435,15 +458,9 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			const due: { key: string; track: TrackView; rule: AlertRule; at: Date; plate: string | null }[] = [];
 			const raised = new Set<string>();
 			for (const { handle, track } of replay.updates) {
-				if (!isNewIncident(track, memory)) continue;
 				const key = replay.keys.get(handle)!;
 				const at = new Date(replay.start + track.firstTime * 1000);
-				for (const rule of rules) {
-					if (raised.has(`${key}:${rule.id}`)) continue;
-					if (!trackSatisfies(rule, track, at, camera.timezone, await this.minScoreFor(camera.id, track.className, rule))) continue;
-					raised.add(`${key}:${rule.id}`);
-					due.push({ key, track, rule, at, plate: replay.plates.get(handle) ?? null });
-				}
+				for (const rule of await this.newlyMet(camera, track, at, rules, memory, raised, key)) due.push({ key, track, rule, at, plate: replay.plates.get(handle) ?? null });
 			}
 			for (const alert of due) await this.raiseEdge(camera, alert);
 		},
@@ -453,20 +470,14 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			const { key, track, rule, at } = due;
 			const repo = this.db.getRepository(Alert);
 			if (await repo.existsBy({ cameraId: camera.id, edgeTrackKey: key, ruleId: rule.id })) return;
-			if (rule.cooldownSec > 0) {
-				const since = new Date(at.getTime() - rule.cooldownSec * 1000);
-				if (await repo.existsBy({ cameraId: camera.id, className: track.className, ruleId: rule.id, occurredAt: And(MoreThan(since), LessThan(new Date(at.getTime() + 1))) })) return;
-			}
+			if (await this.coolingDown(camera.id, track.className, rule, at)) return;
 			const inserted = await repo.createQueryBuilder().insert().into(Alert).values({
 				source: "edge", orgId: camera.orgId, storeId: camera.storeId, cameraId: camera.id, clipId: null, trackNo: null, edgeTrackKey: key, plate: due.plate, ruleId: rule.id,
 				className: track.className, score: track.maxScore, severity: rule.severity, occurredAt: at, frameTime: track.bestFrame.time - track.firstTime, box: track.bestBox,
 			}).orIgnore().returning("id").execute();
 			const alertId = (inserted.raw as { id: string }[])[0]?.id;
 			if (!alertId) return;
-			const alert = await repo.findOneByOrFail({ id: alertId });
-			this.logger.info("Alert raised", { alertId, cameraId: camera.id, source: "edge", className: alert.className, severity: alert.severity });
-			alertsRaised.inc({ source: "edge", severity: alert.severity });
-			this.broker.broadcast("alert.raised", presentAlert(alert));
+			await this.announce(alertId);
 		},
 
 		async finishClip(this: AlertService, clip: Clip, camera: Camera, tracker: Tracker, memory: StationaryMemory) {

@@ -16,6 +16,7 @@ import {
 } from "../entities";
 import { SEVERITIES, type Severity } from "../entities/alert-rule.entity";
 import { CHANNEL_KINDS, type ChannelKind } from "../entities/notification-channel.entity";
+import { authorize } from "../lib/access";
 import { audit } from "../lib/audit";
 import type { Config } from "../lib/config";
 import { invalid, notFound } from "../lib/errors";
@@ -353,9 +354,10 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				}
 				const what = cameraId ? "Camera" : "Store";
 				if (!target) throw notFound(what);
-				if (caller.superAdmin) return target;
-				const membership = await this.db.getRepository(Membership).findOneBy({ orgId: target.orgId, userId: caller.userId });
-				if (!membership || (membership.storeIds && !membership.storeIds.includes(target.storeId))) throw notFound(what);
+				// The same check as a store route's: a member who may see the store (super-admins all).
+				await authorize(async () => this.db, caller, { scope: "store" }, { orgId: target.orgId, storeId: target.storeId }).catch(() => {
+					throw notFound(what);
+				});
 				return target;
 			},
 
