@@ -451,8 +451,10 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 				rows.map((e) => ({ ref: e.id, eventId: e.eventId, time: e.time, className: e.className, score: e.score, box: e.box, trackId: e.trackId, plate: e.plate, trackKey: e.trackKey })),
 				zones.map((z) => ({ id: z.id, kind: z.kind, points: z.points, classes: z.classes })),
 			);
+			// Store the track keys that changed (most events of the window keep theirs from the previous batch).
+			const storedKey = new Map(rows.map((e) => [e.id, e.trackKey]));
 			const byKey = new Map<string, string[]>();
-			for (const [ref, key] of replay.assign) (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(ref);
+			for (const [ref, key] of replay.assign) if (storedKey.get(ref) !== key) (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(ref);
 			for (const [key, refs] of byKey) await events.update({ id: In(refs) }, { trackKey: key });
 			const memory = state?.stationaryMemory ?? [];
 			const due: { key: string; track: TrackView; rule: AlertRule; at: Date; plate: string | null }[] = [];
