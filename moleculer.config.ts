@@ -17,6 +17,8 @@ export function brokerOptions(config: Config, nodeID?: string): BrokerOptions {
 		transporter: config.transporter ?? null,
 		serializer: "JSON",
 		requestTimeout: config.requestTimeout,
+		// A stopping node first lets the calls it is serving finish (a detector's saveSegment, an upload).
+		tracking: { enabled: true, shutdownTimeout: config.shutdownTimeout },
 		retryPolicy: { enabled: false },
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		heartbeatInterval: 5,

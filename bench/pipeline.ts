@@ -122,7 +122,7 @@ async function runSetup(setup: string, detectorNodes: number): Promise<Result[]>
 		const org = await json(`${url}/api/v1/orgs`, { method: "POST", token, body: JSON.stringify({ name: "Bench" }) });
 		const store = await json(`${url}/api/v1/orgs/${org.id}/stores`, { method: "POST", token, body: JSON.stringify({ name: "Bench" }) });
 		const storeBase = `/api/v1/orgs/${org.id}/stores/${store.id}`;
-		await json(`${url}${storeBase}/alert-rules`, { method: "POST", token, body: JSON.stringify({ name: "People", classes: ["person"], minScore: 0.3, cooldownSec: 0 }) });
+		await json(`${url}${storeBase}/alert-rules`, { method: "POST", token, body: JSON.stringify({ name: "People", classes: ["person"], minScore: 0.5, cooldownSec: 0 }) });
 		await measure(url, token, storeBase, setup); // warm-up: first inferences, caches
 		const results: Result[] = [];
 		for (let i = 0; i < RUNS; i++) results.push(await measure(url, token, storeBase, setup));

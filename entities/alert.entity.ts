@@ -20,6 +20,7 @@ export type AlertSource = (typeof ALERT_SOURCES)[number];
 @Check(`"status" IN ('open', 'acknowledged', 'resolved')`)
 @Check(`("source" = 'clip' AND "clip_id" IS NOT NULL AND "track_no" IS NOT NULL) OR ("source" = 'edge' AND "edge_track_key" IS NOT NULL)`)
 @Index(["storeId", "seq"])
+@Index("IDX_alerts_unrouted", ["createdAt"], { where: `"routed_at" IS NULL` })
 export class Alert {
 	@PrimaryGeneratedColumn("uuid") id!: string;
 	/** Increasing number: the SSE event id, so a reconnecting dashboard resumes exactly after what it saw. */
@@ -55,4 +56,6 @@ export class Alert {
 	@Column({ name: "resolved_by", type: "uuid", nullable: true }) resolvedBy!: string | null;
 	@Column({ name: "resolved_at", type: "timestamptz", nullable: true }) resolvedAt!: Date | null;
 	@CreateDateColumn({ name: "created_at", type: "timestamptz" }) createdAt!: Date;
+	/** When the notifier recorded its deliveries; null until then (its sweep routes alerts whose broadcast was lost). */
+	@Column({ name: "routed_at", type: "timestamptz", nullable: true }) routedAt!: Date | null;
 }

@@ -38,6 +38,33 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string | un
 	return req.socket.remoteAddress ?? undefined;
 }
 
+/** Methods a browser may send cross-site without asking; they must not change anything. */
+export const isSafeMethod = (method: string | undefined) => method === "GET" || method === "HEAD" || method === "OPTIONS";
+
+/**
+ * Cross-site request forgery check for a state-changing request that a cookie authenticates. Allowed: an
+ * Origin of this host (the Host header) or one of CORS_ORIGINS; without Origin, a Sec-Fetch-Site of
+ * same-origin or none. With neither header the caller is not a browser (browsers send Origin on every
+ * cross-site POST, PUT, PATCH and DELETE) — curl with a cookie jar, say — and it is allowed. Returns why a request
+ * is refused, or undefined.
+ */
+export function crossSiteRefusal(req: IncomingMessage, allowedOrigins: readonly string[]): string | undefined {
+	const origin = req.headers.origin;
+	if (origin !== undefined) {
+		if (allowedOrigins.includes(origin)) return undefined;
+		let host: string | undefined;
+		try {
+			host = new URL(origin).host;
+		} catch {
+			return "The Origin header is not a valid origin";
+		}
+		return host && host === req.headers.host ? undefined : `Requests from ${origin} may not use this session`;
+	}
+	const site = req.headers["sec-fetch-site"];
+	if (site === undefined || site === "same-origin" || site === "none") return undefined;
+	return `A ${String(site)} request may not use this session`;
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A caller's X-Request-Id is kept if it is a sane token, so traces line up across systems. */
 export const acceptableRequestId = (value: unknown): value is string => typeof value === "string" && REQUEST_ID.test(value);

@@ -89,3 +89,10 @@ export const verdictsRecorded = new client.Counter({
 	labelNames: ["verdict"] as const,
 	registers: [registry],
 });
+
+export const segmentsFailed = new client.Counter({
+	name: "vigil_segments_failed_total",
+	help: "Clip segments whose frames could not all be decoded, by reason: ended_early (the data ran out, a truncated file) or decoder_failed (ffmpeg gave up)",
+	labelNames: ["reason"] as const,
+	registers: [registry],
+});

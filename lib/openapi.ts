@@ -19,7 +19,11 @@ export interface RouteInfo {
 	permission?: Permission;
 	/** A streamed upload: the body is the file (raw video/mp4 or multipart), not JSON. */
 	upload?: boolean;
-	openapi?: { summary?: string; description?: string; responses?: Record<string, string | null> };
+	/**
+	 * `responses` name a body per status; `schemas` describe those names (JSON Schema), so a body whose figures
+	 * need explaining is documented where it is built. A name without a schema is a plain object.
+	 */
+	openapi?: { summary?: string; description?: string; responses?: Record<string, string | null>; schemas?: Record<string, Schema> };
 }
 
 const ERROR_SCHEMA = {
@@ -179,6 +183,7 @@ export function buildOpenApi(routes: RouteInfo[], info: { title: string; version
 
 		const scope = route.permission?.scope ?? "public";
 		operation.security = scope === "public" ? [] : [{ bearerAuth: [] }, { cookieAuth: [] }];
+		Object.assign(schemas, route.openapi?.schemas);
 		operation.responses = responsesFor(route, scope, Object.keys(rest).length > 0 || inPath.length > 0);
 		(paths[openapiPath] ??= {})[method] = operation;
 	}
@@ -206,7 +211,7 @@ function responsesFor(route: RouteInfo, scope: string, hasParams: boolean): Sche
 	for (const [status, name] of Object.entries(declared)) {
 		responses[status] = name === null
 			? { description: "No content" }
-			: { description: name, content: { "application/json": { schema: { $ref: "#/components/schemas/Object" } } } };
+			: { description: name, content: { "application/json": { schema: { $ref: `#/components/schemas/${route.openapi?.schemas?.[name] ? name : "Object"}` } } } };
 	}
 	const errors = ["400", "413"];
 	if (hasParams) errors.push("422");

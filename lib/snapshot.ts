@@ -3,10 +3,15 @@ import { spawn } from "node:child_process";
 import jpeg from "jpeg-js";
 import type { Box } from "./vision/types";
 
-/** One frame at `timeSec` as RGB24, at the video's own size. */
+/**
+ * One frame at `timeSec` as RGB24 at `size`, the clip's displayed size (ffmpeg turns a rotated video upright).
+ * The frame is scaled to exactly that size: rows of one width read as another are a garbled picture, so a
+ * clip recorded before its size was known upright gets a stretched frame instead.
+ */
 export function grabFrame(ffmpeg: string, file: string, timeSec: number, size: { width: number; height: number }): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(ffmpeg, ["-v", "error", "-nostdin", "-ss", timeSec.toFixed(3), "-i", file, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], { stdio: ["ignore", "pipe", "pipe"] });
+		const args = ["-v", "error", "-nostdin", "-ss", timeSec.toFixed(3), "-i", file, "-frames:v", "1", "-vf", `scale=${size.width}:${size.height}`, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"];
+		const child = spawn(ffmpeg, args, { stdio: ["ignore", "pipe", "pipe"] });
 		const chunks: Buffer[] = [];
 		let stderr = "";
 		child.stdout.on("data", (c: Buffer) => chunks.push(c));

@@ -20,6 +20,17 @@ export class VideoError extends Error {
 	}
 }
 
+/**
+ * Frames of a range that could not be decoded. `reason` is a label for metrics: "ended_early" (the data ran out
+ * before the range's frames: a truncated file) or "decoder_failed" (ffmpeg gave up with an error).
+ */
+export class FrameDecodeError extends VideoError {
+	constructor(readonly decoded: number, readonly expected: number, readonly reason: "ended_early" | "decoder_failed", readonly detail: string) {
+		super(`Decoding failed after ${decoded} of ${expected} frames: ${detail}`, "undecodable");
+		this.name = "FrameDecodeError";
+	}
+}
+
 /** ISO-BMFF (mp4/mov) files carry an `ftyp` box at offset 4; anything else is not the video we take. */
 export async function looksLikeMp4(file: string): Promise<boolean> {
 	const handle = await open(file, "r");
@@ -54,7 +65,7 @@ function run(bin: string, args: string[], timeoutMs: number): Promise<{ code: nu
 export async function probeVideo(file: string, tools: { ffprobe: string; ffmpeg: string }): Promise<VideoInfo> {
 	if (!(await looksLikeMp4(file))) throw new VideoError("The content is not an MP4 video", "unsupported");
 	const probe = await run(tools.ffprobe, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-select_streams", "v:0", file], 30_000);
-	let parsed: { streams?: Record<string, string | number>[]; format?: { duration?: string } } = {};
+	let parsed: { streams?: ProbedStream[]; format?: { duration?: string } } = {};
 	try {
 		parsed = JSON.parse(probe.stdout || "{}");
 	} catch {
@@ -64,15 +75,41 @@ export async function probeVideo(file: string, tools: { ffprobe: string; ffmpeg:
 	if (probe.code !== 0 || !stream) throw new VideoError(`No decodable video stream: ${lastLine(probe.stderr) || "ffprobe found none"}`, "undecodable");
 	const [num, den] = String(stream.avg_frame_rate ?? stream.r_frame_rate ?? "0/1").split("/").map(Number);
 	const durationSec = Number(stream.duration ?? parsed.format?.duration ?? 0);
-	const info = { durationSec, width: Number(stream.width), height: Number(stream.height), fps: den ? num / den : 0, codec: String(stream.codec_name) };
+	// A phone held upright records landscape pixels and a rotation tag; ffmpeg turns decoded frames upright, so
+	// the clip's size (and every frame and snapshot made from it) is the displayed one.
+	const sideways = quarterTurns(stream) % 2 === 1;
+	const [width, height] = sideways ? [Number(stream.height), Number(stream.width)] : [Number(stream.width), Number(stream.height)];
+	const info = { durationSec, width, height, fps: den ? num / den : 0, codec: String(stream.codec_name) };
 	if (!(info.width > 0 && info.height > 0 && durationSec > 0)) throw new VideoError("The video has no frames or no duration", "undecodable");
-	// Decode the first second for real: this is what catches a clip cut off in the middle of its data.
-	const decode = await run(tools.ffmpeg, ["-v", "error", "-xerror", "-t", "1", "-i", file, "-f", "null", "-"], 30_000);
-	if (decode.code !== 0) throw new VideoError(`The video does not decode: ${lastLine(decode.stderr)}`, "undecodable");
+	// Decode the first second for real: this is what catches a clip cut off in the middle of its data. Damage the
+	// decoder conceals is no reason to refuse (frames still come out, with warnings); missing frames are. The fps
+	// filter fills frames the decoder dropped, so only data that runs out leaves the count short.
+	const firstSecond = Math.min(1, durationSec);
+	const sampling = info.fps > 0 ? ["-vf", `fps=${info.fps},scale=16:16`] : ["-vf", "scale=16:16"];
+	const decode = await run(tools.ffmpeg, ["-v", "error", "-nostdin", "-t", String(firstSecond), "-i", file, "-an", ...sampling, "-f", "framecrc", "-"], 30_000);
+	const decoded = decode.stdout.split("\n").filter((line) => line.trim() && !line.startsWith("#")).length;
+	// One frame of slack: where the cut of -t falls between two frames is a matter of rounding.
+	const expected = Math.max(1, Math.floor(firstSecond * info.fps + 1e-6) - 1);
+	if (decode.code !== 0 || decoded < expected) throw new VideoError(`The video does not decode: ${lastLine(decode.stderr) || `${decoded} of its first ${expected} frames came out`}`, "undecodable");
 	return info;
 }
 
-const lastLine = (text: string) => text.trim().split("\n").pop()?.trim() ?? "";
+interface ProbedStream {
+	[field: string]: unknown;
+	tags?: { rotate?: string };
+	side_data_list?: { rotation?: number }[];
+}
+
+/** Quarter turns (0..3) the stream is rotated for display: the display matrix, or the older `rotate` tag. */
+function quarterTurns(stream: ProbedStream): number {
+	const matrix = stream.side_data_list?.find((d) => typeof d.rotation === "number")?.rotation;
+	const degrees = Number(matrix ?? stream.tags?.rotate ?? 0);
+	if (!Number.isFinite(degrees)) return 0;
+	return ((Math.round(degrees / 90) % 4) + 4) % 4;
+}
+
+/** ffmpeg's last log line, as clients see it: without the file's server path, which ffmpeg puts first. */
+const lastLine = (text: string) => (text.trim().split("\n").pop()?.trim() ?? "").replace(/^(?:[A-Za-z]:)?[\\/].*?: /, "").replace(/(?<=^|[\s'"(])(?:[A-Za-z]:)?[\\/][^\s'"]*[\\/][^\s'"]*/g, "(file)");
 
 export interface FrameRequest {
 	file: string;
@@ -88,14 +125,16 @@ export interface FrameRequest {
 }
 
 /**
- * Yields sampled frames of a time range as RGB24 buffers. A decode error midway ends the iteration with a
- * VideoError after the frames already produced, so a caller keeps what it got.
+ * Yields sampled frames of a time range as RGB24 buffers, in display orientation. Damage the decoder recovers
+ * from is decoded past (ffmpeg warns and conceals; the fps filter repeats a frame it had to drop). Frames that
+ * never come, because the data ends or ffmpeg gives up, end the iteration with a FrameDecodeError after the
+ * frames already produced, so a caller keeps what it got.
  */
 export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: AbortSignal): AsyncGenerator<Buffer> {
 	const frameBytes = req.width * req.height * 3;
 	const args = [
-		// -xerror: ffmpeg otherwise exits 0 after "Invalid data" in a damaged file, and the frames would silently be missing.
-		"-v", "error", "-nostdin", "-xerror",
+		// No -xerror: one damaged packet would end the whole range. A shortfall of frames is what counts (below).
+		"-v", "error", "-nostdin",
 		"-ss", req.startSec.toFixed(3), "-t", req.durationSec.toFixed(3), "-i", req.file,
 		"-an", "-vf", `fps=${req.fps},${req.scaleFilter}`, "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
 	];
@@ -120,5 +159,8 @@ export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: Ab
 		if (child.exitCode === null) child.kill("SIGKILL");
 	}
 	const code = await exited;
-	if (produced < req.maxFrames && code !== 0 && !signal?.aborted) throw new VideoError(`Decoding failed after ${produced} frames: ${lastLine(stderr) || `ffmpeg exited with ${code}`}`, "undecodable");
+	if (produced >= req.maxFrames || signal?.aborted) return;
+	// ffmpeg exits 0 when a truncated file simply runs out, so too few frames fail the range whatever the exit code.
+	if (code !== 0) throw new FrameDecodeError(produced, req.maxFrames, "decoder_failed", lastLine(stderr) || `ffmpeg exited with ${code}`);
+	throw new FrameDecodeError(produced, req.maxFrames, "ended_early", lastLine(stderr) || "the video ends before these frames");
 }

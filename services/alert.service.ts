@@ -1,13 +1,16 @@
 /**
- * alert — turns what the detectors saw into incidents. Each time a segment of a clip is committed, the clip's
- * detections so far (the contiguous segments from its start) are replayed through the tracker; a track raises
- * an alert the moment it satisfies a rule, once per track and rule (unique in the database, so replays on any
- * node never duplicate), with a JPEG snapshot of its best frame. Alerts are broadcast for live push.
+ * alert — turns what the detectors saw into incidents. Each committed segment of a clip queues a durable
+ * evaluation job: the clip's tracker resumes from its stored state, takes the new frames (the contiguous
+ * segments from the start), and a track raises an alert the moment it satisfies a rule, once per track and rule.
+ * Alerts, ended tracks and the tracker's state commit together, so a crash or a repeated job raises nothing
+ * twice and loses nothing; the clip becomes `done` in the same transaction as its summary. Then each new alert
+ * gets a JPEG snapshot of its best frame and is broadcast for live push (notifications come from the
+ * committed alert: the notifier sweeps what a lost broadcast missed).
  */
 import { Readable } from "node:stream";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { And, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, type FindOptionsWhere } from "typeorm";
-import { Alert, AlertRule, Camera, CameraState, Clip, ClipSegment, Detection, EdgeEvent, LearnedThreshold, Track, Zone } from "../entities";
+import { And, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
+import { Alert, AlertRule, Camera, CameraState, Clip, ClipEvaluation, ClipSegment, Detection, EdgeEvent, LearnedThreshold, Track, Zone } from "../entities";
 import { ALERT_STATUSES, type AlertStatus } from "../entities/alert.entity";
 import { SEVERITIES, type Schedule, type Severity } from "../entities/alert-rule.entity";
 import { trackSatisfies } from "../lib/alert-rules";
@@ -15,15 +18,24 @@ import { replayEdgeEvents } from "../lib/edge-tracking";
 import { audit } from "../lib/audit";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { toolPath } from "../lib/media-tools";
-import { alertsRaised } from "../lib/metrics";
+import { alertsRaised, stageSeconds } from "../lib/metrics";
+import { decodeSeqCursor, encodeSeqCursor } from "../lib/pagination";
 import { annotatedJpeg, grabFrame } from "../lib/snapshot";
 import { mediaStorage, type Storage } from "../lib/storage";
 import type { Caller, VigilContext, VigilService } from "../lib/types";
-import { isNewIncident, rememberStationary, Tracker, type StationaryMemory, type Track as TrackView } from "../lib/vision/tracker";
+import { defaultTrackerOptions, isNewIncident, rememberStationary, Tracker, type StationaryMemory, type Track as TrackView } from "../lib/vision/tracker";
 import { DbMixin } from "../mixins/db.mixin";
+import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
+import { clipEvaluationId, EVALUATE_QUEUE, type EvaluationJob } from "./alert.contract";
 import { id, optional, storePath } from "./schemas";
 
-type AlertService = VigilService & { storage: Storage; learnedThresholds: Map<string, { loadedAt: number; byClass: Promise<Map<string, number>> }> };
+type AlertService = VigilService & JobQueueService<{ [EVALUATE_QUEUE]: EvaluationJob }> & {
+	storage: Storage;
+	learnedThresholds: Map<string, { loadedAt: number; byClass: Promise<Map<string, number>> }>;
+};
+
+/** A track starts only from a detection this confident, so a rule asking for less would silently get this. */
+export const TRACK_START_SCORE = defaultTrackerOptions.highThreshold;
 
 /** Learned thresholds a node keeps per camera; re-read after this long even if a change event was missed. */
 const LEARNED_THRESHOLD_CACHE_MS = 60_000;
@@ -34,7 +46,7 @@ const ruleFields = {
 	name: { type: "string", trim: true, min: 1, max: 100 },
 	cameraId: { ...id, optional: true, nullable: true, $$t: "One camera of the store; absent or null: all of them" },
 	classes: { type: "array", items: objectClass, max: 80, default: [] as string[], $$t: "Classes that alert; empty: any" },
-	minScore: { type: "number", min: 0, max: 1, default: 0.5 },
+	minScore: { type: "number", min: TRACK_START_SCORE, max: 1, default: 0.5, $$t: `Least score of the track's best detection; from ${TRACK_START_SCORE}, where tracks start` },
 	zoneIds: { type: "array", items: "uuid", max: 50, default: [] as string[], $$t: "Alert only inside any of these zones; empty: anywhere" },
 	minDurationSec: { type: "number", min: 0, max: 3600, default: 0, $$t: "How long the object must be seen" },
 	schedule: {
@@ -83,7 +95,7 @@ const LIST_LIMIT_MAX = 200;
 
 const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 	name: "alert",
-	mixins: [DbMixin],
+	mixins: [DbMixin, JobQueueMixin({ [EVALUATE_QUEUE]: {} })],
 	settings: { rest: "/" },
 
 	actions: {
@@ -167,11 +179,11 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 				const where: FindOptionsWhere<Alert> = {
 					orgId: p.orgId, storeId: p.storeId,
 					...(p.cameraId && { cameraId: p.cameraId }), ...(p.status && { status: p.status }), ...(p.severity && { severity: p.severity }),
-					...(p.className && { className: p.className }), ...(occurred && { occurredAt: occurred }), ...(p.cursor && { seq: LessThan(Number(p.cursor)) }),
+					...(p.className && { className: p.className }), ...(occurred && { occurredAt: occurred }), ...(p.cursor && { seq: LessThan(decodeSeqCursor(p.cursor)) }),
 				};
 				const rows = await this.db.getRepository(Alert).find({ where, order: { seq: "DESC" }, take: p.limit + 1 });
 				const page = rows.slice(0, p.limit);
-				return { items: page.map(presentAlert), nextCursor: rows.length > p.limit ? String(page[page.length - 1].seq) : null };
+				return { items: page.map(presentAlert), nextCursor: rows.length > p.limit ? encodeSeqCursor(page[page.length - 1].seq) : null };
 			},
 		},
 
@@ -233,6 +245,18 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			},
 		},
 
+		/** Queues an evaluation of what a clip has committed so far (operators, tests; segments queue their own). */
+		evaluateClip: {
+			visibility: "public",
+			params: { clipId: id },
+			async handler(this: AlertService, ctx: VigilContext<{ clipId: string }>) {
+				const clip = await this.db.getRepository(Clip).findOneBy({ id: ctx.params.clipId });
+				if (!clip) throw notFound("Clip");
+				await this.queues[EVALUATE_QUEUE].send({ kind: "clip", clipId: clip.id, generation: clip.generation, orgId: clip.orgId }, { id: clipEvaluationId(clip.id, clip.generation, "resume") });
+				return { queued: true };
+			},
+		},
+
 		/** Live push resuming after a reconnect: alerts after `afterSeq` in the given stores, oldest first. */
 		since: {
 			visibility: "public",
@@ -252,29 +276,6 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 	},
 
 	events: {
-		/** Balanced: one alert node handles each segment. */
-		"clip.segment.done": {
-			group: "alert",
-			async handler(this: AlertService, ctx: VigilContext<{ clipId: string }>) {
-				await this.evaluateClip(ctx.params.clipId, false);
-			},
-		},
-		"clip.finished": {
-			group: "alert",
-			async handler(this: AlertService, ctx: VigilContext<{ clipId: string }>) {
-				await this.evaluateClip(ctx.params.clipId, true);
-			},
-		},
-		/** An edge box's batch was stored: replay each camera's recent edge events (balanced, like segments). */
-		"ingest.events.accepted": {
-			group: "alert",
-			async handler(this: AlertService, ctx: VigilContext<{ cameraIds: string[]; oldest?: Record<string, string>; newest?: Record<string, string> }>) {
-				for (const cameraId of ctx.params.cameraIds) {
-					const [oldest, newest] = [ctx.params.oldest?.[cameraId], ctx.params.newest?.[cameraId]];
-					await this.evaluateEdge(cameraId, oldest ? new Date(oldest) : undefined, newest ? new Date(newest) : undefined);
-				}
-			},
-		},
 		/** Broadcast by the feedback service: every alert node forgets what it knew of that camera. */
 		"feedback.threshold.changed"(this: AlertService, ctx: VigilContext<{ cameraId: string }>) {
 			this.learnedThresholds.delete(ctx.params.cameraId);
@@ -282,11 +283,17 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 	},
 
 	methods: {
+		/** The job handler: a clip's new frames, or a camera's new edge events. */
+		async evaluate(this: AlertService, job: EvaluationJob) {
+			if (job.kind === "clip") await this.evaluateClip(job.clipId, job.generation);
+			else await this.evaluateEdge(job.cameraId, job.oldest ? new Date(job.oldest) : undefined, job.newest ? new Date(job.newest) : undefined);
+		},
+
 		/**
-		 * The least score a track of this class on this camera needs under this rule: the rule's own minimum, raised
-		 * by the camera's threshold for the class (pinned, else learned from feedback) where there is one.
+		 * Per class, the camera's threshold (pinned, else learned from feedback) that raises a rule's own minimum.
+		 * Read before an evaluation's transaction: the embedded database has one session, which the transaction holds.
 		 */
-		async minScoreFor(this: AlertService, cameraId: string, className: string, rule: { minScore: number }): Promise<number> {
+		async learnedFor(this: AlertService, cameraId: string): Promise<Map<string, number>> {
 			let cached = this.learnedThresholds.get(cameraId);
 			if (!cached || Date.now() - cached.loadedAt > LEARNED_THRESHOLD_CACHE_MS) {
 				const byClass = this.db.getRepository(LearnedThreshold).find({ where: { cameraId }, select: { className: true, learned: true, pinned: true } })
@@ -295,7 +302,7 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 				this.learnedThresholds.set(cameraId, cached);
 				byClass.catch(() => this.learnedThresholds.delete(cameraId));
 			}
-			return Math.max(rule.minScore, (await cached.byClass).get(className) ?? 0);
+			return cached.byClass;
 		},
 
 		async findAlert(this: AlertService, p: { orgId: string; storeId: string; alertId: string }) {
@@ -315,7 +322,8 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 				if (!alert.acknowledgedAt) Object.assign(alert, { acknowledgedBy: caller.userId, acknowledgedAt: now });
 			}
 			const saved = await this.db.getRepository(Alert).save(alert);
-			ctx.emit("alert.updated", { ...presentAlert(saved) });
+			// Broadcast: every gateway pushes the new status to its open streams.
+			ctx.broadcast("alert.updated", { ...presentAlert(saved) });
 			return presentAlert(saved);
 		},
 
@@ -331,62 +339,119 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 		},
 
 		/**
-		 * Replays the clip's detections (contiguous segments from the start) through the tracker and raises the
-		 * alerts due. On the final call it also stores the tracks, the summary and the camera's memory.
+		 * Feeds the clip's new frames (up to the end of the contiguous committed segments) to its tracker, resumed
+		 * from the stored state, and commits in one transaction: the alerts due, the tracks that ended, the new
+		 * state and, once every segment is in, the summary, the camera's memory and the final status. The clip row
+		 * is locked throughout, so segments committing meanwhile and a second job for the same clip wait.
 		 */
-		async evaluateClip(this: AlertService, clipId: string, final: boolean) {
+		async evaluateClip(this: AlertService, clipId: string, generation: number) {
+			const started = process.hrtime.bigint();
 			const clip = await this.db.getRepository(Clip).findOneBy({ id: clipId });
-			if (!clip) return;
+			if (!clip || clip.generation !== generation) return;
 			const camera = await this.db.getRepository(Camera).findOneBy({ id: clip.cameraId });
 			if (!camera) return;
-			const segments = await this.db.getRepository(ClipSegment).find({ where: { clipId }, order: { index: "ASC" } });
-			let lastFrame = -1;
+			const learned = await this.learnedFor(camera.id);
+			const outcome = await this.db.transaction(async (tx) => {
+				const locked = await tx.findOne(Clip, { where: { id: clipId }, lock: { mode: "pessimistic_write" } });
+				if (!locked || locked.generation !== generation) return null;
+				return this.evaluateLocked(tx, locked, camera, learned);
+			});
+			stageSeconds.observe({ stage: "evaluate" }, Number(process.hrtime.bigint() - started) / 1e9);
+			if (!outcome) return;
+			for (const alertId of outcome.raised) await this.announce(alertId);
+			if (outcome.finished) this.broker.emit("clip.finished", { clipId: clip.id, status: outcome.finished, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
+		},
+
+		async evaluateLocked(this: AlertService, tx: EntityManager, clip: Clip, camera: Camera, learned: Map<string, number>) {
+			const segments = await tx.find(ClipSegment, { where: { clipId: clip.id }, order: { index: "ASC" } });
+			let committedFrames = 0;
 			for (const s of segments) {
 				if (s.status === "pending") break;
-				lastFrame = s.firstFrame + s.frameCount - 1;
+				committedFrames = s.firstFrame + s.frameCount;
 			}
-			if (lastFrame < 0) return;
-			const [zones, rules, state, detections] = await Promise.all([
-				this.db.getRepository(Zone).findBy({ cameraId: camera.id }),
-				this.rulesOf(camera),
-				this.db.getRepository(CameraState).findOneBy({ cameraId: camera.id }),
-				this.db.getRepository(Detection).find({ where: { clipId, frameIndex: And(MoreThanOrEqual(0), LessThan(lastFrame + 1)) }, order: { frameIndex: "ASC", ordinal: "ASC" } }),
+			const allIn = segments.every((s) => s.status !== "pending");
+			const terminal = clip.status === "done" || clip.status === "failed";
+			let state = await tx.findOneBy(ClipEvaluation, { clipId: clip.id });
+			if (state && state.generation !== clip.generation) state = null;
+			const from = state?.framesEvaluated ?? 0;
+			// Nothing new, and either more segments are due or the clip was already finished.
+			if (from >= committedFrames && (!allIn || (terminal && clip.summary))) return null;
+			const [zones, rules, cameraState, detections] = await Promise.all([
+				tx.findBy(Zone, { cameraId: camera.id }),
+				this.rulesOf(camera, tx),
+				tx.findOneBy(CameraState, { cameraId: camera.id }),
+				tx.find(Detection, { where: { clipId: clip.id, frameIndex: And(MoreThanOrEqual(from), LessThan(committedFrames)) }, order: { frameIndex: "ASC", ordinal: "ASC" } }),
 			]);
+			// A clip evaluated from its start: tracks of an earlier generation go.
+			if (!state) await tx.delete(Track, { clipId: clip.id });
+			const zoneShapes = zones.map((z) => ({ id: z.id, kind: z.kind, points: z.points, classes: z.classes }));
+			const tracker = state ? Tracker.restore(state.tracker, zoneShapes) : new Tracker(zoneShapes);
 			// The memory as it was before this clip: a clip never hides its own objects from itself.
-			const memory = (state?.stationaryMemory ?? []).filter((e) => e.lastSeen < clip.createdAt.getTime() / 1000);
-			const tracker = new Tracker(zones.map((z) => ({ id: z.id, kind: z.kind, points: z.points, classes: z.classes })));
+			const memory = (cameraState?.stationaryMemory ?? []).filter((e) => e.lastSeen < clip.createdAt.getTime() / 1000);
 			const byFrame = new Map<number, typeof detections>();
 			for (const d of detections) (byFrame.get(d.frameIndex) ?? byFrame.set(d.frameIndex, []).get(d.frameIndex)!).push(d);
-			const due: { track: TrackView; rule: AlertRule; at: Date }[] = [];
-			const raised = new Set<string>();
-			for (let frame = 0; frame <= lastFrame; frame++) {
+			const decided = new Set(state?.decided ?? []);
+			const ended: TrackView[] = [];
+			const raised: string[] = [];
+			for (let frame = from; frame < committedFrames; frame++) {
 				const found = (byFrame.get(frame) ?? []).map((d) => ({ classId: d.classId, className: d.className, score: d.score, box: [d.x1, d.y1, d.x2, d.y2] as [number, number, number, number] }));
 				const events = tracker.update({ index: frame, time: frame / clip.sampleFps }, found);
+				ended.push(...events.ended);
 				for (const track of events.updated) {
 					const at = new Date(clip.createdAt.getTime() + track.firstTime * 1000);
-					for (const rule of await this.newlyMet(camera, track, at, rules, memory, raised, String(track.id))) due.push({ track, rule, at });
+					for (const rule of this.newlyMet(camera, track, at, rules, memory, decided, String(track.id), learned)) {
+						const alertId = await this.insertClipAlert(tx, clip, camera, track, rule, at);
+						if (!alertId) continue;
+						await this.attachSnapshot(tx, alertId, clip, track);
+						raised.push(alertId);
+					}
 				}
 			}
-			for (const { track, rule, at } of due) await this.raise(clip, camera, track, rule, at);
-			if (final && clip.status !== "queued" && clip.status !== "processing") await this.finishClip(clip, camera, tracker, memory);
+			const finished = allIn ? (segments.some((s) => s.status === "failed") ? "failed" : "done") : null;
+			if (finished) ended.push(...tracker.finish());
+			await this.storeTracks(tx, clip.id, ended);
+			await tx.upsert(ClipEvaluation, { clipId: clip.id, generation: clip.generation, framesEvaluated: Math.max(from, committedFrames), tracker: tracker.snapshot(), decided: [...decided] }, ["clipId"]);
+			if (finished) {
+				const summary = tracker.summary();
+				const failed = segments.find((s) => s.status === "failed");
+				await tx.update(Clip, { id: clip.id }, {
+					status: finished, failureReason: failed?.error ?? null, finishedAt: new Date(),
+					// Every figure counts confirmed tracks: `counts` per class adds up to `tracks`, the clip's stored tracks.
+					summary: { counts: summary.counts, tracks: Object.values(summary.counts).reduce((a, b) => a + b, 0), lineCrossings: Object.fromEntries(Object.entries(summary.lineCrossings).map(([k, v]) => [k, v.count])) },
+				});
+				const stored = await tx.find(Track, { where: { clipId: clip.id } });
+				const remembered = rememberStationary(memory, stored.map((t) => ({ confirmed: true, stationary: t.stationary, className: t.className, bestBox: t.bestBox }) as TrackView), clip.createdAt.getTime() / 1000);
+				await tx.upsert(CameraState, { cameraId: camera.id, stationaryMemory: remembered }, ["cameraId"]);
+			}
+			return { raised, finished };
+		},
+
+		async storeTracks(this: AlertService, tx: EntityManager, clipId: string, tracks: TrackView[]) {
+			if (!tracks.length) return;
+			await tx.insert(Track, tracks.map((t) => ({
+				clipId, trackNo: t.id, className: t.className, firstTime: t.firstTime, lastTime: t.lastTime, bestTime: t.bestFrame.time,
+				bestBox: t.bestBox, maxScore: t.maxScore, meanScore: t.meanScore, stationary: t.stationary, zonesEntered: t.zonesEntered,
+				lineCrossings: Object.fromEntries(Object.entries(t.lineCrossings).map(([k, v]) => [k, { count: v.count, forward: v.forward, backward: v.backward }])),
+			})));
 		},
 
 		/** A camera's enabled rules: its own and its store's. */
-		rulesOf(this: AlertService, camera: Camera): Promise<AlertRule[]> {
-			return this.db.getRepository(AlertRule).find({ where: [{ storeId: camera.storeId, cameraId: camera.id, enabled: true }, { storeId: camera.storeId, cameraId: IsNull(), enabled: true }], order: { createdAt: "ASC" } });
+		rulesOf(this: AlertService, camera: Camera, tx: EntityManager = this.db.manager): Promise<AlertRule[]> {
+			return tx.getRepository(AlertRule).find({ where: [{ storeId: camera.storeId, cameraId: camera.id, enabled: true }, { storeId: camera.storeId, cameraId: IsNull(), enabled: true }], order: { createdAt: "ASC" } });
 		},
 
 		/**
-		 * The rules a track satisfies now that have not fired for it yet in this evaluation (`fired`, keyed by the
-		 * track's key), for clips and edge events alike. None for an object the camera already knew (stationary memory).
+		 * The rules a track satisfies now that have not fired for it yet (`fired`, keyed by the track's key), for
+		 * clips and edge events alike; each rule's minimum is raised by the camera's `learned` threshold for the
+		 * class. None for an object the camera already knew (stationary memory).
 		 */
-		async newlyMet(this: AlertService, camera: Camera, track: TrackView, at: Date, rules: AlertRule[], memory: StationaryMemory, fired: Set<string>, trackKey: string): Promise<AlertRule[]> {
+		newlyMet(this: AlertService, camera: Camera, track: TrackView, at: Date, rules: AlertRule[], memory: StationaryMemory, fired: Set<string>, trackKey: string, learned: Map<string, number>): AlertRule[] {
 			if (!isNewIncident(track, memory)) return [];
 			const met: AlertRule[] = [];
 			for (const rule of rules) {
 				const key = `${trackKey}:${rule.id}`;
 				if (fired.has(key) || (rule.cameraId && rule.cameraId !== camera.id)) continue;
-				if (!trackSatisfies(rule, track, at, camera.timezone, await this.minScoreFor(camera.id, track.className, rule))) continue;
+				if (!trackSatisfies(rule, track, at, camera.timezone, Math.max(rule.minScore, learned.get(track.className) ?? 0))) continue;
 				fired.add(key);
 				met.push(rule);
 			}
@@ -394,10 +459,10 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 		},
 
 		/** An alert of this camera, class and rule, from a clip or an edge box, within the rule's cooldown before `at`. */
-		async coolingDown(this: AlertService, cameraId: string, className: string, rule: AlertRule, at: Date): Promise<boolean> {
+		async coolingDown(this: AlertService, cameraId: string, className: string, rule: AlertRule, at: Date, tx: EntityManager = this.db.manager): Promise<boolean> {
 			if (rule.cooldownSec <= 0) return false;
 			const since = new Date(at.getTime() - rule.cooldownSec * 1000);
-			return this.db.getRepository(Alert).existsBy({ cameraId, className, ruleId: rule.id, occurredAt: And(MoreThan(since), LessThan(new Date(at.getTime() + 1))) });
+			return tx.getRepository(Alert).existsBy({ cameraId, className, ruleId: rule.id, occurredAt: And(MoreThan(since), LessThan(new Date(at.getTime() + 1))) });
 		},
 
 		/** Logs, counts and broadcasts a new alert (live push, notifications). */
@@ -408,25 +473,29 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			this.broker.broadcast("alert.raised", presentAlert(alert));
 		},
 
-		/** Inserts the alert unless it exists or the camera and class are cooling down; then snapshot and broadcast. */
-		async raise(this: AlertService, clip: Clip, camera: Camera, track: TrackView, rule: AlertRule, at: Date) {
-			const repo = this.db.getRepository(Alert);
-			if (await repo.existsBy({ clipId: clip.id, trackNo: track.id, ruleId: rule.id })) return;
-			if (await this.coolingDown(camera.id, track.className, rule, at)) return;
-			const inserted = await repo.createQueryBuilder().insert().into(Alert).values({
+		/** Inserts the alert in the evaluation's transaction unless it exists or the camera and class are cooling down. */
+		async insertClipAlert(this: AlertService, tx: EntityManager, clip: Clip, camera: Camera, track: TrackView, rule: AlertRule, at: Date): Promise<string | null> {
+			if (await tx.existsBy(Alert, { clipId: clip.id, trackNo: track.id, ruleId: rule.id })) return null;
+			if (await this.coolingDown(camera.id, track.className, rule, at, tx)) return null;
+			const inserted = await tx.createQueryBuilder().insert().into(Alert).values({
 				orgId: clip.orgId, storeId: clip.storeId, cameraId: camera.id, clipId: clip.id, trackNo: track.id, ruleId: rule.id, className: track.className,
 				score: track.maxScore, severity: rule.severity, occurredAt: at, frameTime: track.bestFrame.time, box: track.bestBox,
 			}).orIgnore().returning("id").execute();
-			const alertId = (inserted.raw as { id: string }[])[0]?.id;
-			if (!alertId) return;
+			return (inserted.raw as { id: string }[])[0]?.id ?? null;
+		},
+
+		/**
+		 * The alert's snapshot (its best frame, box drawn), written with the alert: whoever reads the alert (or a
+		 * `done` clip) finds its picture. A rolled-back evaluation leaves only an unreferenced file behind.
+		 */
+		async attachSnapshot(this: AlertService, tx: EntityManager, alertId: string, clip: Clip, track: TrackView) {
 			try {
 				const frame = await grabFrame(toolPath("ffmpeg", this.config.ffmpegPath), this.storage.localPath(clip.storageKey), track.bestFrame.time, clip);
 				const stored = await this.storage.put("snapshots", "jpg", Readable.from([annotatedJpeg(frame, clip, track.bestBox)]));
-				await repo.update({ id: alertId }, { snapshotKey: stored.key });
+				await tx.update(Alert, { id: alertId }, { snapshotKey: stored.key });
 			} catch (err) {
 				this.logger.warn("Alert without snapshot", { alertId }, err);
 			}
-			await this.announce(alertId);
 		},
 
 		/**
@@ -457,12 +526,13 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			for (const [ref, key] of replay.assign) if (storedKey.get(ref) !== key) (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(ref);
 			for (const [key, refs] of byKey) await events.update({ id: In(refs) }, { trackKey: key });
 			const memory = state?.stationaryMemory ?? [];
+			const learned = await this.learnedFor(cameraId);
 			const due: { key: string; track: TrackView; rule: AlertRule; at: Date; plate: string | null }[] = [];
 			const raised = new Set<string>();
 			for (const { handle, track } of replay.updates) {
 				const key = replay.keys.get(handle)!;
 				const at = new Date(replay.start + track.firstTime * 1000);
-				for (const rule of await this.newlyMet(camera, track, at, rules, memory, raised, key)) due.push({ key, track, rule, at, plate: replay.plates.get(handle) ?? null });
+				for (const rule of this.newlyMet(camera, track, at, rules, memory, raised, key, learned)) due.push({ key, track, rule, at, plate: replay.plates.get(handle) ?? null });
 			}
 			for (const alert of due) await this.raiseEdge(camera, alert);
 		},
@@ -481,29 +551,15 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			if (!alertId) return;
 			await this.announce(alertId);
 		},
-
-		async finishClip(this: AlertService, clip: Clip, camera: Camera, tracker: Tracker, memory: StationaryMemory) {
-			const tracks = tracker.finish();
-			const summary = tracker.summary();
-			await this.db.transaction(async (tx) => {
-				await tx.delete(Track, { clipId: clip.id });
-				if (tracks.length) {
-					await tx.insert(Track, tracks.map((t) => ({
-						clipId: clip.id, trackNo: t.id, className: t.className, firstTime: t.firstTime, lastTime: t.lastTime, bestTime: t.bestFrame.time,
-						bestBox: t.bestBox, maxScore: t.maxScore, meanScore: t.meanScore, stationary: t.stationary, zonesEntered: t.zonesEntered,
-						lineCrossings: Object.fromEntries(Object.entries(t.lineCrossings).map(([k, v]) => [k, { count: v.count, forward: v.forward, backward: v.backward }])),
-					})));
-				}
-				await tx.update(Clip, { id: clip.id }, { summary: { counts: summary.counts, tracks: tracks.length, lineCrossings: Object.fromEntries(Object.entries(summary.lineCrossings).map(([k, v]) => [k, v.count])) } });
-				const remembered = rememberStationary(memory, tracks, clip.createdAt.getTime() / 1000);
-				await tx.upsert(CameraState, { cameraId: camera.id, stationaryMemory: remembered }, ["cameraId"]);
-			});
-		},
 	},
 
 	created(this: AlertService) {
 		this.storage = mediaStorage(this.config.dataDir);
 		this.learnedThresholds = new Map();
+	},
+
+	async started(this: AlertService) {
+		await this.queues[EVALUATE_QUEUE].start((job) => this.evaluate(job as EvaluationJob));
 	},
 };
 

@@ -11,7 +11,7 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import ApiGateway from "moleculer-web";
 import { getAbsoluteFSPath } from "swagger-ui-dist";
 import {
-	acceptableRequestId, API_SECURITY_HEADERS, clientIp, DOCS_CSP, isSecureRequest, parseCookies, serializeCookie, toErrorResponse,
+	acceptableRequestId, API_SECURITY_HEADERS, clientIp, crossSiteRefusal, DOCS_CSP, isSafeMethod, isSecureRequest, parseCookies, serializeCookie, toErrorResponse,
 } from "../lib/http";
 import { requestScope } from "../lib/logging";
 import { httpDuration, httpRequests } from "../lib/metrics";
@@ -20,6 +20,9 @@ import { nodeConfig } from "../lib/node-context";
 import { buildOpenApi, type RouteInfo } from "../lib/openapi";
 import { VigilError } from "../lib/errors";
 import { contentEncoding, DECOMPRESSED_ROUTES, readEncodedJson } from "../lib/encoded-body";
+import {
+	type AccessChange, type AlertEvent, AlertStreamHub, type AlertStreamBackend, parseResumePoint, presentedAccessToken, type Visibility,
+} from "../lib/alert-stream";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "../lib/tokens";
 import type { Config } from "../lib/config";
 import type { Caller, Meta } from "../lib/types";
@@ -33,18 +36,7 @@ const SWAGGER_FILES = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "swagge
 type Req = IncomingMessage & { $ctx?: Context<unknown, Meta>; $alias?: { path?: string; fullPath?: string; method?: string }; $startedAt?: bigint; $requestId?: string; $secure?: boolean };
 type Res = ServerResponse & { $ctx?: Context<unknown, Meta> };
 
-type ApiThis = Service & { config: Config; aliases: unknown[]; server: Server; alertListeners: Set<AlertListener> };
-
-interface AlertEvent {
-	seq: number;
-	storeId: string;
-	[key: string]: unknown;
-}
-
-interface AlertListener {
-	push(alert: AlertEvent): void;
-	close(): void;
-}
+type ApiThis = Service & { config: Config; aliases: unknown[]; server: Server; alertStreams: AlertStreamHub };
 
 /** Streamed routes and the action that decides, before the body travels, whether it would be refused. */
 const STREAM_PRECHECKS: Record<string, string> = { "clip.upload": "clip.checkUpload" };
@@ -59,66 +51,30 @@ const ALERT_STREAM_ROUTE: RouteInfo = {
 	openapi: { summary: "Server-Sent Events: alerts of every store you can see, live; resumes after Last-Event-ID", responses: { 200: "text/event-stream" } },
 };
 
-/** Comment lines that keep proxies and load balancers from closing an idle stream. */
-const SSE_HEARTBEAT_MS = 15_000;
-/** Alert ids a stream remembers having sent, to skip the same alert arriving twice (replay and live). */
-const SSE_SENT_MEMORY = 10_000;
-/** How often a stream re-reads which stores its user may see (memberships change). */
-const SSE_VISIBILITY_REFRESH_MS = 60_000;
-
 /**
- * GET /api/v1/alerts/stream: Server-Sent Events of the alerts of every store the caller can see. With
- * Last-Event-ID (or ?lastEventId=) the alerts missed since that id are replayed from the database first.
+ * GET /api/v1/alerts/stream: Server-Sent Events of the alerts of every store the caller can see (lib/alert-stream.ts).
+ * With Last-Event-ID (or ?lastEventId=) the alerts missed since that id are replayed from the database first.
  */
 async function openAlertStream(svc: ApiThis, req: Req, res: Res) {
 	const ctx = req.$ctx as Context<unknown, Meta>;
 	const caller = ctx.meta.caller;
 	if (!caller) throw new VigilError("Authentication required", 401, ctx.meta.authError ?? "UNAUTHORIZED");
 	if (caller.kind !== "user") throw new VigilError("A service token cannot do this; sign in as a user", 403, "FORBIDDEN");
-	let visible = await ctx.call<{ all: boolean; storeIds: string[] }>("tenancy.visibleStores");
-	const canSee = (alert: AlertEvent) => visible.all || visible.storeIds.includes(alert.storeId);
-	const lastHeader = req.headers["last-event-id"] ?? new URL(req.url ?? "", "http://x").searchParams.get("lastEventId") ?? undefined;
-	const resumeFrom = lastHeader !== undefined && /^\d+$/.test(String(lastHeader)) ? Number(lastHeader) : undefined;
-
+	const resumeFrom = parseResumePoint(req.headers["last-event-id"] ?? new URL(req.url ?? "", "http://x").searchParams.get("lastEventId"));
 	res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache, no-transform", Connection: "keep-alive", "X-Accel-Buffering": "no" });
-	res.write("retry: 3000\n\n");
-	let replaying = resumeFrom !== undefined;
-	const held: AlertEvent[] = [];
-	// Alerts raised concurrently may be broadcast out of sequence order: remember what was sent, not the highest id.
-	const sent = new Set<number>();
-	const send = (alert: AlertEvent) => {
-		if (sent.has(alert.seq) || (resumeFrom !== undefined && alert.seq <= resumeFrom)) return;
-		sent.add(alert.seq);
-		if (sent.size > SSE_SENT_MEMORY) sent.delete(sent.values().next().value as number);
-		res.write(`id: ${alert.seq}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`);
+	const stream = await svc.alertStreams.open(res, { caller, token: presentedAccessToken(req.headers), resumeFrom });
+	req.on("close", () => stream.dispose());
+	if (req.destroyed) stream.dispose();
+}
+
+/** The calls the live streams make, as this gateway's broker makes them. */
+function alertStreamBackend(svc: ApiThis): AlertStreamBackend {
+	return {
+		visibleStores: (caller) => svc.broker.call<Visibility, object>("tenancy.visibleStores", {}, { meta: { caller: { kind: "user", ...caller } } }),
+		since: (afterSeq, visibility, limit) => svc.broker.call<AlertEvent[], object>("alert.since", { afterSeq, limit, ...(visibility.all ? { allStores: true } : { storeIds: visibility.storeIds }) }),
+		checkToken: (token) => svc.broker.call("auth.resolveToken", { token }),
+		log: svc.logger,
 	};
-	const heartbeat = setInterval(() => res.write(": ping\n\n"), SSE_HEARTBEAT_MS);
-	const refresh = setInterval(() => {
-		ctx.call<{ all: boolean; storeIds: string[] }>("tenancy.visibleStores").then((v) => (visible = v), () => undefined);
-	}, SSE_VISIBILITY_REFRESH_MS);
-	const listener: AlertListener = {
-		push(alert) {
-			if (!canSee(alert)) return;
-			if (replaying) held.push(alert);
-			else send(alert);
-		},
-		close() {
-			res.end();
-		},
-	};
-	svc.alertListeners.add(listener);
-	req.on("close", () => {
-		clearInterval(heartbeat);
-		clearInterval(refresh);
-		svc.alertListeners.delete(listener);
-	});
-	if (resumeFrom !== undefined) {
-		const storeIds = visible.all ? undefined : visible.storeIds;
-		const missed = await ctx.call<AlertEvent[], object>("alert.since", { afterSeq: resumeFrom, ...(storeIds ? { storeIds } : { allStores: true }) });
-		for (const alert of missed) send(alert);
-		replaying = false;
-		for (const alert of held.sort((a, b) => a.seq - b.seq)) send(alert);
-	}
 }
 
 function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, ApiThis> {
@@ -184,6 +140,9 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) res.setHeader(name, value);
 		if (req.$secure) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 		requestScope.enterWith({ requestId: req.$requestId });
+		// moleculer-web merges the query string over the body: a cross-site form could then smuggle
+		// body parameters (`?kind=webhook&config[url]=...`) into a POST. Only safe methods read the query.
+		if (!isSafeMethod(req.method)) (req as Req & { query?: object }).query = {};
 		next();
 	};
 
@@ -297,7 +256,15 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		events: {
 			/** Broadcast by whichever node raised the alert: every gateway pushes it to its own listeners. */
 			"alert.raised"(this: ApiThis, ctx: Context<AlertEvent>) {
-				for (const client of this.alertListeners) client.push(ctx.params);
+				this.alertStreams.raised(ctx.params);
+			},
+			/** Broadcast on acknowledge and resolve: every open dashboard shows the new status. */
+			"alert.updated"(this: ApiThis, ctx: Context<AlertEvent>) {
+				this.alertStreams.updated(ctx.params);
+			},
+			/** Broadcast by tenancy and auth when who may see what changed: affected streams are re-checked at once. */
+			"access.changed"(this: ApiThis, ctx: Context<AccessChange>) {
+				return this.alertStreams.accessChanged(ctx.params);
 			},
 		},
 
@@ -334,10 +301,17 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			/** Authentication: an access JWT or service token from `Authorization: Bearer`, else the access cookie. */
 			async authenticate(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
 				const cookies = parseCookies(req.headers.cookie);
-				if (cookies[REFRESH_COOKIE]) ctx.meta.refreshCookie = cookies[REFRESH_COOKIE];
 				const header = req.headers.authorization;
+				const bearer = typeof header === "string" && /^Bearer\s/i.test(header);
+				// A browser attaches cookies to cross-site requests too: a state change they authenticate must come
+				// from our own pages (a Bearer token is never sent by a browser on its own, so it needs no check).
+				if (!bearer && (cookies[ACCESS_COOKIE] !== undefined || cookies[REFRESH_COOKIE] !== undefined) && !isSafeMethod(req.method)) {
+					const refusal = crossSiteRefusal(req, config.corsOrigins);
+					if (refusal) throw new VigilError(refusal, 403, "CSRF_REJECTED");
+				}
+				if (cookies[REFRESH_COOKIE]) ctx.meta.refreshCookie = cookies[REFRESH_COOKIE];
 				let token: string | undefined;
-				if (typeof header === "string" && /^Bearer\s/i.test(header)) token = header.slice(7).trim();
+				if (bearer) token = (header as string).slice(7).trim();
 				else token = cookies[ACCESS_COOKIE];
 				if (token === undefined) return null;
 				if (!token) {
@@ -379,11 +353,11 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 
 		created(this: ApiThis) {
 			this.config = nodeConfig(this.broker);
-			this.alertListeners = new Set();
+			this.alertStreams = new AlertStreamHub(alertStreamBackend(this), { reorderWaitMs: config.streamReorderWait, replayMax: config.streamReplayMax });
 		},
 
 		stopped(this: ApiThis) {
-			for (const client of this.alertListeners) client.close();
+			this.alertStreams.close();
 		},
 
 		started(this: ApiThis) {

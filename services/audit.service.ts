@@ -6,6 +6,7 @@
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { IsNull, type SelectQueryBuilder } from "typeorm";
 import { AuditEntry } from "../entities";
+import { decodeSeqCursor, encodeSeqCursor } from "../lib/pagination";
 import type { VigilContext, VigilService } from "../lib/types";
 import { DbMixin } from "../mixins/db.mixin";
 import { id, orgPath } from "./schemas";
@@ -94,10 +95,10 @@ const AuditServiceSchema: ServiceSchema<ServiceSettingSchema, AuditService> = {
 			if (p.actorEmail) q.andWhere("e.actorEmail = :actorEmail", { actorEmail: p.actorEmail });
 			if (p.from) q.andWhere("e.createdAt >= :from", { from: p.from });
 			if (p.to) q.andWhere("e.createdAt < :to", { to: p.to });
-			if (p.cursor) q.andWhere("e.seq < :cursor", { cursor: p.cursor });
+			if (p.cursor) q.andWhere("e.seq < :cursor", { cursor: decodeSeqCursor(p.cursor) });
 			const rows = await q.orderBy("e.seq", "DESC").take(p.limit + 1).getMany();
 			const items = rows.slice(0, p.limit);
-			return { items: items.map(presentAuditEntry), nextCursor: rows.length > p.limit ? String(items[items.length - 1].seq) : null };
+			return { items: items.map(presentAuditEntry), nextCursor: rows.length > p.limit ? encodeSeqCursor(items[items.length - 1].seq) : null };
 		},
 	},
 };

@@ -4,10 +4,10 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
-import { IsNull, LessThan, type EntityManager } from "typeorm";
+import { In, IsNull, type EntityManager } from "typeorm";
 import { LoginThrottle, Membership, RefreshToken, ServiceToken, User } from "../entities";
 import { audit } from "../lib/audit";
-import { conflict, invalid, notFound, tooManyRequests, unauthorized } from "../lib/errors";
+import { conflict, invalid, notFound, tooManyRequests, unauthorized, VigilError } from "../lib/errors";
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from "../lib/passwords";
 import { loginFailures } from "../lib/metrics";
 import { hashToken, newToken } from "../lib/secrets";
@@ -24,6 +24,25 @@ const optionalRefresh = { type: "string", optional: true, max: 200, $$t: "Refres
 
 /** Only a service-token touch older than this is written back, so busy edge boxes do not write on every call. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Throttle rows a sign-in attempt touches: the account from this address (locked after LOGIN_MAX_FAILURES),
+ * the address (locked after LOGIN_MAX_FAILURES_PER_IP) and the account from everywhere (slowed, never locked).
+ */
+interface LoginKeys {
+	pair: string;
+	ip?: string;
+	account: string;
+}
+const loginKeys = (address: string, ip: string | undefined): LoginKeys => ({
+	pair: `pair:${address}|${ip ?? "unknown"}`,
+	...(ip && { ip: `ip:${ip}` }),
+	account: `account:${address}`,
+});
+const REGISTER_PREFIX = "register:";
+
+const loginThrottled = (retryAfterSeconds: number) =>
+	new VigilError("Too many failed sign-in attempts; try again later", 429, "LOGIN_THROTTLED", { retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)) });
 
 type AuthService = VigilService;
 
@@ -59,8 +78,10 @@ const AuthServiceSchema: ServiceSchema = {
 			openapi: { summary: "Create an account and sign in", responses: { 201: "Session" } },
 			async handler(this: AuthService, ctx: VigilContext<{ email: string; password: string; displayName?: string }>) {
 				const { email: address, password: secret, displayName } = ctx.params;
-				const problems = passwordProblems(secret, address);
+				const problems = passwordProblems(secret, address, "password", this.config.passwordMinStrength);
 				if (problems.length) throw invalid("The password does not meet the rules", problems);
+				// Counted before the email is looked up: each sign-up costs a hash, and EMAIL_TAKEN tells who has an account.
+				await this.reserveRegistration(ctx.meta.ip);
 				if (await this.db.getRepository(User).existsBy({ email: address })) throw conflict("An account with this email already exists", "EMAIL_TAKEN");
 				const user = await this.createUser(address, secret, { displayName });
 				ctx.meta.$statusCode = 201;
@@ -74,15 +95,14 @@ const AuthServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", email, password },
 			openapi: { summary: "Sign in with email and password", description: "Sets httpOnly cookies and also returns the tokens for API clients. Repeated failures answer 429 with Retry-After.", responses: { 200: "Session" } },
 			async handler(this: AuthService, ctx: VigilContext<{ email: string; password: string }>) {
-				const keys = [`account:${ctx.params.email}`, ...(ctx.meta.ip ? [`ip:${ctx.meta.ip}`] : [])];
-				await this.assertNotLocked(keys).catch((err: unknown) => {
+				const keys = loginKeys(ctx.params.email, ctx.meta.ip);
+				const locked: string[] = await this.reserveLoginAttempt(keys).catch((err: unknown) => {
 					loginFailures.inc({ reason: "locked" });
 					throw err;
 				});
 				const user = await this.db.getRepository(User).findOneBy({ email: ctx.params.email });
-				const matches = await verifyPassword(ctx.params.password, user?.passwordHash ?? dummyHash(this.config.bcryptCost));
+				const matches = await verifyPassword(ctx.params.password, user?.passwordHash ?? (await dummyHash(this.config.bcryptCost)));
 				if (!user || !matches || user.disabledAt) {
-					const locked: string[] = await this.recordLoginFailure(keys);
 					loginFailures.inc({ reason: "credentials" });
 					this.logger.warn("Failed login", { email: ctx.params.email, ip: ctx.meta.ip });
 					const reason = !user ? "unknown_email" : !matches ? "wrong_password" : "disabled";
@@ -91,7 +111,7 @@ const AuthServiceSchema: ServiceSchema = {
 						{ orgId: null, actor: { kind: "user", id: user?.id ?? null, email: ctx.params.email } });
 					throw unauthorized("Email or password is incorrect", "INVALID_CREDENTIALS");
 				}
-				await this.db.getRepository(LoginThrottle).delete({ key: keys[0] });
+				await this.settleLoginSuccess(keys);
 				const session = await this.startSession(ctx, user);
 				await audit(ctx, this.db, "auth.login", { type: "user", id: user.id }, {}, { orgId: null, actor: { kind: "user", id: user.id, email: user.email } });
 				return session;
@@ -134,6 +154,28 @@ const AuthServiceSchema: ServiceSchema = {
 			},
 		},
 
+		logoutAll: {
+			rest: "POST /auth/logout-all",
+			permission: { scope: "user" },
+			openapi: { summary: "Sign out everywhere: every session and access token of yours ends, live streams included", responses: { 204: null } },
+			async handler(this: AuthService, ctx: VigilContext) {
+				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
+				await this.db.transaction(async (tx) => {
+					// A new token version refuses every access token issued before; the refresh tokens go too.
+					await tx.increment(User, { id: caller.userId }, "tokenVersion", 1);
+					await tx.update(RefreshToken, { userId: caller.userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+					await audit(ctx, tx, "auth.logout_all", { type: "user", id: caller.userId }, {}, { orgId: null });
+				});
+				ctx.broadcast("access.changed", { userIds: [caller.userId], reason: "logout_all" });
+				ctx.meta.$cookies = [
+					{ name: ACCESS_COOKIE, value: "", maxAge: 0, path: "/" },
+					{ name: REFRESH_COOKIE, value: "", maxAge: 0, path: REFRESH_COOKIE_PATH },
+				];
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+
 		me: {
 			rest: "GET /auth/me",
 			permission: { scope: "user" },
@@ -157,9 +199,15 @@ const AuthServiceSchema: ServiceSchema = {
 			async handler(this: AuthService, ctx: VigilContext<{ currentPassword: string; newPassword: string }>) {
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
 				const user = await this.db.getRepository(User).findOneByOrFail({ id: caller.userId });
-				if (!(await verifyPassword(ctx.params.currentPassword, user.passwordHash)))
+				// A stolen session must not become unlimited password guesses: same throttle as signing in.
+				const keys = loginKeys(user.email, ctx.meta.ip);
+				await this.reserveLoginAttempt(keys);
+				if (!(await verifyPassword(ctx.params.currentPassword, user.passwordHash))) {
+					this.logger.warn("Wrong current password", { userId: user.id, ip: ctx.meta.ip });
 					throw invalid("The current password is incorrect", [{ field: "currentPassword", type: "passwordIncorrect", message: "The current password is incorrect." }]);
-				const problems = passwordProblems(ctx.params.newPassword, user.email, "newPassword");
+				}
+				await this.settleLoginSuccess(keys);
+				const problems = passwordProblems(ctx.params.newPassword, user.email, "newPassword", this.config.passwordMinStrength);
 				if (ctx.params.newPassword === ctx.params.currentPassword) problems.push({ field: "newPassword", type: "passwordUnchanged", message: "The new password must differ from the current one." });
 				if (problems.length) throw invalid("The new password does not meet the rules", problems);
 				user.passwordHash = await hashPassword(ctx.params.newPassword, this.config.bcryptCost);
@@ -169,6 +217,7 @@ const AuthServiceSchema: ServiceSchema = {
 					await tx.update(RefreshToken, { userId: user.id, revokedAt: IsNull() }, { revokedAt: new Date() });
 					await audit(ctx, tx, "auth.password_changed", { type: "user", id: user.id }, {}, { orgId: null });
 				});
+				ctx.broadcast("access.changed", { userIds: [user.id], reason: "password_changed" });
 				return this.startSession(ctx, user);
 			},
 		},
@@ -243,7 +292,7 @@ const AuthServiceSchema: ServiceSchema = {
 			visibility: "public",
 			params: { email, password, superAdmin: { type: "boolean", default: false }, displayName: { type: "string", optional: true } },
 			async handler(this: AuthService, ctx: VigilContext<{ email: string; password: string; superAdmin: boolean; displayName?: string }>) {
-				const problems = passwordProblems(ctx.params.password, ctx.params.email);
+				const problems = passwordProblems(ctx.params.password, ctx.params.email, "password", this.config.passwordMinStrength);
 				if (problems.length) throw invalid("The password does not meet the rules", problems);
 				if (await this.db.getRepository(User).existsBy({ email: ctx.params.email })) throw conflict("An account with this email already exists", "EMAIL_TAKEN");
 				return presentUser(await this.createUser(ctx.params.email, ctx.params.password, ctx.params));
@@ -306,8 +355,11 @@ const AuthServiceSchema: ServiceSchema = {
 			if (token.revokedAt) throw unauthorized("This session was revoked; sign in again", "REFRESH_REVOKED");
 			if (token.rotatedAt) {
 				await this.revokeFamily(token.familyId);
+				// A stolen token may have been refreshed into access tokens: every one issued so far stops working.
+				await this.db.getRepository(User).increment({ id: token.userId }, "tokenVersion", 1);
 				await audit(ctx, this.db, "auth.refresh_reused", { type: "user", id: token.userId }, { familyId: token.familyId }, { orgId: null, actor: { kind: "user", id: token.userId } });
 				this.logger.warn("Refresh token reused: session revoked", { userId: token.userId, familyId: token.familyId, ip: ctx.meta.ip });
+				ctx.broadcast("access.changed", { userIds: [token.userId], reason: "refresh_reused" });
 				throw unauthorized("This refresh token was already used; the session has been revoked", "REFRESH_REUSED");
 			}
 			if (token.expiresAt.getTime() <= Date.now()) throw unauthorized("The session has expired; sign in again", "REFRESH_EXPIRED");
@@ -336,42 +388,98 @@ const AuthServiceSchema: ServiceSchema = {
 			return { kind: "service", tokenId: token.id, orgId: token.orgId, storeId: token.storeId, name: token.name };
 		},
 
-		/** 429 with Retry-After while an account or address is locked out. */
-		async assertNotLocked(this: AuthService, keys: string[]) {
-			const now = Date.now();
-			for (const key of keys) {
-				const row = await this.db.getRepository(LoginThrottle).findOneBy({ key });
-				if (row?.lockedUntil && row.lockedUntil.getTime() > now) {
-					throw tooManyRequests("Too many failed sign-in attempts; try again later", (row.lockedUntil.getTime() - now) / 1000);
+		/**
+		 * Counts a sign-in attempt as a failure before the password is checked, under row locks, so parallel guesses
+		 * queue here instead of all passing a check that none has failed yet; a correct password undoes it
+		 * (settleLoginSuccess). Answers 429 LOGIN_THROTTLED while this address is locked out of the account or out
+		 * of everything, or while the account's growing delay runs for an address that already failed on it: an
+		 * address with no failures on the account is never delayed, so the owner signs in while others guess.
+		 * Returns the rows this attempt locked (for the audit log).
+		 */
+		async reserveLoginAttempt(this: AuthService, keys: LoginKeys): Promise<string[]> {
+			const { loginWindow, loginMaxFailures, loginMaxFailuresPerIp, loginDelayAfter, loginDelayBase, loginDelayMax } = this.config;
+			const windowMs = loginWindow * 1000;
+			const now = new Date();
+			const locked: string[] = [];
+			await this.db.transaction(async (tx) => {
+				const rows = await lockThrottleRows(tx, [keys.pair, keys.account, ...(keys.ip ? [keys.ip] : [])], now, windowMs);
+				const pair = rows.get(keys.pair)!;
+				const account = rows.get(keys.account)!;
+				const ip = keys.ip ? rows.get(keys.ip) : undefined;
+				const waits = [pair.lockedUntil, ip?.lockedUntil, pair.failures > 0 ? account.lockedUntil : null]
+					.map((until) => (until ? until.getTime() - now.getTime() : 0));
+				const wait = Math.max(...waits);
+				if (wait > 0) throw loginThrottled(wait / 1000);
+				const lockAt = (row: LoginThrottle, limit: number) => {
+					row.failures += 1;
+					if (row.failures >= limit) {
+						row.lockedUntil = new Date(now.getTime() + windowMs);
+						locked.push(row.key);
+					}
+				};
+				lockAt(pair, loginMaxFailures);
+				if (ip) lockAt(ip, loginMaxFailuresPerIp);
+				account.failures += 1;
+				if (account.failures >= loginDelayAfter) {
+					const delay = Math.min(loginDelayMax, loginDelayBase * 2 ** Math.min(account.failures - loginDelayAfter, 30));
+					account.lockedUntil = new Date(now.getTime() + delay * 1000);
 				}
-			}
+				await tx.save([...rows.values()]);
+			});
+			// Old rows are useless once their window and lock are over; prune a few on the way.
+			await this.db.createQueryBuilder().delete().from(LoginThrottle)
+				.where("key NOT LIKE :register AND window_started_at < :old AND (locked_until IS NULL OR locked_until < :now)", { register: `${REGISTER_PREFIX}%`, old: new Date(now.getTime() - 2 * windowMs), now })
+				.orWhere("key LIKE :register AND window_started_at < :oldRegister", { oldRegister: new Date(now.getTime() - 2 * this.config.registerWindow * 1000) })
+				.execute();
+			return locked;
 		},
 
-		/** Counts a failure against each key in a fixed window; reaching the limit locks the key for a window. Returns the keys this failure locked. */
-		async recordLoginFailure(this: AuthService, keys: string[]): Promise<string[]> {
-			const locked: string[] = [];
-			const windowMs = this.config.loginWindow * 1000;
+		/** The password was right: this address starts afresh on this account; the other counts take back this attempt. */
+		async settleLoginSuccess(this: AuthService, keys: LoginKeys) {
+			await this.db.transaction(async (tx) => {
+				await tx.delete(LoginThrottle, { key: keys.pair });
+				await tx.createQueryBuilder().update(LoginThrottle).set({ failures: () => "GREATEST(failures - 1, 0)" }).where({ key: keys.account }).execute();
+				// An address that reached its limit with this very attempt is not locked for having signed in.
+				if (keys.ip) await tx.createQueryBuilder().update(LoginThrottle)
+					.set({ failures: () => "GREATEST(failures - 1, 0)", lockedUntil: () => `CASE WHEN failures - 1 < ${Number(this.config.loginMaxFailuresPerIp)} THEN NULL ELSE locked_until END` })
+					.where({ key: keys.ip }).execute();
+			});
+		},
+
+		/** Sign-ups per source address in a fixed window (REGISTER_MAX_PER_IP per REGISTER_WINDOW): 429 with Retry-After beyond. */
+		async reserveRegistration(this: AuthService, ip: string | undefined) {
+			if (!ip) return;
+			const windowMs = this.config.registerWindow * 1000;
 			const now = new Date();
-			for (const key of keys) {
-				const limit = key.startsWith("ip:") ? this.config.loginMaxFailuresPerIp : this.config.loginMaxFailures;
-				await this.db.transaction(async (tx) => {
-					const row = await tx.findOne(LoginThrottle, { where: { key }, lock: { mode: "pessimistic_write" } });
-					const fresh = !row || now.getTime() - row.windowStartedAt.getTime() > windowMs;
-					const failures = fresh ? 1 : row.failures + 1;
-					if (failures === limit) locked.push(key);
-					await tx.upsert(LoginThrottle, {
-						key,
-						failures,
-						windowStartedAt: fresh ? now : row.windowStartedAt,
-						lockedUntil: failures >= limit ? new Date(now.getTime() + windowMs) : null,
-					}, ["key"]);
-				});
-			}
-			// Old rows are useless once their window and lock are over; prune a few on the way.
-			await this.db.getRepository(LoginThrottle).delete({ windowStartedAt: LessThan(new Date(now.getTime() - 2 * windowMs)), lockedUntil: IsNull() });
-			return locked;
+			await this.db.transaction(async (tx) => {
+				const key = `${REGISTER_PREFIX}${ip}`;
+				const row = (await lockThrottleRows(tx, [key], now, windowMs)).get(key)!;
+				if (row.failures >= this.config.registerMaxPerIp) {
+					throw tooManyRequests("Too many sign-ups from this address; try again later", (row.windowStartedAt.getTime() + windowMs - now.getTime()) / 1000);
+				}
+				row.failures += 1;
+				await tx.save(row);
+			});
 		},
 	},
 };
+
+/**
+ * The throttle rows of `keys`, created if missing and locked for this transaction (in key order, so two attempts
+ * never deadlock); a row whose window has passed starts a new one (a lock still running is kept).
+ */
+async function lockThrottleRows(tx: EntityManager, keys: string[], now: Date, windowMs: number): Promise<Map<string, LoginThrottle>> {
+	const sorted = [...keys].sort();
+	await tx.createQueryBuilder().insert().into(LoginThrottle).values(sorted.map((key) => ({ key, failures: 0, windowStartedAt: now, lockedUntil: null }))).orIgnore().execute();
+	const rows = await tx.find(LoginThrottle, { where: { key: In(sorted) }, order: { key: "ASC" }, lock: { mode: "pessimistic_write" } });
+	for (const row of rows) {
+		if (now.getTime() - row.windowStartedAt.getTime() > windowMs) {
+			row.failures = 0;
+			row.windowStartedAt = now;
+		}
+		if (row.lockedUntil && row.lockedUntil.getTime() <= now.getTime()) row.lockedUntil = null;
+	}
+	return new Map(rows.map((row) => [row.key, row]));
+}
 
 export default AuthServiceSchema;

@@ -1,8 +1,9 @@
 /**
  * clip — uploaded videos. An upload is streamed to storage (never held in memory), probed, de-duplicated by
  * its sha256, cut into segments and queued as durable detector jobs. Detector nodes hand their results back
- * through `saveSegment`, which commits them idempotently; the database stays the source of truth, so clips
- * left queued or processing are re-enqueued on start.
+ * through `saveSegment`, which commits them idempotently and queues the durable evaluation of what is new
+ * (the alert service finishes the clip: `done` only once its tracks, summary and alerts are written). The
+ * database stays the source of truth, so clips left queued or processing are re-enqueued on start.
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
@@ -10,22 +11,24 @@ import Busboy from "busboy";
 import FastestValidator from "fastest-validator";
 import type { RestSchema, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { And, Between, In, IsNull, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
-import { Camera, Clip, ClipSegment, Detection } from "../entities";
+import { Camera, Clip, ClipSegment, Detection, Track } from "../entities";
 import { CLIP_STATUSES, type ClipStatus } from "../entities/clip.entity";
 import { audit } from "../lib/audit";
 import { readSetting } from "../lib/config";
 import { invalid, notFound, VigilError } from "../lib/errors";
 import { clipSeconds } from "../lib/metrics";
+import { decodeTimeCursor, encodeTimeCursor } from "../lib/pagination";
 import { toolPath } from "../lib/media-tools";
 import { mediaStorage, TooLargeError, type Storage } from "../lib/storage";
 import type { Meta, VigilContext, VigilService } from "../lib/types";
 import { probeVideo, VideoError } from "../lib/video";
 import { DbMixin } from "../mixins/db.mixin";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
+import { clipEvaluationId, EVALUATE_QUEUE, type EvaluationJob } from "./alert.contract";
 import { DETECT_QUEUE, type SegmentJob, type SegmentResult } from "./detector.contract";
 import { cameraPath, id, storePath } from "./schemas";
 
-type ClipService = VigilService & JobQueueService & { storage: Storage };
+type ClipService = VigilService & JobQueueService<{ [DETECT_QUEUE]: SegmentJob; [EVALUATE_QUEUE]: EvaluationJob }> & { storage: Storage };
 
 const UPLOAD_TYPES = ["video/mp4", "application/octet-stream", "video/quicktime"];
 const LIST_LIMIT_MAX = 200;
@@ -78,18 +81,50 @@ export const presentClip = (c: Clip) => ({
 	expiredAt: c.expiredAt,
 });
 
-/** Cursor pagination over (createdAt, id), newest first; the cursor is opaque to clients. */
-const encodeCursor = (c: Clip) => Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString("base64url");
-function decodeCursor(cursor: string): [Date, string] {
-	try {
-		const [at, clipId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [string, string];
-		const date = new Date(at);
-		if (Number.isNaN(date.getTime()) || typeof clipId !== "string") throw new Error();
-		return [date, clipId];
-	} catch {
-		throw invalid("The cursor is not valid", [{ field: "cursor", type: "cursor", message: "Use the nextCursor of a previous page." }]);
-	}
-}
+/** What a clip's figures mean, for /openapi.json: every count is of confirmed tracks, so they agree. */
+const CLIP_SCHEMAS = {
+	ClipSummary: {
+		type: "object",
+		nullable: true,
+		description: "Written together with the clip's tracks and alerts when the last segment is evaluated (null before). Only confirmed tracks count: an object seen in at least 3 sampled frames.",
+		properties: {
+			counts: { type: "object", additionalProperties: { type: "integer" }, description: "Confirmed tracks per class: each object once, however long it was seen. Adds up to `tracks`." },
+			tracks: { type: "integer", description: "Confirmed tracks of the clip, as listed by its tracks route; the sum of `counts`." },
+			lineCrossings: { type: "object", additionalProperties: { type: "integer" }, description: "Per line zone id: crossings by confirmed tracks (every line zone listed)." },
+		},
+	},
+	Clip: {
+		type: "object",
+		properties: {
+			id: { type: "string", format: "uuid" },
+			status: { type: "string", enum: [...CLIP_STATUSES], description: "`done` or `failed` only once tracks, summary and alerts are written; `failed` when a segment could not be decoded (failureReason says which frames)." },
+			failureReason: { type: "string", nullable: true },
+			width: { type: "integer", description: "Width as the video is displayed (rotation applied)" },
+			height: { type: "integer", description: "Height as the video is displayed (rotation applied)" },
+			sampleFps: { type: "number", description: "Frames per second analysed" },
+			progress: { type: "object", properties: { framesDone: { type: "integer" }, framesTotal: { type: "integer" }, ratio: { type: "number" } }, description: "Sampled frames detected so far" },
+			summary: { $ref: "#/components/schemas/ClipSummary" },
+		},
+		additionalProperties: true,
+	},
+	TrackList: {
+		type: "object",
+		properties: {
+			items: {
+				type: "array",
+				items: {
+					type: "object",
+					properties: {
+						trackNo: { type: "integer" }, className: { type: "string" }, firstTime: { type: "number", description: "Seconds from the clip's start" }, lastTime: { type: "number" },
+						bestTime: { type: "number", description: "Time of the most confident detection" }, bestBox: { type: "array", items: { type: "number" }, description: "x1, y1, x2, y2 as fractions of the frame" },
+						maxScore: { type: "number" }, meanScore: { type: "number" }, stationary: { type: "boolean" }, zonesEntered: { type: "array", items: { type: "string" } },
+						lineCrossings: { type: "object", additionalProperties: { type: "object", properties: { count: { type: "integer" }, forward: { type: "integer" }, backward: { type: "integer" } } } },
+					},
+				},
+			},
+		},
+	},
+};
 
 /** The sampled frames of a clip and how they fall into segments. */
 export function planSegments(durationSec: number, sampleFps: number, segmentSec: number) {
@@ -104,7 +139,7 @@ export function planSegments(durationSec: number, sampleFps: number, segmentSec:
 
 const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 	name: "clip",
-	mixins: [DbMixin, JobQueueMixin({ [DETECT_QUEUE]: {} })],
+	mixins: [DbMixin, JobQueueMixin({ [DETECT_QUEUE]: {}, [EVALUATE_QUEUE]: {} })],
 	settings: { rest: "/" },
 
 	actions: {
@@ -172,13 +207,13 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				const base: FindOptionsWhere<Clip> = { orgId: p.orgId, storeId: p.storeId, ...(p.cameraId && { cameraId: p.cameraId }), ...(p.status && { status: p.status }) };
 				const range = p.from && p.to ? Between(p.from, p.to) : p.from ? MoreThanOrEqual(p.from) : p.to ? LessThan(p.to) : undefined;
 				if (p.cursor) {
-					const [at, lastId] = decodeCursor(p.cursor);
+					const { at, id: lastId } = decodeTimeCursor(p.cursor);
 					where.push({ ...base, createdAt: range ? And(range, LessThan(at)) : LessThan(at) });
 					where.push({ ...base, createdAt: at, id: LessThan(lastId) });
 				} else where.push({ ...base, ...(range && { createdAt: range }) });
 				const rows = await this.db.getRepository(Clip).find({ where, order: { createdAt: "DESC", id: "DESC" }, take: p.limit + 1 });
 				const page = rows.slice(0, p.limit);
-				return { items: page.map(presentClip), nextCursor: rows.length > p.limit ? encodeCursor(page[page.length - 1]) : null };
+				return { items: page.map(presentClip), nextCursor: rows.length > p.limit ? encodeTimeCursor(page[page.length - 1].createdAt, page[page.length - 1].id) : null };
 			},
 		},
 
@@ -186,7 +221,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId",
 			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
 			params: { $$strict: "remove", ...clipPath },
-			openapi: { summary: "A clip with its status, progress and summary", responses: { 200: "Clip" } },
+			openapi: { summary: "A clip with its status, progress and summary", responses: { 200: "Clip" }, schemas: CLIP_SCHEMAS },
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
 				return presentClip(await this.findClip(ctx.params));
 			},
@@ -202,6 +237,23 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				const rows = await this.db.getRepository(Detection).find({ where: { clipId: clip.id }, order: { frameIndex: "ASC", ordinal: "ASC" } });
 				return {
 					items: rows.map((d) => ({ frameIndex: d.frameIndex, timeSec: d.timeSec, className: d.className, score: d.score, box: [d.x1, d.y1, d.x2, d.y2] })),
+				};
+			},
+		},
+
+		tracks: {
+			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId/tracks",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...clipPath },
+			openapi: { summary: "The confirmed tracks of a clip (written as they end; all of them once the clip is done)", responses: { 200: "TrackList" }, schemas: CLIP_SCHEMAS },
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
+				const clip = await this.findClip(ctx.params);
+				const rows = await this.db.getRepository(Track).find({ where: { clipId: clip.id }, order: { firstTime: "ASC", trackNo: "ASC" } });
+				return {
+					items: rows.map((t) => ({
+						trackNo: t.trackNo, className: t.className, firstTime: t.firstTime, lastTime: t.lastTime, bestTime: t.bestTime, bestBox: t.bestBox,
+						maxScore: t.maxScore, meanScore: t.meanScore, stationary: t.stationary, zonesEntered: t.zonesEntered, lineCrossings: t.lineCrossings,
+					})),
 				};
 			},
 		},
@@ -287,11 +339,9 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			async handler(this: ClipService, ctx: VigilContext<SegmentResult>) {
 				const result: { clip: Clip; finished: boolean } | null = await this.db.transaction((tx) => this.commitSegment(tx, ctx.params));
 				if (!result) return { stale: true };
-				ctx.emit("clip.segment.done", { clipId: result.clip.id, segment: ctx.params.segment, generation: result.clip.generation, cameraId: result.clip.cameraId });
-				if (result.finished) {
-					clipSeconds.observe((Date.now() - result.clip.createdAt.getTime()) / 1000);
-					ctx.emit("clip.finished", { clipId: result.clip.id, status: result.clip.status, cameraId: result.clip.cameraId, storeId: result.clip.storeId, orgId: result.clip.orgId });
-				}
+				// Durable: if this send fails, the detector's job is not acknowledged and this runs again.
+				await this.queueEvaluation(result.clip, ctx.params.segment);
+				if (result.finished) clipSeconds.observe((Date.now() - result.clip.createdAt.getTime()) / 1000);
 				return { stale: false, status: result.clip.status };
 			},
 		},
@@ -407,9 +457,15 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			}
 		},
 
+		async queueEvaluation(this: ClipService, clip: Clip, segment: number | "resume") {
+			await this.queues[EVALUATE_QUEUE].send({ kind: "clip", clipId: clip.id, generation: clip.generation, orgId: clip.orgId }, { id: clipEvaluationId(clip.id, clip.generation, segment) });
+		},
+
 		async commitSegment(this: ClipService, tx: EntityManager, r: SegmentResult) {
 			const clip = await tx.findOne(Clip, { where: { id: r.clipId }, lock: { mode: "pessimistic_write" } });
 			if (!clip || clip.generation !== r.generation) return null;
+			// A repeated result of a clip already evaluated to its end: what it said is written.
+			if (clip.status === "done" || clip.status === "failed") return { clip, finished: false };
 			const segment = await tx.findOneBy(ClipSegment, { clipId: clip.id, index: r.segment });
 			if (!segment) return null;
 			const last = segment.firstFrame + segment.frameCount - 1;
@@ -425,11 +481,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			const segments = await tx.findBy(ClipSegment, { clipId: clip.id });
 			clip.framesDone = segments.reduce((sum, s) => sum + s.framesDone, 0);
 			if (clip.status === "queued") Object.assign(clip, { status: "processing", startedAt: new Date() });
+			// The clip stays `processing` until the alert service has evaluated its last frame.
 			const finished = segments.every((s) => s.status !== "pending");
-			if (finished) {
-				const failed = segments.find((s) => s.status === "failed");
-				Object.assign(clip, { status: failed ? "failed" : "done", failureReason: failed?.error ?? null, finishedAt: new Date() });
-			}
 			await tx.save(clip);
 			return { clip, finished };
 		},
@@ -442,7 +495,11 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 	async started(this: ClipService) {
 		// The database is the source of truth: whatever was queued or running when we stopped is queued again.
 		const unfinished = await this.db.getRepository(Clip).find({ where: { status: In(["queued", "processing"]) } });
-		for (const clip of unfinished) await this.enqueueSegments(clip);
+		for (const clip of unfinished) {
+			await this.enqueueSegments(clip);
+			// Segments may have committed while their evaluation never got queued: it resumes from its stored state.
+			await this.queueEvaluation(clip, "resume");
+		}
 		if (unfinished.length) this.logger.info(`Re-queued the pending segments of ${unfinished.length} unfinished clip(s)`);
 	},
 };

@@ -5,12 +5,12 @@
  * batches, and hands the results to the clip service; the job is acknowledged only after they are committed.
  */
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { detectorInfo, framesDetected, stageSeconds } from "../lib/metrics";
+import { detectorInfo, framesDetected, segmentsFailed, stageSeconds } from "../lib/metrics";
 import { toolPath } from "../lib/media-tools";
 import { bundledModelDir } from "../lib/paths";
 import { mediaStorage, type Storage } from "../lib/storage";
 import type { VigilService } from "../lib/types";
-import { readFrames, VideoError } from "../lib/video";
+import { FrameDecodeError, readFrames, VideoError } from "../lib/video";
 import type { BackendName } from "../lib/vision/backend";
 import { loadDetector, type Detector } from "../lib/vision/detector";
 import { ffmpegFilter, letterbox } from "../lib/vision/letterbox";
@@ -48,8 +48,12 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 			const frames: SegmentResult["frames"] = [];
 			const opts = { minScore: this.config.detectMinScore, iouThreshold: IOU_THRESHOLD, maxDetections: MAX_DETECTIONS_PER_FRAME, classes: job.classes.length ? job.classes : undefined };
 			let batch: Buffer[] = [];
+			// Time spent waiting for the batch's frames from ffmpeg, observed per batch like inference.
+			let decodeNs = 0n;
 			const flush = async () => {
 				if (!batch.length) return;
+				stageSeconds.observe({ stage: "decode" }, Number(decodeNs) / 1e9);
+				decodeNs = 0n;
 				const started = process.hrtime.bigint();
 				const results = await model.detect(batch, batch.map(() => source), opts);
 				stageSeconds.observe({ stage: "inference" }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -75,7 +79,7 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 					height: model.input.height,
 					maxFrames: job.frameCount,
 				}, ctl.signal)) {
-					stageSeconds.observe({ stage: "decode" }, Number(process.hrtime.bigint() - decodeStarted) / 1e9);
+					decodeNs += process.hrtime.bigint() - decodeStarted;
 					// The buffer is reused by the reader: keep a copy until the batch runs.
 					batch.push(Buffer.from(frame));
 					if (batch.length >= Math.min(this.config.detectBatch, model.maxBatch)) await flush();
@@ -86,7 +90,13 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 				// A broken file stays broken: keep what was detected, report why, and do not retry.
 				if (!(err instanceof VideoError)) throw err;
 				await flush();
-				error = err.message;
+				// Said in the clip's frame numbers, so the reason agrees with its progress (frames done / total).
+				const at = job.firstFrame + frames.length;
+				const why = err instanceof FrameDecodeError ? err.detail : err.message;
+				error = `Decoding failed at frame ${at} (segment ${job.segment} decoded ${frames.length} of its ${job.frameCount} frames): ${why}`;
+				const reason = err instanceof FrameDecodeError ? err.reason : "decoder_failed";
+				segmentsFailed.inc({ reason });
+				this.logger.warn(`Clip ${job.clipId} segment ${job.segment}: ${error}`, { clipId: job.clipId, segment: job.segment, reason });
 			}
 			// This node lost the job (its NATS link went away): another node has it now, so save nothing.
 			ctl.signal.throwIfAborted();
@@ -110,7 +120,9 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 		await this.queues[DETECT_QUEUE].start((job, ctl) => this.processSegment(job as SegmentJob, ctl), { concurrency: this.config.detectConcurrency });
 	},
 
-	stopped(this: DetectorService) {
+	async stopped(this: DetectorService) {
+		// The job in hand finishes and is acknowledged before the model goes (the mixin's close comes after this).
+		await this.queues[DETECT_QUEUE].stop();
 		this.model?.dispose();
 	},
 };

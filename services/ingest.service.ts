@@ -5,7 +5,6 @@
  * Cameras are online, stale or offline from when they were last seen (events, heartbeats, clip uploads).
  */
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { Validators } from "moleculer";
 import { In } from "typeorm";
 import { Camera, CameraLiveness, EdgeBox, EdgeCommand, EdgeEvent, ServiceToken } from "../entities";
 import { EDGE_COMMAND_KINDS, EDGE_COMMAND_STATUSES, type EdgeCommandKind, type EdgeCommandStatus } from "../entities/edge-command.entity";
@@ -14,13 +13,16 @@ import { conflict, invalid, notFound, VigilError } from "../lib/errors";
 import { edgeEvents } from "../lib/metrics";
 import { LIVENESS_STATUSES, livenessOf, markCamerasSeen, type LivenessStatus, type LivenessThresholds } from "../lib/liveness";
 import type { Caller, VigilContext, VigilService } from "../lib/types";
+import { VigilValidator } from "../middlewares/validator.middleware";
 import { DbMixin } from "../mixins/db.mixin";
+import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
+import { EVALUATE_QUEUE, type EvaluationJob } from "./alert.contract";
 import { id, orgPath, storePath } from "./schemas";
 
 type ServiceCaller = Extract<Caller, { kind: "service" }>;
 type ItemError = { field: string; type: string; message: string };
 type ItemChecker = (item: unknown) => true | { field?: string; type?: string; message?: string }[];
-type IngestService = VigilService & {
+type IngestService = VigilService & JobQueueService<{ [EVALUATE_QUEUE]: EvaluationJob }> & {
 	checkEvent: ItemChecker;
 	thresholds(): LivenessThresholds;
 	eventErrors(item: unknown, now: Date): ItemError[];
@@ -61,17 +63,22 @@ const COMMAND_PAYLOAD_MAX = 16 * 1024;
 /** Commands one heartbeat answer carries at most; the rest come with the next one. */
 const COMMANDS_PER_HEARTBEAT = 50;
 const LIST_LIMIT_MAX = 200;
+/** Largest value of an `integer` column (a heartbeat's queue depth). */
+const INT4_MAX = 2_147_483_647;
 
 const presentCommand = (c: EdgeCommand) => ({
 	id: c.id, storeId: c.storeId, tokenId: c.tokenId, kind: c.kind, payload: c.payload, status: c.status, createdBy: c.createdBy, createdAt: c.createdAt,
 	deliveredCount: c.deliveredCount, firstDeliveredAt: c.firstDeliveredAt, lastDeliveredAt: c.lastDeliveredAt, ackedAt: c.ackedAt, resultMessage: c.resultMessage,
 });
 
+/** PostgreSQL's class 22 (data exception): a value out of range or not representable, caused by the input alone. */
+const isDataException = (err: unknown) => /^22/.test(String((err as { code?: unknown })?.code ?? ""));
+
 const LIVENESS_ORDER: Record<LivenessStatus, number> = { offline: 0, stale: 1, unknown: 2, online: 3 };
 
 const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = {
 	name: "ingest",
-	mixins: [DbMixin],
+	mixins: [DbMixin, JobQueueMixin({ [EVALUATE_QUEUE]: {} })],
 	settings: { rest: "/" },
 
 	actions: {
@@ -121,28 +128,50 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 					return true;
 				});
 
-				let storedIds = new Set<string>();
-				if (toStore.length) {
-					const inserted = await this.db.getRepository(EdgeEvent).createQueryBuilder().insert().into(EdgeEvent).values(toStore.map(({ item, time }) => ({
-						orgId: caller.orgId, storeId: caller.storeId, cameraId: item.cameraId, tokenId: caller.tokenId, eventId: item.id, time,
-						className: item.className, score: item.score, box: item.box, trackId: item.trackId ?? null, plate: item.plate ?? null,
-					}))).orIgnore().returning("event_id").updateEntity(false).execute();
-					storedIds = new Set((inserted.raw as { event_id: string }[]).map((r) => r.event_id));
+				const row = ({ item, time }: (typeof toStore)[number]) => ({
+					orgId: caller.orgId, storeId: caller.storeId, cameraId: item.cameraId, tokenId: caller.tokenId, eventId: item.id, time,
+					className: item.className, score: item.score, box: item.box, trackId: item.trackId ?? null, plate: item.plate ?? null,
+				});
+				const insert = async (batch: typeof toStore) => {
+					const inserted = await this.db.getRepository(EdgeEvent).createQueryBuilder().insert().into(EdgeEvent).values(batch.map(row)).orIgnore().returning("event_id").updateEntity(false).execute();
+					return (inserted.raw as { event_id: string }[]).map((r) => r.event_id);
+				};
+				const storedIds = new Set<string>();
+				const unstorable = new Set<number>();
+				try {
+					if (toStore.length) for (const eventId of await insert(toStore)) storedIds.add(eventId);
+				} catch (err) {
+					// One value the database refuses (a data exception, class 22) must not cost the other events: store them one by one.
+					if (!isDataException(err)) throw err;
+					for (const one of toStore) {
+						try {
+							for (const eventId of await insert([one])) storedIds.add(eventId);
+						} catch (itemErr) {
+							if (!isDataException(itemErr)) throw itemErr;
+							unstorable.add(one.index);
+							Object.assign(results[one.index], { status: "rejected", errors: [{ field: "", type: "unstorable", message: "A value of this event cannot be stored." }] });
+						}
+					}
 				}
 				const accepted = toStore.filter(({ item }) => storedIds.has(item.id));
-				for (const { index, item } of toStore) if (!storedIds.has(item.id)) results[index].status = "duplicate";
+				for (const { index, item } of toStore) if (!storedIds.has(item.id) && !unstorable.has(index)) results[index].status = "duplicate";
 
-				if (accepted.length) {
+				// Duplicates too: a box resends a batch whose answer it lost, and that batch's evaluation may be the one missing.
+				const stored = toStore.filter(({ index }) => !unstorable.has(index));
+				if (stored.length) {
 					const [oldest, newest] = [new Map<string, Date>(), new Map<string, Date>()];
-					for (const { item, time } of accepted) {
+					for (const { item, time } of stored) {
 						const [first, last] = [oldest.get(item.cameraId), newest.get(item.cameraId)];
 						if (!first || time < first) oldest.set(item.cameraId, time);
 						if (!last || time > last) newest.set(item.cameraId, time);
 					}
 					await markCamerasSeen(this.db, newest, "event", now);
-					// The alert service replays each camera's events around this batch's time span.
-					const iso = (m: Map<string, Date>) => Object.fromEntries([...m].map(([k, v]) => [k, v.toISOString()]));
-					ctx.emit("ingest.events.accepted", { orgId: caller.orgId, storeId: caller.storeId, cameraIds: [...newest.keys()], oldest: iso(oldest), newest: iso(newest) });
+					// Durable: the alert service replays each camera's events around this batch's time span. If a send
+					// fails the box gets a 5xx and resends; its events are then duplicates, evaluated all the same.
+					for (const [cameraId, last] of newest) {
+						const job: EvaluationJob = { kind: "edge", cameraId, orgId: caller.orgId, oldest: oldest.get(cameraId)?.toISOString(), newest: last.toISOString() };
+						await this.queues[EVALUATE_QUEUE].send(job);
+					}
 				}
 				const count = (status: ItemResult["status"]) => results.filter((r) => r.status === status).length;
 				const answer = { accepted: count("accepted"), rejected: count("rejected"), duplicates: count("duplicate"), results };
@@ -159,7 +188,7 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			params: {
 				$$strict: "remove",
 				uptimeSec: { type: "number", min: 0, optional: true, $$t: "Seconds since the box started" },
-				queueDepth: { type: "number", integer: true, min: 0, optional: true, $$t: "Events waiting on the box to be sent" },
+				queueDepth: { type: "number", integer: true, min: 0, max: INT4_MAX, optional: true, $$t: "Events waiting on the box to be sent" },
 				camerasOnline: { type: "array", items: "uuid", max: 1000, default: [] as string[], $$t: "Cameras the box receives video from now" },
 				configVersion: { type: "string", max: 100, optional: true, nullable: true },
 				softwareVersion: { type: "string", max: 100, optional: true, nullable: true },
@@ -339,7 +368,10 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			const event = item as EventItem;
 			const errors: ItemError[] = [];
 			const time = Date.parse(event.time);
+			const year = new Date(time).getUTCFullYear();
 			if (Number.isNaN(time)) errors.push({ field: "time", type: "date", message: "The 'time' field must be a valid ISO 8601 time." });
+			// PostgreSQL has no year 0 (the pattern lets "0000-..." through).
+			else if (year < 1) errors.push({ field: "time", type: "dateMin", message: "The 'time' field must be in the year 1 or later." });
 			else if (time > now.getTime() + this.config.edgeMaxClockSkew * 1000)
 				errors.push({ field: "time", type: "dateMax", message: `The 'time' field is more than ${this.config.edgeMaxClockSkew} s ahead of the server clock; check the box's clock.` });
 			const [x1, y1, x2, y2] = event.box;
@@ -361,9 +393,8 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 	},
 
 	created(this: IngestService) {
-		// Configured like the validator middleware, so an event reads its errors like any parameter.
-		const Fastest = Validators.Fastest as unknown as new (options: object) => { compile(schema: object): ItemChecker };
-		this.checkEvent = new Fastest({ useNewCustomCheckerFunction: true }).compile(eventSchema);
+		// The validator middleware's own checker, so an event reads its errors like any parameter.
+		this.checkEvent = new VigilValidator().compile(eventSchema) as ItemChecker;
 	},
 };
 

@@ -13,6 +13,7 @@ import type { DeadLetter, JobQueue } from "../lib/jobs";
 import type { VigilContext, VigilService } from "../lib/types";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
 import { DbMixin } from "../mixins/db.mixin";
+import { EVALUATE_QUEUE } from "./alert.contract";
 import { DETECT_QUEUE } from "./detector.contract";
 import { orgPath } from "./schemas";
 
@@ -20,7 +21,7 @@ import { orgPath } from "./schemas";
  * Every queue whose dead letters are managed here. Add a queue's name when a service starts using one; a
  * queue no node uses yet simply has no letters.
  */
-export const DEAD_LETTER_QUEUES = [DETECT_QUEUE, "notify"] as const;
+export const DEAD_LETTER_QUEUES = [DETECT_QUEUE, EVALUATE_QUEUE, "notify"] as const;
 
 type JobsService = VigilService & JobQueueService;
 

@@ -4,7 +4,9 @@
  * becomes a few messages and one digest), and delivered durably through the job queue with retries.
  *
  * Every notifier node hears `alert.raised` (a broadcast); the delivery rows are unique per alert, channel and
- * recipient, so only the node that inserted a row queues its job. The rate windows and digests live in the
+ * recipient, so only the node that inserted a row queues its job. The broadcast is only the fast path: an alert
+ * stays unrouted (`routedAt` null) until its deliveries are recorded, and the sweep routes the ones whose
+ * broadcast was lost (a node died between the alert's commit and the broadcast). The rate windows and digests live in the
  * database, so any node can flush a digest when its window ends.
  */
 import { randomUUID } from "node:crypto";
@@ -370,6 +372,7 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 					const recipients = channel.kind === "email" ? await this.emailRecipientsFor(channel, alert) : [""];
 					for (const recipient of recipients) await this.recordDelivery(alert, channel, recipient);
 				}
+				await this.db.getRepository(Alert).update({ id: alert.id, routedAt: IsNull() }, { routedAt: new Date() });
 			},
 
 			/** The channel's addresses and (with `members`) the members who can see the store, minus people who muted it. */
@@ -442,7 +445,8 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 
 			/**
 			 * Runs every NOTIFY_SWEEP_INTERVAL on every notifier node: claims the digests whose window has ended (one
-			 * node wins each, by the status change) and queues them; re-queues rows a crash left without a job.
+			 * node wins each, by the status change) and queues them; re-queues rows a crash left without a job; routes
+			 * alerts whose broadcast never arrived (the unique delivery rows make a second routing a no-op).
 			 */
 			async sweep(this: NotifierService, requeueAfterMs = REQUEUE_AFTER_MS) {
 				const digests = this.db.getRepository(NotificationDigest);
@@ -457,6 +461,8 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 					await this.queueJob({ kind: "delivery", deliveryId: d.id, orgId: d.orgId });
 				for (const d of await digests.find({ where: { status: "pending", queuedAt: IsNull(), updatedAt: LessThan(stale) }, take: SWEEP_BATCH }))
 					await this.queueJob({ kind: "digest", digestId: d.id, orgId: d.orgId });
+				for (const a of await this.db.getRepository(Alert).find({ where: { routedAt: IsNull(), createdAt: LessThan(stale) }, select: { id: true }, order: { createdAt: "ASC" }, take: SWEEP_BATCH }))
+					await this.routeAlert(a.id);
 			},
 
 			/** Where an alert happened, by name, for the message. */

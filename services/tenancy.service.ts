@@ -110,6 +110,7 @@ const TenancyServiceSchema: ServiceSchema = {
 				});
 				await deleteMedia(this.config.dataDir, media, this.logger, { orgId: ctx.params.orgId });
 				ctx.emit("org.deleted", { orgId: ctx.params.orgId });
+				ctx.broadcast("access.changed", { orgId: ctx.params.orgId, reason: "org_deleted" });
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -123,6 +124,8 @@ const TenancyServiceSchema: ServiceSchema = {
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; name: string; address?: string; timezone: string }>) {
 				const { orgId, name: storeName, address, timezone: tz } = ctx.params;
 				const store = await this.db.getRepository(Store).save({ orgId, name: storeName, address: address ?? null, timezone: tz });
+				// Members who see the whole organization see the new store's alerts on their open streams too.
+				ctx.broadcast("access.changed", { orgId, reason: "store_created" });
 				ctx.meta.$statusCode = 201;
 				return presentStore(store);
 			},
@@ -180,6 +183,7 @@ const TenancyServiceSchema: ServiceSchema = {
 				});
 				await deleteMedia(this.config.dataDir, media, this.logger, { storeId: ctx.params.storeId });
 				ctx.emit("store.deleted", { orgId: ctx.params.orgId, storeId: ctx.params.storeId });
+				ctx.broadcast("access.changed", { orgId: ctx.params.orgId, reason: "store_deleted" });
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -203,7 +207,7 @@ const TenancyServiceSchema: ServiceSchema = {
 			openapi: { summary: "Change a member's role or the stores a staff member may see", responses: { 200: "Member" } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; userId: string; role?: Role; storeIds?: string[] | null }>) {
 				const { orgId, userId } = ctx.params;
-				return this.db.transaction(async (tx) => {
+				const updated = await this.db.transaction(async (tx) => {
 					const member = await tx.findOne(Membership, { where: { orgId, userId }, lock: { mode: "pessimistic_write" } });
 					if (!member) throw notFound("Member");
 					assertCanAssign(access(ctx), member.role, ctx.params.role);
@@ -218,8 +222,11 @@ const TenancyServiceSchema: ServiceSchema = {
 						...(JSON.stringify(before.storeIds) !== JSON.stringify(member.storeIds) && { storeIds: { from: before.storeIds, to: member.storeIds } }),
 					};
 					if (Object.keys(changes).length) await audit(ctx, tx, "member.updated", { type: "user", id: userId }, changes);
-					return { userId: member.userId, role: member.role, storeIds: member.storeIds };
+					return { member: { userId: member.userId, role: member.role, storeIds: member.storeIds }, changed: Object.keys(changes).length > 0 };
 				});
+				// After the commit, so every gateway re-reads what the member may see from the new state.
+				if (updated.changed) ctx.broadcast("access.changed", { userIds: [userId], orgId, reason: "member_updated" });
+				return updated.member;
 			},
 		},
 
@@ -238,6 +245,7 @@ const TenancyServiceSchema: ServiceSchema = {
 					await tx.delete(Membership, { id: member.id });
 					await audit(ctx, tx, "member.removed", { type: "user", id: userId }, { role: member.role });
 				});
+				ctx.broadcast("access.changed", { userIds: [userId], orgId, reason: "member_removed" });
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -305,17 +313,17 @@ const TenancyServiceSchema: ServiceSchema = {
 			},
 		},
 
-		/** Live push: which stores may the caller see? A super-admin sees all. */
+		/** Live push: which stores may the caller see, and in which organizations? A super-admin sees all. */
 		visibleStores: {
 			visibility: "public",
-			async handler(this: TenancyService, ctx: VigilContext): Promise<{ all: boolean; storeIds: string[] }> {
+			async handler(this: TenancyService, ctx: VigilContext): Promise<{ all: boolean; storeIds: string[]; orgIds: string[] }> {
 				const caller = ctx.meta.caller;
-				if (!caller || caller.kind !== "user") return { all: false, storeIds: caller?.kind === "service" ? [caller.storeId] : [] };
-				if (caller.superAdmin) return { all: true, storeIds: [] };
+				if (!caller || caller.kind !== "user") return caller?.kind === "service" ? { all: false, storeIds: [caller.storeId], orgIds: [caller.orgId] } : { all: false, storeIds: [], orgIds: [] };
+				if (caller.superAdmin) return { all: true, storeIds: [], orgIds: [] };
 				const memberships = await this.db.getRepository(Membership).findBy({ userId: caller.userId });
 				const whole = memberships.filter((m) => !m.storeIds).map((m) => m.orgId);
 				const stores = whole.length ? await this.db.getRepository(Store).findBy({ orgId: In(whole) }) : [];
-				return { all: false, storeIds: [...new Set([...stores.map((s) => s.id), ...memberships.flatMap((m) => m.storeIds ?? [])])] };
+				return { all: false, storeIds: [...new Set([...stores.map((s) => s.id), ...memberships.flatMap((m) => m.storeIds ?? [])])], orgIds: memberships.map((m) => m.orgId) };
 			},
 		},
 
@@ -326,7 +334,7 @@ const TenancyServiceSchema: ServiceSchema = {
 			openapi: { summary: "Accept an invitation sent to your email", responses: { 200: "Organization" } },
 			async handler(this: TenancyService, ctx: VigilContext<{ token: string }>) {
 				const caller = ctx.meta.caller as UserCaller;
-				return this.db.transaction(async (tx) => {
+				const joined = await this.db.transaction(async (tx) => {
 					const invitation = await tx.findOne(Invitation, { where: { tokenHash: hashToken(ctx.params.token) }, lock: { mode: "pessimistic_write" } });
 					if (!invitation || invitation.revokedAt) throw notFound("Invitation");
 					if (invitation.email !== caller.email) throw forbidden("This invitation was sent to another email address");
@@ -339,6 +347,8 @@ const TenancyServiceSchema: ServiceSchema = {
 					const org = await tx.findOneByOrFail(Organization, { id: invitation.orgId });
 					return { id: org.id, name: org.name, role: invitation.role, createdAt: org.createdAt };
 				});
+				ctx.broadcast("access.changed", { userIds: [caller.userId], orgId: joined.id, reason: "member_added" });
+				return joined;
 			},
 		},
 	},

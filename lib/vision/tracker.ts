@@ -132,6 +132,18 @@ interface TrackState {
 
 type Match = [TrackState, Detection];
 
+/**
+ * Everything a tracker has learned so far, as a plain JSON value: store it after each segment of a clip and
+ * resume from it with `Tracker.restore`, so each segment costs the same however long the clip already is.
+ */
+export interface TrackerSnapshot {
+	nextId: number;
+	lastIndex: number | null;
+	counts: Record<string, number>;
+	lineTotals: Record<string, LineCrossingCount>;
+	tracks: { track: Track; velocity: Box; misses: number; scoreSum: number; centres: Point[]; anchor: Point; onLineFrom: [string, number][] }[];
+}
+
 export class Tracker {
 	readonly options: TrackerOptions;
 	private readonly polygons: Zone[];
@@ -206,6 +218,29 @@ export class Tracker {
 	/** Per-class counts of confirmed tracks and line-crossing totals, over everything fed so far. */
 	summary(): TrackerSummary {
 		return { counts: { ...this.counts }, lineCrossings: structuredClone(this.lineTotals) };
+	}
+
+	/** The tracker's state, to resume later (on any node) exactly where it stopped. */
+	snapshot(): TrackerSnapshot {
+		return structuredClone({
+			nextId: this.nextId,
+			lastIndex: this.lastIndex ?? null,
+			counts: this.counts,
+			lineTotals: this.lineTotals,
+			tracks: this.tracks.map((s) => ({ track: s.track, velocity: s.velocity, misses: s.misses, scoreSum: s.scoreSum, centres: s.centres, anchor: s.anchor, onLineFrom: [...s.onLineFrom] })),
+		});
+	}
+
+	/** A tracker that goes on from a snapshot. Zones are today's: a line drawn since then counts from now on. */
+	static restore(snapshot: TrackerSnapshot, zones: Zone[] = [], options: Partial<TrackerOptions> = {}): Tracker {
+		const tracker = new Tracker(zones, options);
+		const s = structuredClone(snapshot);
+		tracker.nextId = s.nextId;
+		tracker.lastIndex = s.lastIndex ?? undefined;
+		Object.assign(tracker.counts, s.counts);
+		for (const [id, total] of Object.entries(s.lineTotals)) if (tracker.lineTotals[id]) tracker.lineTotals[id] = total;
+		tracker.tracks = s.tracks.map((t) => ({ ...t, onLineFrom: new Map(t.onLineFrom) }));
+		return tracker;
 	}
 
 	private birth(detection: Detection, frame: FrameRef): TrackState {

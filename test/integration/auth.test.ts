@@ -1,17 +1,24 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { RefreshToken, User } from "../../entities";
 import { startCluster, type Cluster } from "../support/cluster";
-import { Client, PASSWORD, signUp, uniqueEmail } from "../support/http";
+import { Client, PASSWORD, signUp, uniqueEmail, type Reply } from "../support/http";
 
 let cluster: Cluster;
 let api: Client;
 
 beforeAll(async () => {
-	cluster = await startCluster({ LOGIN_MAX_FAILURES: "3", LOGIN_WINDOW: "60" });
+	// Addresses come from X-Forwarded-For here, so each test signs in from addresses of its own.
+	cluster = await startCluster({ LOGIN_MAX_FAILURES: "3", LOGIN_WINDOW: "60", LOGIN_DELAY_AFTER: "4", LOGIN_DELAY_BASE: "20", LOGIN_DELAY_MAX: "80", TRUST_PROXY: "true" });
 	api = new Client(cluster.url);
 });
 afterAll(() => cluster?.stop());
+
+/** A documentation address (2001:db8::/32) no other test or earlier run has used. */
+const newAddress = () => `2001:db8:${randomBytes(6).toString("hex").match(/.{4}/g)!.join(":")}::1`;
+const from = (address: string) => ({ headers: { "x-forwarded-for": address } });
+const login = (email: string, password: string, address: string) => api.post("/api/v1/auth/login", { email, password }, from(address));
+const retryAfter = (res: Reply) => Number(res.headers.get("retry-after"));
 
 describe("signing up and in", () => {
 	it("registers with a lower-cased email and refuses a second account for it", async () => {
@@ -183,6 +190,16 @@ describe("access tokens that must be refused", () => {
 		expect((await api.get("/api/v1/auth/me", { token: changed.body.accessToken })).status).toBe(200);
 	});
 
+	it.each(["Password1!", "Qwerty123!", "Summer2026!"])("refuses the guessable password %s with a 422 on the field", async (weak) => {
+		const res = await api.post("/api/v1/auth/register", { email: uniqueEmail("guessable"), password: weak });
+		expect(res.status).toBe(422);
+		expect(res.body.error.details).toEqual([expect.objectContaining({ field: "password", type: "passwordCommon" })]);
+		const { token } = await signUp(api, "guessable-change");
+		const change = await api.post("/api/v1/auth/password", { currentPassword: PASSWORD, newPassword: weak }, { token });
+		expect(change.status).toBe(422);
+		expect(change.body.error.details).toEqual([expect.objectContaining({ field: "newPassword", type: "passwordCommon" })]);
+	});
+
 	it("a wrong current password is a 422 on that field", async () => {
 		const { token } = await signUp(api, "chpw-wrong");
 		const res = await api.post("/api/v1/auth/password", { currentPassword: "not my password!", newPassword: "an entirely new passphrase" }, { token });
@@ -192,19 +209,78 @@ describe("access tokens that must be refused", () => {
 });
 
 describe("login throttling", () => {
-	it("locks an account after repeated failures with 429 and Retry-After, even for the right password", async () => {
+	it("an address that keeps failing is locked out of that account with 429 LOGIN_THROTTLED and Retry-After, even for the right password", async () => {
 		const { email } = await signUp(api, "throttle");
+		const attacker = newAddress();
 		for (let i = 0; i < 3; i++) {
-			const res = await api.post("/api/v1/auth/login", { email, password: "wrong password here" });
+			const res = await login(email, "wrong password here", attacker);
 			expect(res.status).toBe(401);
 			expect(res.body.error.code).toBe("INVALID_CREDENTIALS");
 		}
-		const locked = await api.post("/api/v1/auth/login", { email, password: PASSWORD });
+		const locked = await login(email, PASSWORD, attacker);
 		expect(locked.status).toBe(429);
-		expect(locked.body.error.code).toBe("RATE_LIMITED");
-		const retryAfter = Number(locked.headers.get("retry-after"));
-		expect(retryAfter).toBeGreaterThan(0);
-		expect(retryAfter).toBeLessThanOrEqual(60);
+		expect(locked.body.error.code).toBe("LOGIN_THROTTLED");
+		expect(retryAfter(locked)).toBeGreaterThan(0);
+		expect(retryAfter(locked)).toBeLessThanOrEqual(60);
+		// Another account from the same address is not locked by this one.
+		const other = await signUp(api, "throttle-neighbour");
+		expect((await login(other.email, PASSWORD, attacker)).status).toBe(200);
+	});
+
+	it("the owner signs in from a fresh address while others hammer the account; the guessers wait longer and longer", async () => {
+		const { email } = await signUp(api, "hammered");
+		const [first, second, third] = [newAddress(), newAddress(), newAddress()];
+		for (let i = 0; i < 3; i++) expect((await login(email, "wrong password here", first)).status).toBe(401);
+		// The fourth failure on the account (from anywhere) starts the delay: 20 s.
+		expect((await login(email, "another wrong guess", second)).status).toBe(401);
+		const delayed = await login(email, "a third wrong guess", second);
+		expect(delayed.status).toBe(429);
+		expect(delayed.body.error.code).toBe("LOGIN_THROTTLED");
+		expect(retryAfter(delayed)).toBeGreaterThan(10);
+		expect(retryAfter(delayed)).toBeLessThanOrEqual(20);
+
+		const owner = await login(email, PASSWORD, newAddress());
+		expect(owner.status).toBe(200);
+		expect((await api.get("/api/v1/auth/me", { token: owner.body.accessToken })).body.email).toBe(email);
+
+		// A new guessing address gets one try, then waits out a delay that has doubled...
+		expect((await login(email, "yet another guess", third)).status).toBe(401);
+		const longer = await login(email, "and another", third);
+		expect(longer.status).toBe(429);
+		expect(retryAfter(longer)).toBeGreaterThan(20);
+		expect(retryAfter(longer)).toBeLessThanOrEqual(40);
+		// ...up to LOGIN_DELAY_MAX, never a lock.
+		for (let i = 0; i < 3; i++) expect((await login(email, "guess from a crowd", newAddress())).status).toBe(401);
+		const capped = await login(email, PASSWORD, third);
+		expect(capped.status).toBe(429);
+		expect(retryAfter(capped)).toBeGreaterThan(40);
+		expect(retryAfter(capped)).toBeLessThanOrEqual(80);
+		expect((await login(email, PASSWORD, newAddress())).status).toBe(200);
+	});
+
+	it("parallel guesses from one address cannot slip past the limit", async () => {
+		const { email } = await signUp(api, "parallel");
+		const attacker = newAddress();
+		const replies = await Promise.all(Array.from({ length: 12 }, () => login(email, "wrong password here", attacker)));
+		const statuses = replies.map((r) => r.status).sort();
+		expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+		expect(statuses.filter((s) => s === 429)).toHaveLength(9);
+	});
+
+	it("wrong current passwords on /auth/password count as failed sign-ins", async () => {
+		const { email, token } = await signUp(api, "chpw-guess");
+		const thief = newAddress();
+		for (let i = 0; i < 3; i++) {
+			const res = await api.post("/api/v1/auth/password", { currentPassword: `not my password ${i}`, newPassword: "an entirely new passphrase" }, { token, ...from(thief) });
+			expect(res.status).toBe(422);
+		}
+		const throttled = await api.post("/api/v1/auth/password", { currentPassword: PASSWORD, newPassword: "an entirely new passphrase" }, { token, ...from(thief) });
+		expect(throttled.status).toBe(429);
+		expect(throttled.body.error.code).toBe("LOGIN_THROTTLED");
+		expect(retryAfter(throttled)).toBeGreaterThan(0);
+		expect((await login(email, PASSWORD, thief)).status).toBe(429);
+		// The password did not change.
+		expect((await login(email, PASSWORD, newAddress())).status).toBe(200);
 	});
 
 	it("an unknown email answers exactly like a wrong password", async () => {

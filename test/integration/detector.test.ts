@@ -8,9 +8,10 @@ import { BACKENDS } from "../../lib/vision/backend";
 import { loadDetector, type Detector } from "../../lib/vision/detector";
 import { ffmpegFilter, letterbox, type Letterbox } from "../../lib/vision/letterbox";
 import type { Detection } from "../../lib/vision/types";
+import { describeWhen, requireService } from "../support/require";
 import { tinyFrame, writeTinyYoloModel } from "../support/vision-models";
 
-// ../shared sits beside the checkout in development sessions and CI only; tests that need it say so and skip.
+// ../shared sits beside the checkout in development and CI only; tests that need it say so and skip (fail under CI).
 const shared = path.resolve(__dirname, "../../../shared");
 const dartsDir = path.join(shared, "models/yolov8n-darts-int8");
 const video = path.join(shared, "media/vtest_10s.mp4");
@@ -18,10 +19,9 @@ const videoSize = { width: 768, height: 576 };
 const bundledDir = path.resolve(__dirname, "../../models/centernet-coco");
 const opts = { minScore: 0.3, iouThreshold: 0.45, maxDetections: 100 };
 
-const describeIf = (present: string, what: string) => {
-	if (existsSync(present)) return describe;
-	console.warn(`Skipping "${what}": ${present} is absent (../shared is only beside the checkout in development sessions and CI).`);
-	return describe.skip;
+const describeIf = (needed: string[], what: string) => {
+	const missing = needed.filter((p) => !existsSync(p)).map((p) => path.relative(path.resolve(__dirname, "../.."), p));
+	return describeWhen(!missing.length || requireService(`${missing.join(", ")} (for ${what})`, false));
 };
 
 /** One frame of a video as the model takes it: RGB24 at the input size, made by our ffmpeg filter. */
@@ -122,7 +122,7 @@ describe("detector on a model with a dynamic batch dimension", () => {
 	});
 });
 
-describeIf(dartsDir, "a real Ultralytics export")("a real Ultralytics YOLOv8 export (test data only, AGPL)", () => {
+describeIf([dartsDir, video], "a real Ultralytics export")("a real Ultralytics YOLOv8 export (test data only, AGPL)", () => {
 	let detector: Detector;
 	beforeAll(async () => {
 		detector = await loadDetector(dartsDir);
@@ -140,7 +140,7 @@ describeIf(dartsDir, "a real Ultralytics export")("a real Ultralytics YOLOv8 exp
 	it("runs a letterboxed video frame end to end without leaking tensors", async () => {
 		await detector.warmUp(); // also checks the output is [1, 4 + 7, N]
 		const lb = letterbox(videoSize, detector.input);
-		const frame = existsSync(video) ? videoFrame(video, lb, 1) : new Uint8Array(800 * 800 * 3).fill(114);
+		const frame = videoFrame(video, lb, 1);
 		const before = tf.memory().numTensors;
 		const [found] = await detector.detect([frame], [videoSize], { ...opts, minScore: 0.05 });
 		expect(Array.isArray(found)).toBe(true);
@@ -149,7 +149,7 @@ describeIf(dartsDir, "a real Ultralytics export")("a real Ultralytics YOLOv8 exp
 	});
 });
 
-describeIf(video, "the bundled model on street footage")("the bundled CenterNet model on street footage", () => {
+describeIf([video], "the bundled model on street footage")("the bundled CenterNet model on street footage", () => {
 	let detector: Detector;
 	let frame: Buffer;
 	beforeAll(async () => {
@@ -199,7 +199,11 @@ describe("choosing the backend", () => {
 					return false;
 				}
 			})();
-			if (!hasNode) await expect(loadDetector(dir, { backend: "tfjs-node" })).rejects.toThrow(/"tfjs-node" is not available/);
+			if (hasNode) {
+				const onNode = await loadDetector(dir, { backend: "tfjs-node" });
+				expect(onNode.backend).toBe("tfjs-node");
+				onNode.dispose();
+			} else await expect(loadDetector(dir, { backend: "tfjs-node" })).rejects.toThrow(/"tfjs-node" is not available/);
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}

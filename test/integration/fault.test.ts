@@ -54,7 +54,7 @@ describeFault("a detector node dies mid-clip", () => {
 		const store = (await api.post(`/api/v1/orgs/${org.id}/stores`, { name: "S" }, { token })).body;
 		const base = `/api/v1/orgs/${org.id}/stores/${store.id}`;
 		const camera = (await api.post(`${base}/cameras`, { name: "C", classes: ["person"] }, { token })).body;
-		await api.post(`${base}/alert-rules`, { name: "People", classes: ["person"], minScore: 0.3, cooldownSec: 0 }, { token });
+		await api.post(`${base}/alert-rules`, { name: "People", classes: ["person"], minScore: 0.5, cooldownSec: 0 }, { token });
 		const live = await new SseClient(`${cluster.url}/api/v1/alerts/stream`, { authorization: `Bearer ${token}` }).open();
 
 		const clip = (await api.request("POST", `${base}/cameras/${camera.id}/clips`, { raw: streetClip(), headers: { "content-type": "video/mp4" }, token })).body;

@@ -74,7 +74,7 @@ async function clipWithPeople(cameraId: string, storeId: string, scores: number[
 		}
 	}
 	await db.getRepository(Detection).insert(detections);
-	await cluster.core.emit("clip.finished", { clipId: clip.id });
+	await cluster.core.call("alert.evaluateClip", { clipId: clip.id });
 	await eventually(async () => ((await db.getRepository(Clip).findOneBy({ id: clip.id }))?.summary ? true : undefined), 30_000, 100);
 	return db.getRepository(Alert).find({ where: { clipId: clip.id }, order: { score: "ASC" } });
 }

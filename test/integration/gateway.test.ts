@@ -1,6 +1,6 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { startCluster, type Cluster } from "../support/cluster";
-import { Client, signUp } from "../support/http";
+import { Client, PASSWORD, signUp } from "../support/http";
 
 let cluster: Cluster;
 let api: Client;
@@ -84,6 +84,18 @@ describe("browser safety", () => {
 		expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
 		const other = await api.request("OPTIONS", "/api/v1/auth/login", { headers: { origin: "https://evil.example.net", "access-control-request-method": "POST" } });
 		expect(other.headers.get("access-control-allow-origin")).toBeNull();
+	});
+
+	it("a cookie-authenticated change from the allowed dashboard origin works; from another site it is refused", async () => {
+		const { email } = await signUp(api, "dashboard");
+		const browser = new Client(cluster.url, true);
+		expect((await browser.post("/api/v1/auth/login", { email, password: PASSWORD })).status).toBe(200);
+		const fromDashboard = await browser.post("/api/v1/orgs", { name: "From the dashboard" }, { headers: { origin: "https://dashboard.example.com", "sec-fetch-site": "cross-site" } });
+		expect(fromDashboard.status).toBe(201);
+		const forged = await browser.post("/api/v1/orgs", { name: "Forged" }, { headers: { origin: "https://evil.example.net", "sec-fetch-site": "cross-site" } });
+		expect(forged.status).toBe(403);
+		const mine = await browser.get("/api/v1/orgs");
+		expect(mine.body.items.map((o: { name: string }) => o.name)).toEqual(["From the dashboard"]);
 	});
 });
 

@@ -16,6 +16,7 @@ const MATRIX: Record<string, Who[]> = {
 	"POST /api/v1/auth/refresh": WHO,
 	"POST /api/v1/auth/logout": WHO,
 	"GET /api/v1/auth/me": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
+	"POST /api/v1/auth/logout-all": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
 	"POST /api/v1/auth/password": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
 	"POST /api/v1/orgs": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
 	"GET /api/v1/orgs": ["owner", "admin", "staff", "limitedStaff", "outsider", "superadmin"],
@@ -50,6 +51,7 @@ const MATRIX: Record<string, Who[]> = {
 	"GET /api/v1/orgs/:orgId/stores/:storeId/clips": ["owner", "admin", "staff", "superadmin", "service"],
 	"GET /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId": ["owner", "admin", "staff", "superadmin", "service"],
 	"GET /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId/detections": ["owner", "admin", "staff", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId/tracks": ["owner", "admin", "staff", "superadmin"],
 	"DELETE /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId": ["owner", "admin", "superadmin"],
 	"POST /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId/reprocess": ["owner", "admin", "superadmin"],
 	"POST /api/v1/orgs/:orgId/stores/:storeId/alert-rules": ["owner", "admin", "superadmin"],
@@ -106,6 +108,8 @@ const MATRIX: Record<string, Who[]> = {
 
 /** These delete the tenant the matrix runs in; they get a dedicated org per caller below. */
 const DESTRUCTIVE = new Set(["DELETE /api/v1/orgs/:orgId", "DELETE /api/v1/orgs/:orgId/stores/:storeId"]);
+/** Ends every session of the caller: each caller signs out a session of their own, below. */
+const SIGNS_OUT = "POST /api/v1/auth/logout-all";
 /** Held open by the server: checked on its own below. */
 const STREAMING = "GET /api/v1/alerts/stream";
 /** A streamed upload: probed with bytes that are not a video (refused after the permission check with 415). */
@@ -194,7 +198,7 @@ it("the matrix covers every route of /openapi.json", async () => {
 	expect(routes.sort()).toEqual(Object.keys(MATRIX).sort());
 });
 
-describe.each(Object.keys(MATRIX).filter((r) => !DESTRUCTIVE.has(r) && r !== STREAMING))("%s", (route) => {
+describe.each(Object.keys(MATRIX).filter((r) => !DESTRUCTIVE.has(r) && r !== STREAMING && r !== SIGNS_OUT))("%s", (route) => {
 	it.each(WHO)("as %s", async (who) => {
 		const [method, path] = route.split(" ");
 		const body = NO_SIDE_EFFECT_BODY[route] ?? (method === "GET" || method === "DELETE" ? undefined : {});
@@ -214,6 +218,23 @@ describe.each([...DESTRUCTIVE])("%s", (route) => {
 			const res = await api.request(method, fill(path, { orgId: tenant.orgId, storeId: tenant.storeA }), { token });
 			expect({ who, refused: refusedBy(res) }).toEqual({ who, refused: expectedRefusal(who, route) });
 			if (!expectedRefusal(who, route)) expect(res.status).toBe(204);
+		}
+	});
+});
+
+describe(SIGNS_OUT, () => {
+	it("lets every signed-in user sign themselves out everywhere, and no one else", async () => {
+		const tenant = await tenantWithEveryone();
+		const rootEmail = uniqueEmail("root-out");
+		await cluster.core.call("auth.createUser", { email: rootEmail, password: "super admin passphrase", superAdmin: true });
+		tenant.who.superadmin = (await api.post("/api/v1/auth/login", { email: rootEmail, password: "super admin passphrase" })).body.accessToken;
+		for (const who of WHO) {
+			const res = await api.post("/api/v1/auth/logout-all", {}, { token: tenant.who[who] });
+			expect({ who, refused: refusedBy(res) }).toEqual({ who, refused: expectedRefusal(who, SIGNS_OUT) });
+			if (expectedRefusal(who, SIGNS_OUT)) continue;
+			expect(res.status).toBe(204);
+			// The access token used for it is refused from now on.
+			expect((await api.get("/api/v1/auth/me", { token: tenant.who[who] })).status).toBe(401);
 		}
 	});
 });

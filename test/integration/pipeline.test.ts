@@ -38,7 +38,7 @@ describeWithFootage("clip to alert, end to end", () => {
 		storeBase = `/api/v1/orgs/${org.id}/stores/${store.id}`;
 		const camera = (await api.post(`${storeBase}/cameras`, { name: "Courtyard", classes: ["person"], sampleFps: 5 }, { token: owner })).body;
 		camBase = `${storeBase}/cameras/${camera.id}`;
-		const rule = await api.post(`${storeBase}/alert-rules`, { name: "Anyone in the courtyard", classes: ["person"], minScore: 0.3, minDurationSec: 0.5, cooldownSec: 0, severity: "high" }, { token: owner });
+		const rule = await api.post(`${storeBase}/alert-rules`, { name: "Anyone in the courtyard", classes: ["person"], minScore: 0.5, minDurationSec: 0.5, cooldownSec: 0, severity: "high" }, { token: owner });
 		expect(rule.status).toBe(201);
 	});
 	afterAll(async () => {

@@ -25,6 +25,8 @@ export interface Cluster {
 }
 
 export const overNats = Boolean(process.env.TRANSPORTER);
+/** Real PostgreSQL (DATABASE_URL set); otherwise the embedded one, a single session in this process. */
+export const onPostgres = /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? "");
 
 export function testConfig(env: Record<string, string> = {}): Config {
 	const dataDir = mkdtempSync(join(tmpdir(), "vigil-test-"));
@@ -39,6 +41,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
 		LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
 		LOG_FORMAT: "json",
 		BCRYPT_COST: "4",
+		// Every test signs its users up from 127.0.0.1; the sign-up limit has its own tests.
+		REGISTER_MAX_PER_IP: "1000000",
 		JWT_SECRET: "test-secret-that-is-long-enough-to-pass-32",
 		ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
 		...env,

@@ -1,18 +1,20 @@
-/** The real footage in ../shared (a fresh clone elsewhere lacks it: tests using it skip and say so). */
+/** The real footage in ../shared (a fresh clone elsewhere lacks it: tests using it skip and say so; CI has it). */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { requireService } from "./require";
 
 export const SHARED = join(__dirname, "..", "..", "..", "shared");
 export const STREET_CLIP = join(SHARED, "media", "vtest_10s.mp4");
 export const hasStreetClip = existsSync(STREET_CLIP);
 export const streetClip = (): Buffer => readFileSync(STREET_CLIP);
 
-/** describe() when the footage is there, else a visible skip. */
+/** The footage, or a visible skip (a failure under CI, which has it). */
+export const requireFootage = (what: string): boolean => hasStreetClip || requireService(`../shared/media/vtest_10s.mp4 (for ${what})`, false);
+
+/** describe() when the footage is there, else a visible skip (under CI, a failure). */
 export function describeWithFootage(name: string, fn: () => void) {
-	if (!hasStreetClip) {
-		console.warn(`${name}: skipped, ../shared/media/vtest_10s.mp4 is not available`);
-		describe.skip(name, fn);
-	} else describe(name, fn);
+	if (requireFootage(name)) describe(name, fn);
+	else describe.skip(name, fn);
 }
 
 /** Polls until `check` returns a value (not undefined) or the time is up. */

@@ -64,8 +64,8 @@ describe("in-process job queue", () => {
 		await b.start(handler("b"));
 		for (let index = 0; index < 30; index++) await a.send({ clip: "c1", index });
 
+		// Pending counts a job until its handler returns: at 0 every run is recorded and nothing is left to run.
 		await until(async () => (await a.stats()).pending === 0, "all jobs done");
-		await sleep(50);
 		expect([...runs.keys()].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i));
 		expect([...runs.values()].every((nodes) => nodes.length === 1)).toBe(true);
 		expect(new Set([...runs.values()].flat())).toEqual(new Set(["a", "b"]));
@@ -132,12 +132,19 @@ describe("in-process job queue", () => {
 		const hub = new InProcessHub();
 		const q = node(hub, uniqueName("override"), "n", { concurrency: 1 });
 		const hold = gate();
-		await q.start(() => hold.promise, { concurrency: 3 });
+		let running = 0;
+		let most = 0;
+		await q.start(async () => {
+			most = Math.max(most, ++running);
+			await hold.promise;
+			running--;
+		}, { concurrency: 3 });
 		for (let index = 0; index < 5; index++) await q.send({ clip: "c", index });
 		await until(async () => (await q.stats()).inFlight === 3, "three jobs in flight");
-		await sleep(30);
-		expect((await q.stats()).inFlight).toBe(3);
 		hold.open();
+		await until(async () => (await q.stats()).pending === 0, "all jobs done");
+		// The most at once over the whole run, not at one moment.
+		expect(most).toBe(3);
 	});
 
 	it("drops a repeated send with the same id while the job is pending or running", async () => {
@@ -204,9 +211,14 @@ describe("in-process job queue", () => {
 		await q.stop();
 		expect(finished).toBe(1);
 		await q.send({ clip: "c", index: 1 });
-		await sleep(50);
-		expect(started).toEqual([0]);
 		expect(await q.stats()).toMatchObject({ pending: 1, inFlight: 0 });
+		// Another node is the barrier: it takes the job, which the stopped one would have had first.
+		const other = node(hub, q.name, "other");
+		const taken: number[] = [];
+		await other.start(async (job) => void taken.push(job.index));
+		await until(() => taken.length === 1, "the other node to run the job");
+		expect(taken).toEqual([1]);
+		expect(started).toEqual([0]);
 	});
 
 	it("hands the handler a working() signal and an AbortSignal, and copies jobs as JSON", async () => {
@@ -280,14 +292,18 @@ describe("in-process dead letters", () => {
 
 	it("discard removes a letter for good; other letters stay", async () => {
 		const hub = new InProcessHub();
-		const { worker, runs } = await deadLetters(hub, uniqueName("discard"), [{ clip: "d", index: 0 }, { clip: "d", index: 1 }], () => true);
+		let failing = true;
+		const { worker, runs } = await deadLetters(hub, uniqueName("discard"), [{ clip: "d", index: 0 }, { clip: "d", index: 1 }], () => failing);
 		const [keep, drop] = await worker.listDeadLetters(10);
 		expect(await worker.discardDeadLetter(drop.letterId)).toBe(true);
 		expect(await worker.discardDeadLetter(drop.letterId)).toBe(false);
 		expect((await worker.listDeadLetters(10)).map((l) => l.letterId)).toEqual([keep.letterId]);
 		expect(await worker.stats()).toMatchObject({ pending: 0, deadLetters: 1 });
-		await sleep(30);
-		expect(runs).toHaveLength(4);
+		// A job sent after the discard is the barrier: a discarded job brought back would run before it.
+		failing = false;
+		await worker.send({ clip: "e", index: 0 });
+		await until(() => runs.some((r) => r.job.clip === "e"), "the job sent after the discard");
+		expect(runs.filter((r) => r.job.clip === "d")).toHaveLength(4);
 	});
 
 	it("a sender-only queue instance on the same hub manages the worker's letters", async () => {
