@@ -153,7 +153,6 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 						}
 					}
 				}
-				const accepted = toStore.filter(({ item }) => storedIds.has(item.id));
 				for (const { index, item } of toStore) if (!storedIds.has(item.id) && !unstorable.has(index)) results[index].status = "duplicate";
 
 				// Duplicates too: a box resends a batch whose answer it lost, and that batch's evaluation may be the one missing.

@@ -81,12 +81,15 @@ describe("what is recorded", () => {
 		const login = await api.post("/api/v1/auth/login", { email: user.email, password: PASSWORD });
 		await api.post("/api/v1/auth/refresh", { refreshToken: login.body.refreshToken });
 		expect((await api.post("/api/v1/auth/refresh", { refreshToken: login.body.refreshToken })).body.error.code).toBe("REFRESH_REUSED");
-		const changed = await api.post("/api/v1/auth/password", { currentPassword: PASSWORD, newPassword: "a brand new passphrase" }, { token: user.token });
+		// A reused refresh token may have been stolen: every access token issued before it is refused too.
+		expect((await api.get("/api/v1/auth/me", { token: user.token })).status).toBe(401);
+		const again = await api.post("/api/v1/auth/login", { email: user.email, password: PASSWORD });
+		const changed = await api.post("/api/v1/auth/password", { currentPassword: PASSWORD, newPassword: "a brand new passphrase" }, { token: again.body.accessToken });
 		expect(changed.status).toBe(200);
 		await api.post("/api/v1/auth/logout", { refreshToken: changed.body.refreshToken });
 
 		const actions = (await adminLog(`?actorId=${user.userId}`)).map((e) => e.action);
-		expect(actions).toEqual(["auth.logout", "auth.password_changed", "auth.refresh_reused", "auth.login"]);
+		expect(actions).toEqual(["auth.logout", "auth.password_changed", "auth.login", "auth.refresh_reused", "auth.login"]);
 	});
 
 	it("a role change with what it was and what it became", async () => {

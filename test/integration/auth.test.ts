@@ -119,6 +119,10 @@ describe("refresh token theft detection", () => {
 		const after = await api.post("/api/v1/auth/refresh", { refreshToken: legit.body.refreshToken });
 		expect(after.status).toBe(401);
 		expect(after.body.error.code).toBe("REFRESH_REVOKED");
+		// So is every access token the stolen one could have been refreshed into.
+		const me = await api.get("/api/v1/auth/me", { token: legit.body.accessToken });
+		expect(me.status).toBe(401);
+		expect(me.body.error.code).toBe("TOKEN_REVOKED");
 	});
 
 	it("stores only hashes of refresh tokens", async () => {

@@ -40,7 +40,7 @@ describeFault("a detector node dies mid-clip", () => {
 			const nodes = cluster.core.registry.getServiceList({ onlyAvailable: true }).filter((s: { name: string }) => s.name === "detector");
 			return nodes.length >= 2 ? true : undefined;
 		}, 90_000, 500);
-	});
+	}, 150_000);
 
 	afterAll(async () => {
 		for (const child of detectors) if (child.exitCode === null) child.kill("SIGKILL");
@@ -84,5 +84,5 @@ describeFault("a detector node dies mid-clip", () => {
 		expect(new Set(pushed).size).toBe(pushed.length);
 		expect(pushed.sort()).toEqual(alerts.map((a) => a.id).sort());
 		await live.close();
-	});
+	}, 360_000);
 });

@@ -464,6 +464,7 @@ describeWhen(natsUp)("job queue over NATS JetStream", () => {
 			expect((await jsm.streams.info(jobStreamNames(namespace, queue).stream)).config.subjects).toEqual([`${namespace}.jobs.segments`]);
 		} finally {
 			await Promise.all([clips.stop(), detector.stop()]);
+			rmSync(config.dataDir, { recursive: true, force: true });
 		}
 	});
 });

@@ -94,7 +94,7 @@ describeWithFootage("clip to alert, end to end", () => {
 		expect(jpeg.headers.get("content-type")).toContain("image/jpeg");
 		expect(Buffer.from(await jpeg.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
 		expect((await api.get(`${storeBase}/alerts/${withSnapshot.id}/snapshot`, { token: outsider })).status).toBe(404);
-	});
+	}, 270_000);
 
 	it("acknowledging and resolving record who and when", async () => {
 		const alert = (await api.get(`${storeBase}/alerts?status=open&limit=1`, { token: owner })).body.items[0];
@@ -115,7 +115,7 @@ describeWithFootage("clip to alert, end to end", () => {
 		const keys = rows.map((d) => `${d.frameIndex}:${d.ordinal}`);
 		expect(new Set(keys).size).toBe(keys.length);
 		expect((await api.get(`${storeBase}/alerts?limit=200`, { token: owner })).body.items.length).toBe(before);
-	});
+	}, 210_000);
 
 	it("deleting a clip removes its video, alerts and snapshot files", async () => {
 		const clip = (await api.get(`${storeBase}/clips`, { token: owner })).body.items[0];

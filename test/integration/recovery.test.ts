@@ -50,7 +50,7 @@ describeWithFootage("recovery", () => {
 		} finally {
 			await cluster.stop();
 		}
-	});
+	}, 150_000);
 
 	it("clips still queued when a node stops are processed after it starts again", async () => {
 		const dataDir = mkdtempSync(join(tmpdir(), "vigil-restart-"));
@@ -86,5 +86,5 @@ describeWithFootage("recovery", () => {
 			if (config.transporter) await deleteStreams(config.transporter, config.namespace);
 			rmSync(dataDir, { recursive: true, force: true });
 		}
-	});
+	}, 210_000);
 });
