@@ -85,7 +85,7 @@ async function main() {
 			if (tries > 300) throw new Error("the gateway never became ready");
 			await new Promise((r) => setTimeout(r, 100));
 		}
-		const session = await json(`${url}/api/v1/auth/register`, { email: `bench-${config.namespace}@example.com`, password: "a bench passphrase" }, "");
+		const session = await json(`${url}/api/v1/auth/register`, { email: `bench-${config.namespace}@example.com`, password: "a quiet evening by the harbour" }, "");
 		const user = session.accessToken as string;
 		const org = await json(`${url}/api/v1/orgs`, { name: "Bench" }, user);
 		const store = await json(`${url}/api/v1/orgs/${org.id}/stores`, { name: "Lot" }, user);

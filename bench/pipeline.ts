@@ -117,7 +117,7 @@ async function runSetup(setup: string, detectorNodes: number): Promise<Result[]>
 			const detectors = broker.registry.getServiceList({ onlyAvailable: true }).filter((s: { name: string }) => s.name === "detector").length;
 			return ready.status === "ready" && detectors >= Math.max(1, detectorNodes) ? true : undefined;
 		}, 120_000);
-		const session = await json(`${url}/api/v1/auth/register`, { method: "POST", body: JSON.stringify({ email: `bench-${namespace}@example.com`, password: "a bench passphrase" }) });
+		const session = await json(`${url}/api/v1/auth/register`, { method: "POST", body: JSON.stringify({ email: `bench-${namespace}@example.com`, password: "a quiet evening by the harbour" }) });
 		const token = session.accessToken as string;
 		const org = await json(`${url}/api/v1/orgs`, { method: "POST", token, body: JSON.stringify({ name: "Bench" }) });
 		const store = await json(`${url}/api/v1/orgs/${org.id}/stores`, { method: "POST", token, body: JSON.stringify({ name: "Bench" }) });

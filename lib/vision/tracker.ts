@@ -32,6 +32,11 @@ export interface TrackerOptions {
 	stationaryThreshold: number;
 	/** Matches before a track can be called stationary: fewer cannot tell standing still from a slow first step. */
 	stationaryMinHits: number;
+	/**
+	 * Latest matches that judge stillness: a car that drove in and parked becomes stationary once this many of its
+	 * positions agree, and a track's state stays the same size however long it lives (30 s at 5 fps).
+	 */
+	stationaryWindow: number;
 	/** Weight of the newest motion in the velocity estimate (0..1): higher follows turns sooner, lower smooths jitter. */
 	velocitySmoothing: number;
 }
@@ -45,6 +50,7 @@ export const defaultTrackerOptions: TrackerOptions = {
 	maxTentativeMisses: 2,
 	stationaryThreshold: 0.02,
 	stationaryMinHits: 5,
+	stationaryWindow: 150,
 	velocitySmoothing: 0.5,
 };
 
@@ -308,6 +314,7 @@ export class Tracker {
 		}
 		state.anchor = to;
 		state.centres.push(centreOf(box));
+		if (state.centres.length > o.stationaryWindow) state.centres.shift();
 
 		for (const zone of this.polygons) {
 			if (watches(zone, t.className) && !t.zonesEntered.includes(zone.id) && pointInPolygon(to, zone.points)) t.zonesEntered.push(zone.id);

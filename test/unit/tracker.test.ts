@@ -205,6 +205,18 @@ describe("stationary objects", () => {
 		expect(memory[0].lastSeen).toBe(1_000); // the memory passed in is left alone
 	});
 
+	it("calls a car that drove in and parked stationary once its latest positions agree", () => {
+		const tracker = new Tracker([], { stationaryWindow: 10 });
+		// Drives in for 10 frames, then stands for 15: the window then holds only parked positions.
+		const events = feed(tracker, frames(25, (k) => [car(k < 10 ? [0.03 * k, 0.5, 0.25 + 0.03 * k, 0.75] : jitter([0.27, 0.5, 0.52, 0.75], k))]));
+		const stationary = events.map((e) => e.updated[0]?.stationary);
+		expect(stationary.slice(0, 15).some(Boolean)).toBe(false);
+		expect(stationary[24]).toBe(true);
+		// However long it stands, its state keeps the last `stationaryWindow` positions only.
+		feed(tracker, frames(200, (k) => [car(jitter([0.27, 0.5, 0.52, 0.75], k))]), 25);
+		expect(tracker.snapshot().tracks[0].centres).toHaveLength(10);
+	});
+
 	it("marks a person standing still as stationary, and still counts them by the default rule", () => {
 		const tracker = new Tracker();
 		feed(tracker, frames(20, (k) => [person(jitter(standingAt(0.3, 0.8), k)), car(jitter([0.6, 0.5, 0.85, 0.75], k))]));
