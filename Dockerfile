@@ -9,7 +9,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 # Only what the build needs: no local data/, dist/ or node_modules/ from the build context.
-COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
+COPY tsconfig.json tsconfig.build.json ./
+COPY app ./app
 COPY bin ./bin
 COPY lib ./lib
 COPY services ./services

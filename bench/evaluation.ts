@@ -14,11 +14,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Camera, Clip, ClipSegment, Detection } from "../entities";
-import { loadConfig } from "../lib/config";
-import { nodeDatabase } from "../lib/node-context";
+import { loadConfig } from "../lib/platform/config";
+import { nodeDatabase } from "../lib/platform/node-context";
 import { Tracker } from "../lib/vision/tracker";
 import type { Detection as Found } from "../lib/vision/types";
-import { createNode } from "../lib/node";
+import { createNode } from "../app/node";
 
 const FPS = 5;
 const SEGMENT_FRAMES = 10;

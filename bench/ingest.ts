@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { loadConfig } from "../lib/config";
-import { createNode } from "../lib/node";
+import { loadConfig } from "../lib/platform/config";
+import { createNode } from "../app/node";
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 40);
 const BATCH = 100;

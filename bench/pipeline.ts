@@ -14,8 +14,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "nats";
-import { loadConfig, type Config } from "../lib/config";
-import { createNode } from "../lib/node";
+import { loadConfig, type Config } from "../lib/platform/config";
+import { createNode } from "../app/node";
 
 const ROOT = join(__dirname, "..", "..");
 const CLIP = join(ROOT, "..", "shared", "media", "vtest_10s.mp4");

@@ -12,9 +12,9 @@
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
-import { ConfigError, loadConfig, settingsTable, type Config } from "../lib/config";
-import { createDataSource, migrate } from "../lib/database";
-import { createNode } from "../lib/node";
+import { ConfigError, loadConfig, settingsTable, type Config } from "../lib/platform/config";
+import { createDataSource, migrate } from "../lib/platform/database";
+import { createNode } from "../app/node";
 
 async function main(argv: string[]): Promise<number> {
 	const [command = "start", ...args] = argv;

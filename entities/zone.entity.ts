@@ -1,6 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import { Camera } from "./camera.entity";
-import type { Point } from "../lib/geometry";
+import type { Point } from "../lib/vision/geometry";
 
 export const ZONE_KINDS = ["polygon", "line"] as const;
 

@@ -3,9 +3,9 @@
  * without a declared permission is a bug, so the service fails to start instead of silently being open.
  */
 import type { Middleware, Service, ServiceBroker } from "moleculer";
-import { authorize } from "../lib/access";
-import { nodeDatabase } from "../lib/node-context";
-import type { Meta, Permission, VigilContext } from "../lib/types";
+import { authorize } from "../lib/security/access";
+import { nodeDatabase } from "../lib/platform/node-context";
+import type { Meta, Permission, VigilContext } from "../lib/platform/types";
 
 const isStream = (value: unknown): boolean => typeof (value as { pipe?: unknown } | null)?.pipe === "function";
 

@@ -1,7 +1,7 @@
 /** Runs each action inside its request's logging scope, so every log line it writes names the request id. */
 import type { Middleware } from "moleculer";
-import { requestScope } from "../lib/logging";
-import type { VigilContext } from "../lib/types";
+import { requestScope } from "../lib/platform/logging";
+import type { VigilContext } from "../lib/platform/types";
 
 export const RequestScopeMiddleware = {
 	name: "RequestScope",

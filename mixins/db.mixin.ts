@@ -3,8 +3,8 @@
  * `health` action the gateway's /readyz asks. All services of a node share one connection pool.
  */
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { nodeConfig, nodeDatabase } from "../lib/node-context";
-import type { VigilService } from "../lib/types";
+import { nodeConfig, nodeDatabase } from "../lib/platform/node-context";
+import type { VigilService } from "../lib/platform/types";
 
 const dbMixin: Partial<ServiceSchema<ServiceSettingSchema, VigilService>> = {
 	actions: {

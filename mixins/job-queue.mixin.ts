@@ -13,7 +13,7 @@
 import type { ServiceBroker, ServiceSchema, Service } from "moleculer";
 import type { NatsConnection } from "nats";
 import { connectToNats, createJobQueue, InProcessHub, type JobQueue, type JobQueueSettings } from "../lib/jobs";
-import { nodeConfig } from "../lib/node-context";
+import { nodeConfig } from "../lib/platform/node-context";
 
 /** `this` in a service using the mixin; `Jobs` maps queue names to their job types. */
 export type JobQueueService<Jobs extends Record<string, unknown> = Record<string, unknown>> = Service & {

@@ -12,20 +12,20 @@ import ApiGateway from "moleculer-web";
 import { getAbsoluteFSPath } from "swagger-ui-dist";
 import {
 	acceptableRequestId, API_SECURITY_HEADERS, clientIp, crossSiteRefusal, DOCS_CSP, isSafeMethod, isSecureRequest, parseCookies, serializeCookie, toErrorResponse,
-} from "../lib/http";
-import { requestScope } from "../lib/logging";
-import { httpDuration, httpRequests } from "../lib/metrics";
-import { metricsResponse } from "../lib/metrics-server";
-import { nodeConfig } from "../lib/node-context";
-import { buildOpenApi, type RouteInfo } from "../lib/openapi";
-import { VigilError } from "../lib/errors";
-import { contentEncoding, DECOMPRESSED_ROUTES, readEncodedJson } from "../lib/encoded-body";
+} from "../lib/platform/http";
+import { requestScope } from "../lib/platform/logging";
+import { httpDuration, httpRequests } from "../lib/platform/metrics";
+import { metricsResponse } from "../lib/platform/metrics-server";
+import { nodeConfig } from "../lib/platform/node-context";
+import { buildOpenApi, type RouteInfo } from "../lib/platform/openapi";
+import { VigilError } from "../lib/platform/errors";
+import { contentEncoding, DECOMPRESSED_ROUTES, readEncodedJson } from "../lib/platform/encoded-body";
 import {
 	type AccessChange, type AlertEvent, AlertStreamHub, type AlertStreamBackend, parseResumePoint, presentedAccessToken, type Visibility,
-} from "../lib/alert-stream";
-import { ACCESS_COOKIE, REFRESH_COOKIE } from "../lib/tokens";
-import type { Config } from "../lib/config";
-import type { Caller, Meta } from "../lib/types";
+} from "../lib/alerting/stream";
+import { ACCESS_COOKIE, REFRESH_COOKIE } from "../lib/security/tokens";
+import type { Config } from "../lib/platform/config";
+import type { Caller, Meta } from "../lib/platform/types";
 import { version as VERSION } from "../package.json";
 
 /** Services whose health /readyz checks: without them the gateway cannot serve the API. */

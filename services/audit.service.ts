@@ -6,8 +6,8 @@
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { IsNull, type SelectQueryBuilder } from "typeorm";
 import { AuditEntry } from "../entities";
-import { decodeSeqCursor, encodeSeqCursor } from "../lib/pagination";
-import type { VigilContext, VigilService } from "../lib/types";
+import { decodeSeqCursor, encodeSeqCursor } from "../lib/platform/pagination";
+import type { VigilContext, VigilService } from "../lib/platform/types";
 import { DbMixin } from "../mixins/db.mixin";
 import { id, orgPath } from "./schemas";
 

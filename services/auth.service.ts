@@ -6,15 +6,15 @@ import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
 import { In, IsNull, type EntityManager } from "typeorm";
 import { LoginThrottle, Membership, RefreshToken, ServiceToken, User } from "../entities";
-import { audit } from "../lib/audit";
-import { conflict, invalid, notFound, tooManyRequests, unauthorized, VigilError } from "../lib/errors";
-import { dummyHash, hashPassword, passwordProblems, verifyPassword } from "../lib/passwords";
-import { loginFailures } from "../lib/metrics";
-import { hashToken, newToken } from "../lib/secrets";
+import { audit } from "../lib/operations/audit";
+import { conflict, invalid, notFound, tooManyRequests, unauthorized, VigilError } from "../lib/platform/errors";
+import { dummyHash, hashPassword, passwordProblems, verifyPassword } from "../lib/security/passwords";
+import { loginFailures } from "../lib/platform/metrics";
+import { hashToken, newToken } from "../lib/security/secrets";
 import {
 	ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH, REFRESH_PREFIX, SERVICE_TOKEN_PREFIX, signAccessToken, verifyAccessToken,
-} from "../lib/tokens";
-import type { Caller, Meta, VigilContext, VigilService } from "../lib/types";
+} from "../lib/security/tokens";
+import type { Caller, Meta, VigilContext, VigilService } from "../lib/platform/types";
 import { DbMixin } from "../mixins/db.mixin";
 import { id, storePath } from "./schemas";
 

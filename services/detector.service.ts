@@ -5,16 +5,16 @@
  * batches, and hands the results to the clip service; the job is acknowledged only after they are committed.
  */
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { detectorInfo, framesDetected, segmentsFailed, stageSeconds } from "../lib/metrics";
-import { toolPath } from "../lib/media-tools";
-import { bundledModelDir } from "../lib/paths";
-import { mediaStorage, type Storage } from "../lib/storage";
-import type { VigilService } from "../lib/types";
-import { FrameDecodeError, readFrames, VideoError } from "../lib/video";
+import { detectorInfo, framesDetected, segmentsFailed, stageSeconds } from "../lib/platform/metrics";
+import { toolPath } from "../lib/media/tools";
+import { bundledModelDir } from "../lib/platform/paths";
+import { mediaStorage, type Storage } from "../lib/media/storage";
+import type { VigilService } from "../lib/platform/types";
+import { FrameDecodeError, readFrames, VideoError } from "../lib/media/video";
 import type { BackendName } from "../lib/vision/backend";
 import { loadDetector, type Detector } from "../lib/vision/detector";
 import { ffmpegFilter, letterbox } from "../lib/vision/letterbox";
-import { nodeConfig } from "../lib/node-context";
+import { nodeConfig } from "../lib/platform/node-context";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
 import type { JobControl } from "../lib/jobs/types";
 import { DETECT_QUEUE, type SegmentJob, type SegmentResult } from "./detector.contract";

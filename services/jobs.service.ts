@@ -7,10 +7,10 @@
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { In } from "typeorm";
 import { Clip } from "../entities";
-import { audit } from "../lib/audit";
-import { notFound } from "../lib/errors";
+import { audit } from "../lib/operations/audit";
+import { notFound } from "../lib/platform/errors";
 import type { DeadLetter, JobQueue } from "../lib/jobs";
-import type { VigilContext, VigilService } from "../lib/types";
+import type { VigilContext, VigilService } from "../lib/platform/types";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
 import { DbMixin } from "../mixins/db.mixin";
 import { EVALUATE_QUEUE } from "./alert.contract";

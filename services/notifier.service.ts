@@ -18,11 +18,11 @@ import {
 } from "../entities";
 import { SEVERITIES, type Severity } from "../entities/alert-rule.entity";
 import { CHANNEL_KINDS, type ChannelKind } from "../entities/notification-channel.entity";
-import { authorize } from "../lib/access";
-import { audit } from "../lib/audit";
-import type { Config } from "../lib/config";
-import { invalid, notFound } from "../lib/errors";
-import { notificationAttempts } from "../lib/metrics";
+import { authorize } from "../lib/security/access";
+import { audit } from "../lib/operations/audit";
+import type { Config } from "../lib/platform/config";
+import { invalid, notFound } from "../lib/platform/errors";
+import { notificationAttempts } from "../lib/platform/metrics";
 import type { JobControl } from "../lib/jobs";
 import { buildConfig, maskConfig, type ChannelConfig, type ConfigInput, type EmailConfig, type TelegramConfig, type WebhookConfig } from "../lib/notify/channel-config";
 import { nonPublicTarget } from "../lib/notify/address-guard";
@@ -30,8 +30,8 @@ import { alertMessage, digestMessage, testMessage, type Message, type Place } fr
 import { decide } from "../lib/notify/rate-limit";
 import { channelWants, emailRecipients, muteApplies } from "../lib/notify/routing";
 import { postWebhook, SendError, sendEmail, sendTelegram, smtpTransport } from "../lib/notify/senders";
-import { seal, unseal } from "../lib/secrets";
-import type { Caller, VigilContext, VigilService } from "../lib/types";
+import { seal, unseal } from "../lib/security/secrets";
+import type { Caller, VigilContext, VigilService } from "../lib/platform/types";
 import { DbMixin } from "../mixins/db.mixin";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
 import { id, optional, orgPath, storePath } from "./schemas";

@@ -6,11 +6,11 @@ import type { ServiceSchema } from "moleculer";
 import { In, IsNull, MoreThan, type EntityManager } from "typeorm";
 import { Invitation, Membership, Organization, Store, User } from "../entities";
 import type { Role } from "../entities/membership.entity";
-import { audit } from "../lib/audit";
-import { deleteMedia, mediaKeysOf } from "../lib/media-cleanup";
-import { conflict, forbidden, invalid, notFound, VigilError } from "../lib/errors";
-import { hashToken, newToken } from "../lib/secrets";
-import type { Access, Caller, VigilContext, VigilService } from "../lib/types";
+import { audit } from "../lib/operations/audit";
+import { deleteMedia, mediaKeysOf } from "../lib/media/cleanup";
+import { conflict, forbidden, invalid, notFound, VigilError } from "../lib/platform/errors";
+import { hashToken, newToken } from "../lib/security/secrets";
+import type { Access, Caller, VigilContext, VigilService } from "../lib/platform/types";
 import { DbMixin } from "../mixins/db.mixin";
 import { id, orgPath, role, storePath, timezone } from "./schemas";
 

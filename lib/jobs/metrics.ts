@@ -3,7 +3,7 @@
  * when Prometheus scrapes (from the queues open in this process); the rest is counted as jobs run.
  */
 import client from "prom-client";
-import { registry } from "../metrics";
+import { registry } from "../platform/metrics";
 
 /** Reuses a metric already registered under the name (a second import of this module, or hot reload). */
 function metric<M extends client.Metric>(name: string, make: () => M): M {

@@ -3,7 +3,7 @@
  * it changes (`{ concurrency: 2 }`). Declare a queue's settings once and share them between the services that
  * send to it and the ones that work it: over NATS the last node to start writes them into the consumer.
  */
-import { ConfigError } from "../config";
+import { ConfigError } from "../platform/config";
 
 interface JobSetting {
 	default: number;

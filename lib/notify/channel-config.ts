@@ -3,7 +3,7 @@
  * Secrets (webhook signing secret, bot token, passwords in a URL) never leave in clear after creation.
  */
 import type { ChannelKind } from "../../entities/notification-channel.entity";
-import { maskUrl } from "../secrets";
+import { maskUrl } from "../security/secrets";
 import { newSigningSecret } from "./signature";
 
 export interface WebhookConfig {

@@ -3,7 +3,7 @@
  * entries and line crossings by the box's anchor point, a stationary flag, and a per-camera memory of stationary
  * objects that carries from one clip to the next. No broker in here: services feed it frames and act on its events.
  */
-import { pointInPolygon, segmentsIntersect, type Point } from "../geometry";
+import { pointInPolygon, segmentsIntersect, type Point } from "./geometry";
 import { iou } from "./nms";
 import type { Box, Detection } from "./types";
 

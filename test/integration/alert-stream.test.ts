@@ -5,7 +5,7 @@
  * Alerts are raised cheaply through edge ingest (a store's service token), not video.
  */
 import { Alert } from "../../entities";
-import { signAccessToken } from "../../lib/tokens";
+import { signAccessToken } from "../../lib/security/tokens";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, PASSWORD, signUp } from "../support/http";
 import { eventually } from "../support/media";

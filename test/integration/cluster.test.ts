@@ -3,7 +3,7 @@
  * Needs TRANSPORTER (CI sets it); without it this file is skipped and says so.
  */
 import { createServer } from "node:net";
-import { createNode } from "../../lib/node";
+import { createNode } from "../../app/node";
 import { testConfig, waitForReady } from "../support/cluster";
 import { Client, PASSWORD, signUp } from "../support/http";
 

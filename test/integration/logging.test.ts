@@ -1,4 +1,4 @@
-import { jsonLine, requestScope } from "../../lib/logging";
+import { jsonLine, requestScope } from "../../lib/platform/logging";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, uniqueEmail } from "../support/http";
 

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { Readable } from "node:stream";
 import { Alert, Clip } from "../../entities";
-import { mediaStorage } from "../../lib/storage";
+import { mediaStorage } from "../../lib/media/storage";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, signUp } from "../support/http";
 

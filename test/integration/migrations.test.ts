@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDataSource, migrate } from "../../lib/database";
+import { createDataSource, migrate } from "../../lib/platform/database";
 
 const databaseUrl = process.env.DATABASE_URL ?? "pglite://memory";
 

@@ -7,7 +7,7 @@ import { Alert, Clip, NotificationDelivery } from "../../entities";
 import type { Severity } from "../../entities/alert-rule.entity";
 import { verifyWebhook } from "../../lib/notify/signature";
 import type { JobQueue } from "../../lib/jobs";
-import { createNode } from "../../lib/node";
+import { createNode } from "../../app/node";
 import { presentAlert } from "../../services/alert.service";
 import type { NotifyJob } from "../../services/notifier.service";
 import { overNats, startCluster, type Cluster } from "../support/cluster";

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import type { ServiceBroker } from "moleculer";
 import { connect } from "nats";
 import type { DataSource } from "typeorm";
-import { loadConfig, type Config } from "../../lib/config";
-import { createNode } from "../../lib/node";
-import { nodeDatabase } from "../../lib/node-context";
+import { loadConfig, type Config } from "../../lib/platform/config";
+import { createNode } from "../../app/node";
+import { nodeDatabase } from "../../lib/platform/node-context";
 
 export interface Cluster {
 	url: string;

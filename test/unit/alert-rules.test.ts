@@ -1,4 +1,4 @@
-import { inSchedule, localTime, trackSatisfies } from "../../lib/alert-rules";
+import { inSchedule, localTime, trackSatisfies } from "../../lib/alerting/rules";
 import type { Track } from "../../lib/vision/tracker";
 
 const track = (over: Partial<Track> = {}): Track => ({

@@ -2,7 +2,7 @@
  * The live alert stream without a broker: alerts put back in sequence order (so resuming from Last-Event-ID
  * loses nothing), resume points checked, and a stream that follows its caller's access.
  */
-import { AlertSequencer, AlertStream, parseResumePoint, type AlertEvent } from "../../lib/alert-stream";
+import { AlertSequencer, AlertStream, parseResumePoint, type AlertEvent } from "../../lib/alerting/stream";
 
 const WAIT = 500;
 const alert = (seq: number, storeId = "store-a"): AlertEvent => ({ seq, storeId, id: `alert-${seq}` });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../lib/config";
+import { ConfigError, loadConfig } from "../../lib/platform/config";
 
 const dataDir = () => mkdtempSync(join(tmpdir(), "vigil-config-"));
 
@@ -49,7 +49,7 @@ describe("configuration", () => {
 describe("documentation", () => {
 	it("the README's configuration table lists every setting with its default", () => {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const { SETTINGS } = require("../../lib/config") as typeof import("../../lib/config");
+		const { SETTINGS } = require("../../lib/platform/config") as typeof import("../../lib/platform/config");
 		const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
 		for (const setting of Object.values(SETTINGS)) {
 			const row = readme.split("\n").find((line) => line.startsWith(`| \`${setting.env}\` |`));

@@ -1,4 +1,4 @@
-import { replayEdgeEvents, type EdgeObservation } from "../../lib/edge-tracking";
+import { replayEdgeEvents, type EdgeObservation } from "../../lib/alerting/edge-tracking";
 import { Tracker } from "../../lib/vision/tracker";
 import type { Box } from "../../lib/vision/types";
 

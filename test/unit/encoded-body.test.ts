@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { IncomingMessage } from "node:http";
 import { brotliCompressSync, gzipSync } from "node:zlib";
-import { readEncodedJson } from "../../lib/encoded-body";
+import { readEncodedJson } from "../../lib/platform/encoded-body";
 
 const request = (body: Buffer, headers: Record<string, string>) => Object.assign(Readable.from([body]), { headers }) as unknown as IncomingMessage;
 const json = { "content-type": "application/json" };

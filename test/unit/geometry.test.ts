@@ -1,4 +1,4 @@
-import { isSimplePolygon, pointInPolygon, segmentsIntersect, validateZoneShape, type Point } from "../../lib/geometry";
+import { isSimplePolygon, pointInPolygon, segmentsIntersect, validateZoneShape, type Point } from "../../lib/vision/geometry";
 
 const square: Point[] = [[0.2, 0.2], [0.8, 0.2], [0.8, 0.8], [0.2, 0.8]];
 

@@ -3,10 +3,10 @@
  * Two queue instances on one hub stand for two nodes.
  */
 import { ServiceBroker, type ServiceSchema } from "moleculer";
-import { loadConfig } from "../../lib/config";
+import { loadConfig } from "../../lib/platform/config";
 import { createJobQueue, InProcessHub, JOB_QUEUE_SETTINGS, resolveJobQueueSettings, retryDelayMs, type JobQueue, type JobQueueSettings } from "../../lib/jobs";
-import { registry } from "../../lib/metrics";
-import { attachNodeContext } from "../../lib/node-context";
+import { registry } from "../../lib/platform/metrics";
+import { attachNodeContext } from "../../lib/platform/node-context";
 import { JobQueueMixin, type JobQueueService } from "../../mixins/job-queue.mixin";
 import { concurrencyProbe } from "../support/concurrency";
 

@@ -1,4 +1,4 @@
-import { livenessOf } from "../../lib/liveness";
+import { livenessOf } from "../../lib/operations/liveness";
 
 const now = new Date("2025-06-01T12:00:00Z");
 const ago = (s: number) => new Date(now.getTime() - s * 1000);

@@ -1,4 +1,4 @@
-import { buildOpenApi, ruleToSchema } from "../../lib/openapi";
+import { buildOpenApi, ruleToSchema } from "../../lib/platform/openapi";
 
 describe("OpenAPI from validation schemas", () => {
 	it("maps fastest-validator rules to JSON schema faithfully", () => {

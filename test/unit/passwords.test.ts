@@ -1,5 +1,5 @@
-import { hashPassword, passwordProblems, verifyPassword } from "../../lib/passwords";
-import { crossSiteRefusal } from "../../lib/http";
+import { hashPassword, passwordProblems, verifyPassword } from "../../lib/security/passwords";
+import { crossSiteRefusal } from "../../lib/platform/http";
 import type { IncomingMessage } from "node:http";
 
 const types = (password: string, email = "sam@example.com") => passwordProblems(password, email).map((p) => p.type);

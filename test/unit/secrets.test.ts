@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { hashToken, maskUrl, newToken, seal, unseal } from "../../lib/secrets";
+import { hashToken, maskUrl, newToken, seal, unseal } from "../../lib/security/secrets";
 
 describe("secrets at rest", () => {
 	const key = randomBytes(32);

@@ -4,7 +4,7 @@
  * the deleting transaction, and the files deleted once it has committed (a file already gone is fine).
  */
 import type { EntityManager } from "typeorm";
-import { Alert, Clip } from "../entities";
+import { Alert, Clip } from "../../entities";
 import { mediaStorage } from "./storage";
 
 export type MediaScope = { cameraId: string } | { storeId: string } | { orgId: string };

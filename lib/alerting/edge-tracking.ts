@@ -9,8 +9,8 @@
  * reuses the key found on the track's events; a track seen for the first time is keyed by its first event:
  * `box:<track id>:<first event id>` or `auto:<first event id>`. No broker in here.
  */
-import { Tracker, type Track, type TrackerOptions, type Zone } from "./vision/tracker";
-import type { Box, Detection } from "./vision/types";
+import { Tracker, type Track, type TrackerOptions, type Zone } from "../vision/tracker";
+import type { Box, Detection } from "../vision/types";
 
 export interface EdgeObservation {
 	/** Unique id of the stored event (handed to the tracker as the detection's ref). */

@@ -1,13 +1,15 @@
 /**
- * Broker options for a Vigil node, derived from the one config module. `lib/node.ts` builds every node from
- * these, and `moleculer-runner` can use this file too.
+ * Broker options for a Vigil node: a function of a configuration already loaded (once, by the caller), so
+ * importing this file reads no environment and writes nothing. `app/node.ts` builds every node from these.
+ * Vigil's services need the node context that `createNode` attaches (config, database), so nodes start through
+ * `vigil start`, not through moleculer-runner.
  */
 import type { BrokerOptions } from "moleculer";
-import { loadConfig, type Config } from "./lib/config";
-import { loggerOptions } from "./lib/logging";
-import { PermissionMiddleware } from "./middlewares/permission.middleware";
-import { RequestScopeMiddleware } from "./middlewares/request-scope.middleware";
-import { ValidatorMiddleware } from "./middlewares/validator.middleware";
+import type { Config } from "../lib/platform/config";
+import { loggerOptions } from "../lib/platform/logging";
+import { PermissionMiddleware } from "../middlewares/permission.middleware";
+import { RequestScopeMiddleware } from "../middlewares/request-scope.middleware";
+import { ValidatorMiddleware } from "../middlewares/validator.middleware";
 
 export function brokerOptions(config: Config, nodeID?: string): BrokerOptions {
 	return {
@@ -36,5 +38,3 @@ export function brokerOptions(config: Config, nodeID?: string): BrokerOptions {
 		tracing: { enabled: false },
 	};
 }
-
-export default brokerOptions(loadConfig());

@@ -4,7 +4,7 @@
  * `camerasLiveness` and `markCamerasSeen` read and write the `camera_liveness` rows.
  */
 import { In, type DataSource, type EntityManager } from "typeorm";
-import { CameraLiveness, type SeenSource } from "../entities/camera-liveness.entity";
+import { CameraLiveness, type SeenSource } from "../../entities/camera-liveness.entity";
 
 export const LIVENESS_STATUSES = ["online", "stale", "offline", "unknown"] as const;
 export type LivenessStatus = (typeof LIVENESS_STATUSES)[number];

@@ -1,7 +1,7 @@
 /** The JPEG attached to an alert: one frame of the clip at source size with the object's box drawn on it. */
 import { spawn } from "node:child_process";
 import jpeg from "jpeg-js";
-import type { Box } from "./vision/types";
+import type { Box } from "../vision/types";
 
 /**
  * One frame at `timeSec` as RGB24 at `size`, the clip's displayed size (ffmpeg turns a rotated video upright).

@@ -1,6 +1,6 @@
 /** /metrics for nodes that run no gateway, so every node of the cluster can be scraped. */
 import { createServer, type Server } from "node:http";
-import { safeEqual } from "./secrets";
+import { safeEqual } from "../security/secrets";
 import { registry } from "./metrics";
 
 /** Answers a scrape: the text exposition, or 401 when a token is configured and not presented. */

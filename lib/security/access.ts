@@ -3,9 +3,9 @@
  * caller's tenant answers 404 (as if it did not exist), never 403: no one learns what other tenants have.
  */
 import type { DataSource } from "typeorm";
-import { Membership, Organization, Store } from "../entities";
-import { forbidden, notFound, unauthorized } from "./errors";
-import type { Access, Caller, Permission } from "./types";
+import { Membership, Organization, Store } from "../../entities";
+import { forbidden, notFound, unauthorized } from "../platform/errors";
+import type { Access, Caller, Permission } from "../platform/types";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: unknown): value is string => typeof value === "string" && UUID.test(value);

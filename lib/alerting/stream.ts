@@ -9,9 +9,9 @@
  *   no stream outlives the access token that opened it. An ended stream says `event: reauthenticate`.
  */
 import jwt from "jsonwebtoken";
-import { VigilError } from "./errors";
-import { parseCookies } from "./http";
-import { ACCESS_COOKIE } from "./tokens";
+import { VigilError } from "../platform/errors";
+import { parseCookies } from "../platform/http";
+import { ACCESS_COOKIE } from "../security/tokens";
 
 export interface AlertEvent {
 	seq: number;

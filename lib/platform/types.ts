@@ -1,7 +1,7 @@
 /** Shapes shared by the gateway, the permission middleware and the services. */
 import type { Context, Service } from "moleculer";
 import type { DataSource } from "typeorm";
-import type { Role } from "../entities/membership.entity";
+import type { Role } from "../../entities/membership.entity";
 import type { Config } from "./config";
 
 /** Who is calling, as established by the gateway from a cookie or a Bearer token. */

@@ -7,9 +7,9 @@
  */
 import type { DataSource, EntityManager } from "typeorm";
 import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
-import { AuditEntry } from "../entities";
-import type { AuditActorKind } from "../entities/audit-entry.entity";
-import type { Caller, VigilContext } from "./types";
+import { AuditEntry } from "../../entities";
+import type { AuditActorKind } from "../../entities/audit-entry.entity";
+import type { Caller, VigilContext } from "../platform/types";
 
 export interface AuditActor {
 	kind: AuditActorKind;

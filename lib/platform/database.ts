@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { DataSource } from "typeorm";
 import type { Config } from "./config";
-import { ENTITIES } from "../entities";
-import { MIGRATIONS } from "../migrations";
+import { ENTITIES } from "../../entities";
+import { MIGRATIONS } from "../../migrations";
 import { pgliteDriver } from "./pglite-pool";
 
 /** Any fixed number: it names the lock that serialises migrations across nodes. */

@@ -15,9 +15,9 @@
  * creation (snapshots).
  */
 import { In, IsNull, LessThan, MoreThan, Not, type DataSource } from "typeorm";
-import { Alert, Clip, Detection, EdgeEvent, Organization, RetentionPolicy, Store } from "../entities";
-import type { RetentionCounts, RetentionKind, RetentionOrgReport } from "../entities/retention-run.entity";
-import type { Storage } from "./storage";
+import { Alert, Clip, Detection, EdgeEvent, Organization, RetentionPolicy, Store } from "../../entities";
+import type { RetentionCounts, RetentionKind, RetentionOrgReport } from "../../entities/retention-run.entity";
+import type { Storage } from "../media/storage";
 
 export interface RetentionDays {
 	clipsDays: number | null;

@@ -1,6 +1,6 @@
 /** Does a tracked object satisfy an alert rule? Plain functions: class, score, zones, duration, schedule. */
-import type { Schedule } from "../entities/alert-rule.entity";
-import type { Track } from "./vision/tracker";
+import type { Schedule } from "../../entities/alert-rule.entity";
+import type { Track } from "../vision/tracker";
 
 export interface RuleCriteria {
 	classes: string[];

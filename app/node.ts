@@ -1,8 +1,11 @@
-/** Builds a Vigil node: a broker with the services named in SERVICES, sharing one config and database. */
+/**
+ * The composition root: builds a Vigil node, a broker with the services named in SERVICES, sharing one config
+ * and database. The only module that knows every service; `lib/` knows none.
+ */
 import "reflect-metadata";
 import type { Server } from "node:http";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
-import { brokerOptions } from "../moleculer.config";
+import { brokerOptions } from "./broker-options";
 import createApiService from "../services/api.service";
 import AlertService from "../services/alert.service";
 import AuditService from "../services/audit.service";
@@ -16,9 +19,9 @@ import JobsService from "../services/jobs.service";
 import createNotifierService from "../services/notifier.service";
 import RetentionService from "../services/retention.service";
 import TenancyService from "../services/tenancy.service";
-import type { Config, ServiceName } from "./config";
-import { startMetricsServer } from "./metrics-server";
-import { attachNodeContext, closeNodeDatabase } from "./node-context";
+import type { Config, ServiceName } from "../lib/platform/config";
+import { startMetricsServer } from "../lib/platform/metrics-server";
+import { attachNodeContext, closeNodeDatabase } from "../lib/platform/node-context";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each service types its own `this`
 const SCHEMAS: Record<ServiceName, (config: Config) => ServiceSchema<any, any>> = {
