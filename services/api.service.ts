@@ -7,19 +7,18 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { Server } from "node:http";
-import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { CallingOptions, Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { getAbsoluteFSPath } from "swagger-ui-dist";
 import {
-	acceptableRequestId, API_SECURITY_HEADERS, clientIp, crossSiteRefusal, DOCS_CSP, isSafeMethod, isSecureRequest, parseCookies, serializeCookie, toErrorResponse,
+	clientIp, crossSiteRefusal, DOCS_CSP, isSafeMethod, parseCookies, prepareRequest, type PreparedRequest, serializeCookie, toErrorResponse,
 } from "../lib/platform/http";
-import { requestScope } from "../lib/platform/logging";
 import { httpDuration, httpRequests } from "../lib/platform/metrics";
 import { metricsResponse } from "../lib/platform/metrics-server";
 import { nodeConfig } from "../lib/platform/node-context";
 import { buildOpenApi, type RouteInfo } from "../lib/platform/openapi";
 import { VigilError } from "../lib/platform/errors";
-import { contentEncoding, DECOMPRESSED_ROUTES, readEncodedJson } from "../lib/platform/encoded-body";
+import { decompressedJsonBodies } from "../lib/platform/encoded-body";
 import {
 	type AccessChange, type AlertEvent, AlertStreamHub, type AlertStreamBackend, parseResumePoint, presentedAccessToken, type Visibility,
 } from "../lib/alerting/stream";
@@ -31,9 +30,11 @@ import { version as VERSION } from "../package.json";
 /** Services whose health /readyz checks: without them the gateway cannot serve the API. */
 const REQUIRED_SERVICES = ["auth", "tenancy", "camera", "clip", "alert"];
 const READY_TIMEOUT_MS = 2000;
+/** The body parsers moleculer-web builds its routes' `bodyParsers` from (exported by the package, not typed). */
+const { bodyParser } = ApiGateway as unknown as { bodyParser: { json(options: object): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void } };
 const SWAGGER_FILES = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png", "favicon-16x16.png"]);
 
-type Req = IncomingMessage & { $ctx?: Context<unknown, Meta>; $alias?: { path?: string; fullPath?: string; method?: string }; $startedAt?: bigint; $requestId?: string; $secure?: boolean };
+type Req = PreparedRequest & { $ctx?: Context<unknown, Meta>; $alias?: { path?: string; fullPath?: string; method?: string } };
 type Res = ServerResponse & { $ctx?: Context<unknown, Meta> };
 
 type ApiThis = Service & { config: Config; aliases: unknown[]; server: Server; alertStreams: AlertStreamHub };
@@ -129,22 +130,14 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		svc.logger.info({ requestId: req.$requestId, method: req.method, route, status, ms: Math.round(seconds * 1000) }, "HTTP request");
 	};
 
-	/** Runs first for every request, before body parsing: request id, logging scope, security headers. */
-	const prepareRequest = (req: Req, res: Res, next: (err?: unknown) => void) => {
-		req.$startedAt = process.hrtime.bigint();
-		req.$requestId = acceptableRequestId(req.headers["x-request-id"]) ? req.headers["x-request-id"] : randomUUID();
-		// moleculer-web takes the request id of its context from this header.
-		req.headers["x-request-id"] = req.$requestId;
-		req.$secure = isSecureRequest(req, config.trustProxy);
-		res.setHeader("X-Request-Id", req.$requestId);
-		for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) res.setHeader(name, value);
-		if (req.$secure) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
-		requestScope.enterWith({ requestId: req.$requestId });
-		// moleculer-web merges the query string over the body: a cross-site form could then smuggle
-		// body parameters (`?kind=webhook&config[url]=...`) into a POST. Only safe methods read the query.
-		if (!isSafeMethod(req.method)) (req as Req & { query?: object }).query = {};
-		next();
-	};
+	/**
+	 * moleculer-web runs a route's `bodyParsers` before its `use` middlewares, and the JSON parser inflates no br and
+	 * would cap a gzip body at MAX_JSON_BODY: edge bodies are decompressed first, then the JSON parser runs as usual.
+	 */
+	const jsonBodies = [
+		decompressedJsonBodies({ maxBytes: config.maxJsonBody, maxDecodedBytes: config.maxDecompressedBody }),
+		bodyParser.json({ strict: true, limit: config.maxJsonBody }),
+	];
 
 	return {
 		name: "api",
@@ -164,7 +157,8 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 					mappingPolicy: "restrict",
 					authentication: true,
 					authorization: true,
-					bodyParsers: { json: { strict: true, limit: config.maxJsonBody }, urlencoded: false },
+					bodyParsers: false,
+					use: jsonBodies,
 					aliases: {
 						"GET alerts/stream"(this: ApiThis, req: Req, res: Res) {
 							openAlertStream(this, req, res).catch((err) => sendError(this, req, res, err));
@@ -202,6 +196,15 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			],
 			onError(this: ApiThis, req: Req, res: Res, err: Error) {
 				sendError(this, req, res, err);
+			},
+			/**
+			 * Called for every request before moleculer-web creates its context, routes it or reads a body, so even a
+			 * 413 or malformed JSON carries the request id and security headers. The context takes the vetted id
+			 * (moleculer-web prefers a caller's X-Correlation-Id, which is left as it chose).
+			 */
+			rootCallOptions(this: ApiThis, options: CallingOptions, req: Req, res: Res) {
+				const requestId = prepareRequest(req, res, { trustProxy: config.trustProxy });
+				if (!req.headers["x-correlation-id"]) options.requestID = requestId;
 			},
 			log4XXResponses: false,
 			logRequest: "debug",
@@ -269,19 +272,6 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 		},
 
 		methods: {
-			/** Wraps moleculer-web's handler so request ids and headers exist before body parsing can fail. */
-			httpHandler(this: ApiThis, req: Req, res: Res, next?: (err?: unknown) => void) {
-				prepareRequest(req, res, () => undefined);
-				const handle = () => (ApiGateway.methods!.httpHandler as (req: Req, res: Res, next?: unknown) => unknown).call(this, req, res, next);
-				// Edge boxes send their batches gzip- or br-compressed: decoded here, as the JSON parser knows no br.
-				const encoding = contentEncoding(req);
-				if (!encoding || encoding === "identity" || !DECOMPRESSED_ROUTES.test(req.url ?? "")) return handle();
-				return readEncodedJson(req, { maxBytes: config.maxJsonBody, maxDecodedBytes: config.maxDecompressedBody }).then((body) => {
-					Object.assign(req, { body, _body: true });
-					return handle();
-				}, (err: Error) => sendError(this, req, res, err));
-			},
-
 			/**
 			 * Runs after authentication. A streamed upload whose body the JSON parser already consumed has nothing
 			 * left to read, and the request object must not travel to another node: refuse it here (401 first).

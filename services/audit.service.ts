@@ -1,17 +1,18 @@
 /**
- * audit — reads the audit log (lib/audit.ts writes it, from the service where each action happens): an
+ * audit — reads the audit log (lib/operations/audit.ts writes it, from the service where each action happens): an
  * organization's owners and admins see their organization's entries; super-admins see everything, including
  * entries that belong to no organization (logins, failed logins of unknown emails, password changes).
  */
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { IsNull, type SelectQueryBuilder } from "typeorm";
+import { IsNull, type FindManyOptions, type FindOptionsWhere } from "typeorm";
 import { AuditEntry } from "../entities";
-import { decodeSeqCursor, encodeSeqCursor } from "../lib/platform/pagination";
-import type { VigilContext, VigilService } from "../lib/platform/types";
-import { DbMixin } from "../mixins/db.mixin";
+import { auditWhere, type AuditFilters } from "../lib/operations/audit-filter";
+import { encodeSeqCursor } from "../lib/platform/pagination";
+import type { VigilContext } from "../lib/platform/types";
+import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { id, orgPath } from "./schemas";
 
-type AuditService = VigilService;
+type AuditService = RepositoryService;
 
 const LIST_LIMIT_MAX = 200;
 
@@ -25,15 +26,7 @@ const filters = {
 	cursor: { type: "string", optional: true, max: 20, pattern: /^\d+$/, $$t: "nextCursor of the previous page" },
 } as const;
 
-interface Filters {
-	action?: string;
-	actorId?: string;
-	actorEmail?: string;
-	from?: Date;
-	to?: Date;
-	limit: number;
-	cursor?: string;
-}
+type Filters = AuditFilters & { limit: number };
 
 export const presentAuditEntry = (e: AuditEntry) => ({
 	seq: e.seq,
@@ -49,9 +42,17 @@ export const presentAuditEntry = (e: AuditEntry) => ({
 	createdAt: e.createdAt,
 });
 
+/** Newest first, one entry more than the page: it tells whether there is a next page. */
+const pageQuery = (p: Filters, where: FindOptionsWhere<AuditEntry>): FindManyOptions<AuditEntry> => ({ where, order: { seq: "DESC" }, take: p.limit + 1 });
+
+const presentPage = (p: Filters, rows: AuditEntry[]) => {
+	const items = rows.slice(0, p.limit);
+	return { items: items.map(presentAuditEntry), nextCursor: rows.length > p.limit ? encodeSeqCursor(items[items.length - 1].seq) : null };
+};
+
 const AuditServiceSchema: ServiceSchema<ServiceSettingSchema, AuditService> = {
 	name: "audit",
-	mixins: [DbMixin],
+	mixins: [RepositoryMixin],
 	settings: { rest: "/" },
 
 	actions: {
@@ -61,7 +62,8 @@ const AuditServiceSchema: ServiceSchema<ServiceSettingSchema, AuditService> = {
 			params: { $$strict: "remove", ...orgPath, ...filters },
 			openapi: { summary: "The organization's audit log, newest first, with filters and cursor pagination", responses: { 200: "AuditPage" } },
 			async handler(this: AuditService, ctx: VigilContext<Filters & { orgId: string }>) {
-				return this.page(ctx.params, (q: SelectQueryBuilder<AuditEntry>) => q.andWhere("e.orgId = :orgId", { orgId: ctx.params.orgId }));
+				const p = ctx.params;
+				return presentPage(p, await this.data(ctx).repo(AuditEntry).find(pageQuery(p, auditWhere(p))));
 			},
 		},
 
@@ -76,29 +78,11 @@ const AuditServiceSchema: ServiceSchema<ServiceSettingSchema, AuditService> = {
 			},
 			openapi: { summary: "The whole audit log (every organization, and entries of none), newest first", responses: { 200: "AuditPage" } },
 			async handler(this: AuditService, ctx: VigilContext<Filters & { orgId?: string; withoutOrg?: boolean }>) {
-				const { orgId, withoutOrg } = ctx.params;
-				return this.page(ctx.params, (q: SelectQueryBuilder<AuditEntry>) => {
-					if (orgId) q.andWhere("e.orgId = :orgId", { orgId });
-					else if (withoutOrg) q.andWhere({ orgId: IsNull() });
-				});
+				const p = ctx.params;
+				const where = { ...auditWhere(p), ...(p.orgId ? { orgId: p.orgId } : p.withoutOrg && { orgId: IsNull() }) };
+				const rows = await this.unscoped("the super-admin's audit log: every organization, and entries of none").getRepository(AuditEntry).find(pageQuery(p, where));
+				return presentPage(p, rows);
 			},
-		},
-	},
-
-	methods: {
-		async page(this: AuditService, p: Filters, scope: (q: SelectQueryBuilder<AuditEntry>) => void) {
-			const q = this.db.getRepository(AuditEntry).createQueryBuilder("e");
-			scope(q);
-			if (p.action?.endsWith(".")) q.andWhere("e.action LIKE :prefix", { prefix: `${p.action.replace(/_/g, "\\_")}%` });
-			else if (p.action) q.andWhere("e.action = :action", { action: p.action });
-			if (p.actorId) q.andWhere("e.actorId = :actorId", { actorId: p.actorId });
-			if (p.actorEmail) q.andWhere("e.actorEmail = :actorEmail", { actorEmail: p.actorEmail });
-			if (p.from) q.andWhere("e.createdAt >= :from", { from: p.from });
-			if (p.to) q.andWhere("e.createdAt < :to", { to: p.to });
-			if (p.cursor) q.andWhere("e.seq < :cursor", { cursor: decodeSeqCursor(p.cursor) });
-			const rows = await q.orderBy("e.seq", "DESC").take(p.limit + 1).getMany();
-			const items = rows.slice(0, p.limit);
-			return { items: items.map(presentAuditEntry), nextCursor: rows.length > p.limit ? encodeSeqCursor(items[items.length - 1].seq) : null };
 		},
 	},
 };

@@ -4,18 +4,19 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
-import { In, IsNull, type EntityManager } from "typeorm";
+import { IsNull, type EntityManager } from "typeorm";
 import { LoginThrottle, Membership, RefreshToken, ServiceToken, User } from "../entities";
 import { audit } from "../lib/operations/audit";
 import { conflict, invalid, notFound, tooManyRequests, unauthorized, VigilError } from "../lib/platform/errors";
+import { lockThrottleRows } from "../lib/security/login-throttle";
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from "../lib/security/passwords";
 import { loginFailures } from "../lib/platform/metrics";
 import { hashToken, newToken } from "../lib/security/secrets";
 import {
 	ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH, REFRESH_PREFIX, SERVICE_TOKEN_PREFIX, signAccessToken, verifyAccessToken,
 } from "../lib/security/tokens";
-import type { Caller, Meta, VigilContext, VigilService } from "../lib/platform/types";
-import { DbMixin } from "../mixins/db.mixin";
+import type { Caller, Meta, VigilContext } from "../lib/platform/types";
+import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { id, storePath } from "./schemas";
 
 const email = { type: "email", normalize: true, max: 254, $$t: "Email address (case-insensitive)" } as const;
@@ -44,7 +45,7 @@ const REGISTER_PREFIX = "register:";
 const loginThrottled = (retryAfterSeconds: number) =>
 	new VigilError("Too many failed sign-in attempts; try again later", 429, "LOGIN_THROTTLED", { retryAfter: Math.max(1, Math.ceil(retryAfterSeconds)) });
 
-type AuthService = VigilService;
+type AuthService = RepositoryService;
 
 export const presentUser = (user: User) => ({
 	id: user.id,
@@ -66,7 +67,7 @@ const presentServiceToken = (token: ServiceToken) => ({
 
 const AuthServiceSchema: ServiceSchema = {
 	name: "auth",
-	mixins: [DbMixin],
+	mixins: [RepositoryMixin],
 	// Action `rest` paths are written in full under /api/v1 (not prefixed with the service name).
 	settings: { rest: "/" },
 
@@ -82,7 +83,7 @@ const AuthServiceSchema: ServiceSchema = {
 				if (problems.length) throw invalid("The password does not meet the rules", problems);
 				// Counted before the email is looked up: each sign-up costs a hash, and EMAIL_TAKEN tells who has an account.
 				await this.reserveRegistration(ctx.meta.ip);
-				if (await this.db.getRepository(User).existsBy({ email: address })) throw conflict("An account with this email already exists", "EMAIL_TAKEN");
+				if (await this.unscoped("sign-up: accounts belong to no organization").getRepository(User).existsBy({ email: address })) throw conflict("An account with this email already exists", "EMAIL_TAKEN");
 				const user = await this.createUser(address, secret, { displayName });
 				ctx.meta.$statusCode = 201;
 				return this.startSession(ctx, user);
@@ -100,20 +101,21 @@ const AuthServiceSchema: ServiceSchema = {
 					loginFailures.inc({ reason: "locked" });
 					throw err;
 				});
-				const user = await this.db.getRepository(User).findOneBy({ email: ctx.params.email });
+				const system = this.unscoped("sign-in: an account and its audit trail, in no organization");
+				const user = await system.getRepository(User).findOneBy({ email: ctx.params.email });
 				const matches = await verifyPassword(ctx.params.password, user?.passwordHash ?? (await dummyHash(this.config.bcryptCost)));
 				if (!user || !matches || user.disabledAt) {
 					loginFailures.inc({ reason: "credentials" });
 					this.logger.warn("Failed login", { email: ctx.params.email, ip: ctx.meta.ip });
 					const reason = !user ? "unknown_email" : !matches ? "wrong_password" : "disabled";
-					await audit(ctx, this.db, "auth.login_failed", user ? { type: "user", id: user.id } : null,
+					await audit(ctx, system, "auth.login_failed", user ? { type: "user", id: user.id } : null,
 						{ email: ctx.params.email, reason, ...(locked.length && { lockedOut: locked.map((k) => k.split(":")[0]) }) },
 						{ orgId: null, actor: { kind: "user", id: user?.id ?? null, email: ctx.params.email } });
 					throw unauthorized("Email or password is incorrect", "INVALID_CREDENTIALS");
 				}
 				await this.settleLoginSuccess(keys);
 				const session = await this.startSession(ctx, user);
-				await audit(ctx, this.db, "auth.login", { type: "user", id: user.id }, {}, { orgId: null, actor: { kind: "user", id: user.id, email: user.email } });
+				await audit(ctx, system, "auth.login", { type: "user", id: user.id }, {}, { orgId: null, actor: { kind: "user", id: user.id, email: user.email } });
 				return session;
 			},
 		},
@@ -139,10 +141,11 @@ const AuthServiceSchema: ServiceSchema = {
 			async handler(this: AuthService, ctx: VigilContext<{ refreshToken?: string }>) {
 				const presented = ctx.params.refreshToken ?? ctx.meta.refreshCookie;
 				if (presented) {
-					const token = await this.db.getRepository(RefreshToken).findOneBy({ tokenHash: hashToken(presented) });
+					const system = this.unscoped("sign-out: an account's session, in no organization");
+					const token = await system.getRepository(RefreshToken).findOneBy({ tokenHash: hashToken(presented) });
 					if (token) {
 						await this.revokeFamily(token.familyId);
-						await audit(ctx, this.db, "auth.logout", { type: "user", id: token.userId }, {}, { orgId: null, actor: { kind: "user", id: token.userId } });
+						await audit(ctx, system, "auth.logout", { type: "user", id: token.userId }, {}, { orgId: null, actor: { kind: "user", id: token.userId } });
 					}
 				}
 				ctx.meta.$cookies = [
@@ -160,7 +163,7 @@ const AuthServiceSchema: ServiceSchema = {
 			openapi: { summary: "Sign out everywhere: every session and access token of yours ends, live streams included", responses: { 204: null } },
 			async handler(this: AuthService, ctx: VigilContext) {
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
-				await this.db.transaction(async (tx) => {
+				await this.unscoped("signing out everywhere: an account's sessions").transaction(async (tx) => {
 					// A new token version refuses every access token issued before; the refresh tokens go too.
 					await tx.increment(User, { id: caller.userId }, "tokenVersion", 1);
 					await tx.update(RefreshToken, { userId: caller.userId, revokedAt: IsNull() }, { revokedAt: new Date() });
@@ -182,8 +185,9 @@ const AuthServiceSchema: ServiceSchema = {
 			openapi: { summary: "The signed-in user and their organizations", responses: { 200: "Me" } },
 			async handler(this: AuthService, ctx: VigilContext) {
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
-				const user = await this.db.getRepository(User).findOneByOrFail({ id: caller.userId });
-				const memberships = await this.db.getRepository(Membership).find({ where: { userId: user.id }, relations: { organization: true }, order: { createdAt: "ASC" } });
+				const system = this.unscoped("the signed-in user and their memberships across organizations");
+				const user = await system.getRepository(User).findOneByOrFail({ id: caller.userId });
+				const memberships = await system.getRepository(Membership).find({ where: { userId: user.id }, relations: { organization: true }, order: { createdAt: "ASC" } });
 				return {
 					...presentUser(user),
 					memberships: memberships.map((m) => ({ orgId: m.orgId, orgName: m.organization?.name, role: m.role, storeIds: m.storeIds })),
@@ -198,7 +202,8 @@ const AuthServiceSchema: ServiceSchema = {
 			openapi: { summary: "Change your password; every other session is signed out", responses: { 200: "Session" } },
 			async handler(this: AuthService, ctx: VigilContext<{ currentPassword: string; newPassword: string }>) {
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
-				const user = await this.db.getRepository(User).findOneByOrFail({ id: caller.userId });
+				const system = this.unscoped("a password change: an account and its sessions");
+				const user = await system.getRepository(User).findOneByOrFail({ id: caller.userId });
 				// A stolen session must not become unlimited password guesses: same throttle as signing in.
 				const keys = loginKeys(user.email, ctx.meta.ip);
 				await this.reserveLoginAttempt(keys);
@@ -212,7 +217,7 @@ const AuthServiceSchema: ServiceSchema = {
 				if (problems.length) throw invalid("The new password does not meet the rules", problems);
 				user.passwordHash = await hashPassword(ctx.params.newPassword, this.config.bcryptCost);
 				user.tokenVersion += 1;
-				await this.db.transaction(async (tx) => {
+				await system.transaction(async (tx) => {
 					await tx.save(user);
 					await tx.update(RefreshToken, { userId: user.id, revokedAt: IsNull() }, { revokedAt: new Date() });
 					await audit(ctx, tx, "auth.password_changed", { type: "user", id: user.id }, {}, { orgId: null });
@@ -230,9 +235,9 @@ const AuthServiceSchema: ServiceSchema = {
 			async handler(this: AuthService, ctx: VigilContext<{ orgId: string; storeId: string; name: string }>) {
 				const secret = newToken(SERVICE_TOKEN_PREFIX);
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
-				const token = await this.db.transaction(async (tx) => {
-					const created = await tx.getRepository(ServiceToken).save({
-						orgId: ctx.params.orgId, storeId: ctx.params.storeId, name: ctx.params.name, tokenHash: hashToken(secret), createdBy: caller.userId,
+				const token = await this.data(ctx).transaction(async (tx) => {
+					const created = await tx.repo(ServiceToken).save({
+						storeId: ctx.params.storeId, name: ctx.params.name, tokenHash: hashToken(secret), createdBy: caller.userId,
 					});
 					await audit(ctx, tx, "service_token.created", { type: "service_token", id: created.id }, { name: created.name, storeId: created.storeId });
 					return created;
@@ -248,7 +253,7 @@ const AuthServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...storePath },
 			openapi: { summary: "List a store's service tokens (never their secrets)", responses: { 200: "ServiceTokenList" } },
 			async handler(this: AuthService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
-				const tokens = await this.db.getRepository(ServiceToken).find({ where: { storeId: ctx.params.storeId, orgId: ctx.params.orgId }, order: { createdAt: "DESC" } });
+				const tokens = await this.data(ctx).repo(ServiceToken).find({ where: { storeId: ctx.params.storeId }, order: { createdAt: "DESC" } });
 				return { items: tokens.map(presentServiceToken) };
 			},
 		},
@@ -259,12 +264,12 @@ const AuthServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...storePath, tokenId: id },
 			openapi: { summary: "Revoke a service token; it stops working at once", responses: { 204: null } },
 			async handler(this: AuthService, ctx: VigilContext<{ orgId: string; storeId: string; tokenId: string }>) {
-				const token = await this.db.getRepository(ServiceToken).findOneBy({ id: ctx.params.tokenId, storeId: ctx.params.storeId, orgId: ctx.params.orgId });
+				const token = await this.data(ctx).repo(ServiceToken).findOneBy({ id: ctx.params.tokenId, storeId: ctx.params.storeId });
 				if (!token) throw notFound("Service token");
 				if (!token.revokedAt) {
-					await this.db.transaction(async (tx) => {
-						const revoked = await tx.update(ServiceToken, { id: token.id, revokedAt: IsNull() }, { revokedAt: new Date() });
-						if (revoked.affected) await audit(ctx, tx, "service_token.revoked", { type: "service_token", id: token.id }, { name: token.name, storeId: token.storeId });
+					await this.data(ctx).transaction(async (tx) => {
+						const revoked = await tx.repo(ServiceToken).update({ id: token.id, revokedAt: IsNull() }, { revokedAt: new Date() });
+						if (revoked) await audit(ctx, tx, "service_token.revoked", { type: "service_token", id: token.id }, { name: token.name, storeId: token.storeId });
 					});
 				}
 				ctx.meta.$statusCode = 204;
@@ -281,7 +286,7 @@ const AuthServiceSchema: ServiceSchema = {
 				if (token.startsWith(`${SERVICE_TOKEN_PREFIX}_`)) return this.resolveServiceToken(token);
 				const check = verifyAccessToken(this.config.jwtSecret, token);
 				if (!check.ok) throw unauthorized("Invalid token", check.reason);
-				const user = await this.db.getRepository(User).findOneBy({ id: check.claims.sub });
+				const user = await this.unscoped("resolving an access token: the account behind it").getRepository(User).findOneBy({ id: check.claims.sub });
 				if (!user || user.disabledAt || user.tokenVersion !== check.claims.ver) throw unauthorized("Token revoked", "TOKEN_REVOKED");
 				return { kind: "user", userId: user.id, email: user.email, superAdmin: user.isSuperAdmin };
 			},
@@ -294,7 +299,7 @@ const AuthServiceSchema: ServiceSchema = {
 			async handler(this: AuthService, ctx: VigilContext<{ email: string; password: string; superAdmin: boolean; displayName?: string }>) {
 				const problems = passwordProblems(ctx.params.password, ctx.params.email, "password", this.config.passwordMinStrength);
 				if (problems.length) throw invalid("The password does not meet the rules", problems);
-				if (await this.db.getRepository(User).existsBy({ email: ctx.params.email })) throw conflict("An account with this email already exists", "EMAIL_TAKEN");
+				if (await this.unscoped("creating an account: accounts belong to no organization").getRepository(User).existsBy({ email: ctx.params.email })) throw conflict("An account with this email already exists", "EMAIL_TAKEN");
 				return presentUser(await this.createUser(ctx.params.email, ctx.params.password, ctx.params));
 			},
 		},
@@ -303,14 +308,14 @@ const AuthServiceSchema: ServiceSchema = {
 		countUsers: {
 			visibility: "public",
 			async handler(this: AuthService) {
-				return this.db.getRepository(User).count();
+				return this.unscoped("counting accounts: every account, in no organization").getRepository(User).count();
 			},
 		},
 	},
 
 	methods: {
 		async createUser(this: AuthService, address: string, secret: string, extra: { superAdmin?: boolean; displayName?: string }) {
-			return this.db.getRepository(User).save({
+			return this.unscoped("creating an account: accounts belong to no organization").getRepository(User).save({
 				email: address,
 				passwordHash: await hashPassword(secret, this.config.bcryptCost),
 				isSuperAdmin: extra.superAdmin ?? false,
@@ -321,7 +326,9 @@ const AuthServiceSchema: ServiceSchema = {
 		/** Issues an access token and a new refresh-token family; hands both to the gateway as cookies too. */
 		async startSession(this: AuthService, ctx: VigilContext, user: User, familyId: string = randomUUID(), tx?: EntityManager) {
 			const refreshToken = newToken(REFRESH_PREFIX);
-			await (tx ?? this.db.manager).getRepository(RefreshToken).save({
+			// A rotation passes its transaction, so the new token commits with the old one's use.
+			const sessions = tx ?? this.unscoped("a login session belongs to an account, not an organization").manager;
+			await sessions.save(RefreshToken, {
 				userId: user.id,
 				familyId,
 				tokenHash: hashToken(refreshToken),
@@ -349,23 +356,23 @@ const AuthServiceSchema: ServiceSchema = {
 		 * a token used again after rotation is treated as stolen and its whole family (that login) is revoked.
 		 */
 		async rotateRefreshToken(this: AuthService, ctx: VigilContext, presented: string) {
-			const tokens = this.db.getRepository(RefreshToken);
-			const token = await tokens.findOneBy({ tokenHash: hashToken(presented) });
+			const system = this.unscoped("refreshing a session: an account's tokens, in no organization");
+			const token = await system.getRepository(RefreshToken).findOneBy({ tokenHash: hashToken(presented) });
 			if (!token) throw unauthorized("Unknown refresh token", "REFRESH_INVALID");
 			if (token.revokedAt) throw unauthorized("This session was revoked; sign in again", "REFRESH_REVOKED");
 			if (token.rotatedAt) {
 				await this.revokeFamily(token.familyId);
 				// A stolen token may have been refreshed into access tokens: every one issued so far stops working.
-				await this.db.getRepository(User).increment({ id: token.userId }, "tokenVersion", 1);
-				await audit(ctx, this.db, "auth.refresh_reused", { type: "user", id: token.userId }, { familyId: token.familyId }, { orgId: null, actor: { kind: "user", id: token.userId } });
+				await system.getRepository(User).increment({ id: token.userId }, "tokenVersion", 1);
+				await audit(ctx, system, "auth.refresh_reused", { type: "user", id: token.userId }, { familyId: token.familyId }, { orgId: null, actor: { kind: "user", id: token.userId } });
 				this.logger.warn("Refresh token reused: session revoked", { userId: token.userId, familyId: token.familyId, ip: ctx.meta.ip });
 				ctx.broadcast("access.changed", { userIds: [token.userId], reason: "refresh_reused" });
 				throw unauthorized("This refresh token was already used; the session has been revoked", "REFRESH_REUSED");
 			}
 			if (token.expiresAt.getTime() <= Date.now()) throw unauthorized("The session has expired; sign in again", "REFRESH_EXPIRED");
-			const user = await this.db.getRepository(User).findOneBy({ id: token.userId });
+			const user = await system.getRepository(User).findOneBy({ id: token.userId });
 			if (!user || user.disabledAt) throw unauthorized("This account is disabled", "REFRESH_REVOKED");
-			return this.db.transaction(async (tx) => {
+			return system.transaction(async (tx) => {
 				const won = await tx.update(RefreshToken, { id: token.id, rotatedAt: IsNull(), revokedAt: IsNull() }, { rotatedAt: new Date() });
 				if (!won.affected) throw unauthorized("This refresh token was already used", "REFRESH_REUSED");
 				return this.startSession(ctx, user, token.familyId, tx);
@@ -373,11 +380,11 @@ const AuthServiceSchema: ServiceSchema = {
 		},
 
 		async revokeFamily(this: AuthService, familyId: string) {
-			await this.db.getRepository(RefreshToken).update({ familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+			await this.unscoped("revoking a login session: an account's tokens").getRepository(RefreshToken).update({ familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
 		},
 
 		async resolveServiceToken(this: AuthService, secret: string): Promise<Caller> {
-			const repo = this.db.getRepository(ServiceToken);
+			const repo = this.unscoped("a service token is found by its secret, before its organization is known").getRepository(ServiceToken);
 			const token = await repo.findOneBy({ tokenHash: hashToken(secret) });
 			if (!token) throw unauthorized("Invalid token", "TOKEN_INVALID");
 			if (token.revokedAt) throw unauthorized("Token revoked", "TOKEN_REVOKED");
@@ -401,7 +408,8 @@ const AuthServiceSchema: ServiceSchema = {
 			const windowMs = loginWindow * 1000;
 			const now = new Date();
 			const locked: string[] = [];
-			await this.db.transaction(async (tx) => {
+			const system = this.unscoped("login throttle: an account and an address, not a tenant");
+			await system.transaction(async (tx) => {
 				const rows = await lockThrottleRows(tx, [keys.pair, keys.account, ...(keys.ip ? [keys.ip] : [])], now, windowMs);
 				const pair = rows.get(keys.pair)!;
 				const account = rows.get(keys.account)!;
@@ -427,7 +435,7 @@ const AuthServiceSchema: ServiceSchema = {
 				await tx.save([...rows.values()]);
 			});
 			// Old rows are useless once their window and lock are over; prune a few on the way.
-			await this.db.createQueryBuilder().delete().from(LoginThrottle)
+			await system.createQueryBuilder().delete().from(LoginThrottle)
 				.where("key NOT LIKE :register AND window_started_at < :old AND (locked_until IS NULL OR locked_until < :now)", { register: `${REGISTER_PREFIX}%`, old: new Date(now.getTime() - 2 * windowMs), now })
 				.orWhere("key LIKE :register AND window_started_at < :oldRegister", { oldRegister: new Date(now.getTime() - 2 * this.config.registerWindow * 1000) })
 				.execute();
@@ -436,13 +444,14 @@ const AuthServiceSchema: ServiceSchema = {
 
 		/** The password was right: this address starts afresh on this account; the other counts take back this attempt. */
 		async settleLoginSuccess(this: AuthService, keys: LoginKeys) {
-			await this.db.transaction(async (tx) => {
+			await this.unscoped("login throttle: an account and an address, not a tenant").transaction(async (tx) => {
 				await tx.delete(LoginThrottle, { key: keys.pair });
-				await tx.createQueryBuilder().update(LoginThrottle).set({ failures: () => "GREATEST(failures - 1, 0)" }).where({ key: keys.account }).execute();
+				await tx.update(LoginThrottle, { key: keys.account }, { failures: () => "GREATEST(failures - 1, 0)" });
 				// An address that reached its limit with this very attempt is not locked for having signed in.
-				if (keys.ip) await tx.createQueryBuilder().update(LoginThrottle)
-					.set({ failures: () => "GREATEST(failures - 1, 0)", lockedUntil: () => `CASE WHEN failures - 1 < ${Number(this.config.loginMaxFailuresPerIp)} THEN NULL ELSE locked_until END` })
-					.where({ key: keys.ip }).execute();
+				if (keys.ip) await tx.update(LoginThrottle, { key: keys.ip }, {
+					failures: () => "GREATEST(failures - 1, 0)",
+					lockedUntil: () => `CASE WHEN failures - 1 < ${Number(this.config.loginMaxFailuresPerIp)} THEN NULL ELSE locked_until END`,
+				});
 			});
 		},
 
@@ -451,7 +460,7 @@ const AuthServiceSchema: ServiceSchema = {
 			if (!ip) return;
 			const windowMs = this.config.registerWindow * 1000;
 			const now = new Date();
-			await this.db.transaction(async (tx) => {
+			await this.unscoped("sign-up limit: an address, not a tenant").transaction(async (tx) => {
 				const key = `${REGISTER_PREFIX}${ip}`;
 				const row = (await lockThrottleRows(tx, [key], now, windowMs)).get(key)!;
 				if (row.failures >= this.config.registerMaxPerIp) {
@@ -463,23 +472,5 @@ const AuthServiceSchema: ServiceSchema = {
 		},
 	},
 };
-
-/**
- * The throttle rows of `keys`, created if missing and locked for this transaction (in key order, so two attempts
- * never deadlock); a row whose window has passed starts a new one (a lock still running is kept).
- */
-async function lockThrottleRows(tx: EntityManager, keys: string[], now: Date, windowMs: number): Promise<Map<string, LoginThrottle>> {
-	const sorted = [...keys].sort();
-	await tx.createQueryBuilder().insert().into(LoginThrottle).values(sorted.map((key) => ({ key, failures: 0, windowStartedAt: now, lockedUntil: null }))).orIgnore().execute();
-	const rows = await tx.find(LoginThrottle, { where: { key: In(sorted) }, order: { key: "ASC" }, lock: { mode: "pessimistic_write" } });
-	for (const row of rows) {
-		if (now.getTime() - row.windowStartedAt.getTime() > windowMs) {
-			row.failures = 0;
-			row.windowStartedAt = now;
-		}
-		if (row.lockedUntil && row.lockedUntil.getTime() <= now.getTime()) row.lockedUntil = null;
-	}
-	return new Map(rows.map((row) => [row.key, row]));
-}
 
 export default AuthServiceSchema;

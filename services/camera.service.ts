@@ -12,11 +12,11 @@ import { invalid, notFound } from "../lib/platform/errors";
 import { camerasLiveness, type Liveness } from "../lib/operations/liveness";
 import { validateZoneShape, type Point } from "../lib/vision/geometry";
 import { maskUrl, seal, unseal } from "../lib/security/secrets";
-import type { VigilContext, VigilService } from "../lib/platform/types";
-import { DbMixin } from "../mixins/db.mixin";
+import type { VigilContext } from "../lib/platform/types";
+import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { cameraPath, id, optional, storePath, timezone } from "./schemas";
 
-type CameraService = VigilService;
+type CameraService = RepositoryService;
 
 const STREAM_PROTOCOLS = ["rtsp", "rtsps", "http", "https", "rtmp", "rtmps"];
 
@@ -74,7 +74,7 @@ const presentZone = (z: Zone) => ({ id: z.id, cameraId: z.cameraId, name: z.name
 
 const CameraServiceSchema: ServiceSchema = {
 	name: "camera",
-	mixins: [DbMixin],
+	mixins: [RepositoryMixin],
 	// Action `rest` paths are written in full under /api/v1 (not prefixed with the service name).
 	settings: { rest: "/" },
 
@@ -86,8 +86,7 @@ const CameraServiceSchema: ServiceSchema = {
 			openapi: { summary: "Add a camera to a store", responses: { 201: "Camera" } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
 				const p = ctx.params;
-				const camera = await this.db.getRepository(Camera).save({
-					orgId: p.orgId,
+				const camera = await this.data(ctx).repo(Camera).save({
 					storeId: p.storeId,
 					name: p.name,
 					kind: p.kind,
@@ -110,8 +109,8 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...storePath },
 			openapi: { summary: "Cameras of a store", responses: { 200: "CameraList" } },
 			async handler(this: CameraService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
-				const cameras = await this.db.getRepository(Camera).find({ where: { orgId: ctx.params.orgId, storeId: ctx.params.storeId }, order: { name: "ASC" } });
-				const seen = await this.liveness(cameras.map((c) => c.id));
+				const cameras = await this.data(ctx).repo(Camera).find({ where: { storeId: ctx.params.storeId }, order: { name: "ASC" } });
+				const seen = await this.liveness(ctx, cameras.map((c) => c.id));
 				return { items: cameras.map((c) => this.present(c, seen.get(c.id))) };
 			},
 		},
@@ -122,8 +121,8 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...cameraPath },
 			openapi: { summary: "A camera", responses: { 200: "Camera" } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
-				const camera = await this.findCamera(ctx.params);
-				return this.present(camera, (await this.liveness([camera.id])).get(camera.id));
+				const camera = await this.findCamera(ctx);
+				return this.present(camera, (await this.liveness(ctx, [camera.id])).get(camera.id));
 			},
 		},
 
@@ -133,13 +132,13 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...cameraPath, ...optional(cameraFields) },
 			openapi: { summary: "Change a camera; send streamUrl: null to remove the stream", responses: { 200: "Camera" } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
-				const camera = await this.findCamera(ctx.params);
+				const camera = await this.findCamera(ctx);
 				const { orgId: _o, storeId: _s, cameraId: _c, streamUrl, ...changes } = ctx.params;
 				Object.assign(camera, changes);
 				if (streamUrl !== undefined) camera.streamUrlEnc = this.sealStreamUrl(streamUrl);
-				const saved = await this.db.getRepository(Camera).save(camera);
+				const saved = await this.data(ctx).repo(Camera).save(camera);
 				ctx.emit("camera.updated", { id: saved.id, orgId: saved.orgId, storeId: saved.storeId });
-				return this.present(saved, (await this.liveness([saved.id])).get(saved.id));
+				return this.present(saved, (await this.liveness(ctx, [saved.id])).get(saved.id));
 			},
 		},
 
@@ -149,11 +148,11 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...cameraPath },
 			openapi: { summary: "Delete a camera and its zones", responses: { 204: null } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
-				const camera = await this.findCamera(ctx.params);
-				const media = await this.db.transaction(async (tx) => {
+				const camera = await this.findCamera(ctx);
+				const media = await this.data(ctx).transaction(async (tx) => {
 					const keys = await mediaKeysOf(tx, { cameraId: camera.id });
-					const deleted = await tx.delete(Camera, { id: camera.id });
-					if (deleted.affected) await audit(ctx, tx, "camera.deleted", { type: "camera", id: camera.id }, { name: camera.name, storeId: camera.storeId, files: keys.length });
+					const deleted = await tx.repo(Camera).delete({ id: camera.id });
+					if (deleted) await audit(ctx, tx, "camera.deleted", { type: "camera", id: camera.id }, { name: camera.name, storeId: camera.storeId, files: keys.length });
 					return keys;
 				});
 				await deleteMedia(this.config.dataDir, media, this.logger, { cameraId: camera.id });
@@ -169,10 +168,10 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...cameraPath, ...zoneFields },
 			openapi: { summary: "Draw a zone (area or tripwire) on a camera's view", responses: { 201: "Zone" } },
 			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
-				const camera = await this.findCamera(ctx.params);
+				const camera = await this.findCamera(ctx);
 				const p = ctx.params as Required<ZoneParams>;
 				this.assertZoneShape(p.kind, p.points);
-				const zone = await this.db.getRepository(Zone).save({ cameraId: camera.id, orgId: camera.orgId, name: p.name, kind: p.kind, points: p.points, classes: p.classes });
+				const zone = await this.data(ctx).repo(Zone).save({ cameraId: camera.id, name: p.name, kind: p.kind, points: p.points, classes: p.classes });
 				ctx.meta.$statusCode = 201;
 				return presentZone(zone);
 			},
@@ -184,8 +183,8 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...cameraPath },
 			openapi: { summary: "Zones of a camera", responses: { 200: "ZoneList" } },
 			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
-				const camera = await this.findCamera(ctx.params);
-				const zones = await this.db.getRepository(Zone).find({ where: { cameraId: camera.id }, order: { name: "ASC" } });
+				const camera = await this.findCamera(ctx);
+				const zones = await this.data(ctx).repo(Zone).find({ where: { cameraId: camera.id }, order: { name: "ASC" } });
 				return { items: zones.map(presentZone) };
 			},
 		},
@@ -196,11 +195,11 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...cameraPath, zoneId: id, ...optional({ ...zoneFields, kind: { type: "enum", values: ZONE_KINDS } }) },
 			openapi: { summary: "Change a zone", responses: { 200: "Zone" } },
 			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
-				const zone = await this.findZone(ctx.params);
+				const zone = await this.findZone(ctx);
 				const { name, kind, points, classes } = ctx.params;
 				Object.assign(zone, { ...(name !== undefined && { name }), ...(kind && { kind }), ...(points && { points }), ...(classes && { classes }) });
 				this.assertZoneShape(zone.kind, zone.points);
-				return presentZone(await this.db.getRepository(Zone).save(zone));
+				return presentZone(await this.data(ctx).repo(Zone).save(zone));
 			},
 		},
 
@@ -210,19 +209,19 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...cameraPath, zoneId: id },
 			openapi: { summary: "Delete a zone", responses: { 204: null } },
 			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
-				const zone = await this.findZone(ctx.params);
-				await this.db.getRepository(Zone).delete({ id: zone.id });
+				const zone = await this.findZone(ctx);
+				await this.data(ctx).repo(Zone).delete({ id: zone.id });
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
 		},
 
-		/** Internal: the stream URL in clear, for the services that open the stream. Never routed over HTTP. */
+		/** Internal: the stream URL in clear, for the services that open the stream (named with its organization). Never routed over HTTP. */
 		streamUrl: {
 			visibility: "public",
-			params: { cameraId: id },
-			async handler(this: CameraService, ctx: VigilContext<{ cameraId: string }>) {
-				const camera = await this.db.getRepository(Camera).findOneBy({ id: ctx.params.cameraId });
+			params: { orgId: id, cameraId: id },
+			async handler(this: CameraService, ctx: VigilContext<{ orgId: string; cameraId: string }>) {
+				const camera = await this.tenantData({ orgId: ctx.params.orgId, storeIds: null }).repo(Camera).findOneBy({ id: ctx.params.cameraId });
 				if (!camera) throw notFound("Camera");
 				return camera.streamUrlEnc ? unseal(this.config.encryptionKey, camera.streamUrlEnc) : null;
 			},
@@ -230,16 +229,16 @@ const CameraServiceSchema: ServiceSchema = {
 	},
 
 	methods: {
-		/** Tenant-scoped lookup: a camera of another store or organization does not exist for this caller. */
-		async findCamera(this: CameraService, p: { orgId: string; storeId: string; cameraId: string }) {
-			const camera = await this.db.getRepository(Camera).findOneBy({ id: p.cameraId, storeId: p.storeId, orgId: p.orgId });
+		/** The camera of the path's store; one of another store or organization does not exist for this caller. */
+		async findCamera(this: CameraService, ctx: VigilContext<{ storeId: string; cameraId: string }>) {
+			const camera = await this.data(ctx).repo(Camera).findOneBy({ id: ctx.params.cameraId, storeId: ctx.params.storeId });
 			if (!camera) throw notFound("Camera");
 			return camera;
 		},
 
-		async findZone(this: CameraService, p: ZoneParams) {
-			const camera = await this.findCamera(p);
-			const zone = await this.db.getRepository(Zone).findOneBy({ id: p.zoneId, cameraId: camera.id });
+		async findZone(this: CameraService, ctx: VigilContext<ZoneParams>) {
+			const camera = await this.findCamera(ctx);
+			const zone = await this.data(ctx).repo(Zone).findOneBy({ id: ctx.params.zoneId, cameraId: camera.id });
 			if (!zone) throw notFound("Zone");
 			return zone;
 		},
@@ -267,9 +266,9 @@ const CameraServiceSchema: ServiceSchema = {
 			if (problems.length) throw invalid("The zone's shape is not valid", problems);
 		},
 
-		/** Online, stale or offline from when each camera was last seen (lib/liveness.ts). */
-		liveness(this: CameraService, cameraIds: string[]): Promise<Map<string, Liveness>> {
-			return camerasLiveness(this.db, cameraIds, { staleAfter: this.config.cameraStaleAfter, offlineAfter: this.config.cameraOfflineAfter });
+		/** Online, stale or offline from when each camera was last seen (lib/operations/liveness.ts). */
+		liveness(this: CameraService, ctx: VigilContext<unknown>, cameraIds: string[]): Promise<Map<string, Liveness>> {
+			return camerasLiveness(this.data(ctx), cameraIds, { staleAfter: this.config.cameraStaleAfter, offlineAfter: this.config.cameraOfflineAfter });
 		},
 
 		present(this: CameraService, c: Camera, liveness: Liveness = { status: "unknown", lastSeenAt: null }) {

@@ -20,15 +20,15 @@ import { clipSeconds } from "../lib/platform/metrics";
 import { decodeTimeCursor, encodeTimeCursor } from "../lib/platform/pagination";
 import { toolPath } from "../lib/media/tools";
 import { mediaStorage, TooLargeError, type Storage } from "../lib/media/storage";
-import type { Meta, VigilContext, VigilService } from "../lib/platform/types";
+import type { Meta, VigilContext } from "../lib/platform/types";
 import { probeVideo, VideoError } from "../lib/media/video";
-import { DbMixin } from "../mixins/db.mixin";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
+import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { clipEvaluationId, EVALUATE_QUEUE, type EvaluationJob } from "./alert.contract";
 import { DETECT_QUEUE, type SegmentJob, type SegmentResult } from "./detector.contract";
 import { cameraPath, id, storePath } from "./schemas";
 
-type ClipService = VigilService & JobQueueService<{ [DETECT_QUEUE]: SegmentJob; [EVALUATE_QUEUE]: EvaluationJob }> & { storage: Storage };
+type ClipService = RepositoryService & JobQueueService<{ [DETECT_QUEUE]: SegmentJob; [EVALUATE_QUEUE]: EvaluationJob }> & { storage: Storage };
 
 const UPLOAD_TYPES = ["video/mp4", "application/octet-stream", "video/quicktime"];
 const LIST_LIMIT_MAX = 200;
@@ -139,7 +139,7 @@ export function planSegments(durationSec: number, sampleFps: number, segmentSec:
 
 const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 	name: "clip",
-	mixins: [DbMixin, JobQueueMixin({ [DETECT_QUEUE]: {}, [EVALUATE_QUEUE]: {} })],
+	mixins: [RepositoryMixin, JobQueueMixin({ [DETECT_QUEUE]: {}, [EVALUATE_QUEUE]: {} })],
 	settings: { rest: "/" },
 
 	actions: {
@@ -204,14 +204,14 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			async handler(this: ClipService, ctx: VigilContext<ListParams>) {
 				const p = ctx.params;
 				const where: FindOptionsWhere<Clip>[] = [];
-				const base: FindOptionsWhere<Clip> = { orgId: p.orgId, storeId: p.storeId, ...(p.cameraId && { cameraId: p.cameraId }), ...(p.status && { status: p.status }) };
+				const base: FindOptionsWhere<Clip> = { storeId: p.storeId, ...(p.cameraId && { cameraId: p.cameraId }), ...(p.status && { status: p.status }) };
 				const range = p.from && p.to ? Between(p.from, p.to) : p.from ? MoreThanOrEqual(p.from) : p.to ? LessThan(p.to) : undefined;
 				if (p.cursor) {
 					const { at, id: lastId } = decodeTimeCursor(p.cursor);
 					where.push({ ...base, createdAt: range ? And(range, LessThan(at)) : LessThan(at) });
 					where.push({ ...base, createdAt: at, id: LessThan(lastId) });
 				} else where.push({ ...base, ...(range && { createdAt: range }) });
-				const rows = await this.db.getRepository(Clip).find({ where, order: { createdAt: "DESC", id: "DESC" }, take: p.limit + 1 });
+				const rows = await this.data(ctx).repo(Clip).find({ where, order: { createdAt: "DESC", id: "DESC" }, take: p.limit + 1 });
 				const page = rows.slice(0, p.limit);
 				return { items: page.map(presentClip), nextCursor: rows.length > p.limit ? encodeTimeCursor(page[page.length - 1].createdAt, page[page.length - 1].id) : null };
 			},
@@ -223,7 +223,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			params: { $$strict: "remove", ...clipPath },
 			openapi: { summary: "A clip with its status, progress and summary", responses: { 200: "Clip" }, schemas: CLIP_SCHEMAS },
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
-				return presentClip(await this.findClip(ctx.params));
+				return presentClip(await this.findClip(ctx));
 			},
 		},
 
@@ -233,8 +233,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			params: { $$strict: "remove", ...clipPath },
 			openapi: { summary: "What was detected in each sampled frame of a clip", responses: { 200: "DetectionList" } },
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
-				const clip = await this.findClip(ctx.params);
-				const rows = await this.db.getRepository(Detection).find({ where: { clipId: clip.id }, order: { frameIndex: "ASC", ordinal: "ASC" } });
+				const clip = await this.findClip(ctx);
+				const rows = await this.data(ctx).repo(Detection).find({ where: { clipId: clip.id }, order: { frameIndex: "ASC", ordinal: "ASC" } });
 				return {
 					items: rows.map((d) => ({ frameIndex: d.frameIndex, timeSec: d.timeSec, className: d.className, score: d.score, box: [d.x1, d.y1, d.x2, d.y2] })),
 				};
@@ -247,8 +247,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			params: { $$strict: "remove", ...clipPath },
 			openapi: { summary: "The confirmed tracks of a clip (written as they end; all of them once the clip is done)", responses: { 200: "TrackList" }, schemas: CLIP_SCHEMAS },
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
-				const clip = await this.findClip(ctx.params);
-				const rows = await this.db.getRepository(Track).find({ where: { clipId: clip.id }, order: { firstTime: "ASC", trackNo: "ASC" } });
+				const clip = await this.findClip(ctx);
+				const rows = await this.data(ctx).repo(Track).find({ where: { clipId: clip.id }, order: { firstTime: "ASC", trackNo: "ASC" } });
 				return {
 					items: rows.map((t) => ({
 						trackNo: t.trackNo, className: t.className, firstTime: t.firstTime, lastTime: t.lastTime, bestTime: t.bestTime, bestBox: t.bestBox,
@@ -264,12 +264,12 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			params: { $$strict: "remove", ...clipPath },
 			openapi: { summary: "Delete a clip, its stored video and its detections", responses: { 204: null } },
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
-				const clip = await this.findClip(ctx.params);
+				const clip = await this.findClip(ctx);
 				// The alerts go with the clip (database cascade); their snapshot files must go too.
-				await ctx.call("alert.forgetClip", { clipId: clip.id });
-				await this.db.transaction(async (tx) => {
-					const deleted = await tx.delete(Clip, { id: clip.id });
-					if (deleted.affected) await audit(ctx, tx, "clip.deleted", { type: "clip", id: clip.id }, { cameraId: clip.cameraId, storeId: clip.storeId, sha256: clip.sha256 });
+				await ctx.call("alert.forgetClip", { orgId: clip.orgId, clipId: clip.id });
+				await this.data(ctx).transaction(async (tx) => {
+					const deleted = await tx.repo(Clip).delete({ id: clip.id });
+					if (deleted) await audit(ctx, tx, "clip.deleted", { type: "clip", id: clip.id }, { cameraId: clip.cameraId, storeId: clip.storeId, sha256: clip.sha256 });
 				});
 				await this.storage.delete(clip.storageKey);
 				ctx.emit("clip.deleted", { clipId: clip.id, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
@@ -285,15 +285,16 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			openapi: { summary: "Run detection on a clip again (after a model or settings change)", responses: { 202: "Clip" } },
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
 				await this.assertBacklogRoom();
-				const existing = await this.findClip(ctx.params);
-				const clip = await this.db.transaction(async (tx) => {
-					const c = await tx.findOneOrFail(Clip, { where: { id: existing.id }, lock: { mode: "pessimistic_write" } });
+				const existing = await this.findClip(ctx);
+				const clip = await this.data(ctx).transaction(async (tx) => {
+					const c = await tx.repo(Clip).findOne({ where: { id: existing.id }, lock: { mode: "pessimistic_write" } });
+					if (!c) throw notFound("Clip");
 					if (c.expiredAt) throw new VigilError("The clip's video was removed by the retention policy; it cannot be processed again", 409, "CLIP_EXPIRED");
 					c.generation += 1;
 					Object.assign(c, { status: "queued", framesDone: 0, failureReason: null, summary: null, startedAt: null, finishedAt: null });
-					await tx.save(c);
-					await tx.delete(Detection, { clipId: c.id });
-					await tx.update(ClipSegment, { clipId: c.id }, { status: "pending", framesDone: 0, error: null });
+					await tx.repo(Clip).save(c);
+					await tx.repo(Detection).delete({ clipId: c.id });
+					await tx.repo(ClipSegment).update({ clipId: c.id }, { status: "pending", framesDone: 0, error: null });
 					return c;
 				});
 				await this.enqueueSegments(clip);
@@ -337,7 +338,9 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				error: { type: "string", optional: true, max: 2000 },
 			},
 			async handler(this: ClipService, ctx: VigilContext<SegmentResult>) {
-				const result: { clip: Clip; finished: boolean } | null = await this.db.transaction((tx) => this.commitSegment(tx, ctx.params));
+				// The result names only its clip (no tenant): the clip's id, from our own job, is the key.
+				const system = this.unscoped("detector results: a worker commits a segment of a clip by its id");
+				const result: { clip: Clip; finished: boolean } | null = await system.transaction((tx) => this.commitSegment(tx, ctx.params));
 				if (!result) return { stale: true };
 				// Durable: if this send fails, the detector's job is not acknowledged and this runs again.
 				await this.queueEvaluation(result.clip, ctx.params.segment);
@@ -356,8 +359,9 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 	},
 
 	methods: {
-		async findClip(this: ClipService, p: { orgId: string; storeId: string; clipId: string }) {
-			const clip = await this.db.getRepository(Clip).findOneBy({ id: p.clipId, storeId: p.storeId, orgId: p.orgId });
+		/** The clip of the path's store; one of another store or organization does not exist for this caller. */
+		async findClip(this: ClipService, ctx: VigilContext<{ storeId: string; clipId: string }>) {
+			const clip = await this.data(ctx).repo(Clip).findOneBy({ id: ctx.params.clipId, storeId: ctx.params.storeId });
 			if (!clip) throw notFound("Clip");
 			return clip;
 		},
@@ -396,7 +400,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 
 		/** Probe, de-duplicate and record the clip with its segments, then queue the segments. */
 		async registerClip(this: ClipService, ctx: VigilContext, camera: CameraInfo, stored: { key: string; size: number; sha256: string }, uploadedBy: string | null) {
-			const repo = this.db.getRepository(Clip);
+			const repo = this.data(ctx).repo(Clip);
 			const discard = () => this.storage.delete(stored.key);
 			// A clip whose video retention removed does not count: the same content makes a new clip.
 			const existing = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256, expiredAt: IsNull() });
@@ -423,13 +427,13 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			const plan = planSegments(info.durationSec, camera.sampleFps, this.config.segmentSeconds);
 			let clip: Clip;
 			try {
-				clip = await this.db.transaction(async (tx) => {
-					const created = await tx.save(Clip, tx.create(Clip, {
-						orgId: camera.orgId, storeId: camera.storeId, cameraId: camera.id, status: "queued", storageKey: stored.key, sizeBytes: stored.size, sha256: stored.sha256,
+				clip = await this.data(ctx).transaction(async (tx) => {
+					const created = await tx.repo(Clip).save({
+						storeId: camera.storeId, cameraId: camera.id, status: "queued", storageKey: stored.key, sizeBytes: stored.size, sha256: stored.sha256,
 						durationSec: info.durationSec, width: info.width, height: info.height, sourceFps: info.fps, sampleFps: camera.sampleFps,
 						segmentSec: this.config.segmentSeconds, segmentsTotal: plan.segments.length, framesTotal: plan.framesTotal, uploadedBy,
-					}));
-					await tx.insert(ClipSegment, plan.segments.map((s) => ({ clipId: created.id, ...s })));
+					});
+					await tx.repo(ClipSegment).insert(plan.segments.map((s) => ({ clipId: created.id, ...s })));
 					return created;
 				});
 			} catch (err) {
@@ -446,8 +450,9 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 		},
 
 		async enqueueSegments(this: ClipService, clip: Clip, only?: number[]) {
-			const classes = (await this.db.getRepository(Camera).findOneBy({ id: clip.cameraId }))?.classes ?? [];
-			const segments = await this.db.getRepository(ClipSegment).find({ where: { clipId: clip.id, status: "pending", ...(only && { index: In(only) }) }, order: { index: "ASC" } });
+			const data = this.tenantData({ orgId: clip.orgId, storeIds: null });
+			const classes = (await data.repo(Camera).findOneBy({ id: clip.cameraId }))?.classes ?? [];
+			const segments = await data.repo(ClipSegment).find({ where: { clipId: clip.id, status: "pending", ...(only && { index: In(only) }) }, order: { index: "ASC" } });
 			for (const s of segments) {
 				const job: SegmentJob = {
 					orgId: clip.orgId, clipId: clip.id, segment: s.index, generation: clip.generation, firstFrame: s.firstFrame, frameCount: s.frameCount,
@@ -494,7 +499,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 
 	async started(this: ClipService) {
 		// The database is the source of truth: whatever was queued or running when we stopped is queued again.
-		const unfinished = await this.db.getRepository(Clip).find({ where: { status: In(["queued", "processing"]) } });
+		const unfinished = await this.unscoped("restart recovery: unfinished clips of every organization").getRepository(Clip).find({ where: { status: In(["queued", "processing"]) } });
 		for (const clip of unfinished) {
 			await this.enqueueSegments(clip);
 			// Segments may have committed while their evaluation never got queued: it resumes from its stored state.

@@ -17,11 +17,12 @@ import { frameJpeg, grabFrame } from "../lib/media/snapshot";
 import { dataYaml, TAR_END, tarFile, tarHeader, tarPadding, yoloLine } from "../lib/learning/dataset";
 import { learnThreshold, resolveVerdict, statsAt, VERDICTS, type LabelledScore, type VerdictKind } from "../lib/learning/thresholds";
 import { mediaStorage, type Storage } from "../lib/media/storage";
-import type { Caller, VigilContext, VigilService } from "../lib/platform/types";
-import { DbMixin } from "../mixins/db.mixin";
+import type { ScopedData } from "../lib/platform/scoped-data";
+import type { Caller, VigilContext } from "../lib/platform/types";
+import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { cameraPath, id, storePath } from "./schemas";
 
-type FeedbackService = VigilService & { storage: Storage };
+type FeedbackService = RepositoryService & { storage: Storage };
 
 const objectClass = { type: "string", trim: true, min: 1, max: 50 } as const;
 const alertPath = { ...storePath, alertId: id } as const;
@@ -74,7 +75,7 @@ const userOf = (ctx: { meta: VigilContext["meta"] }) => ctx.meta.caller as Extra
 
 const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService> = {
 	name: "feedback",
-	mixins: [DbMixin],
+	mixins: [RepositoryMixin],
 	settings: { rest: "/" },
 
 	actions: {
@@ -86,19 +87,23 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			async handler(this: FeedbackService, ctx: VigilContext<VerdictParams>) {
 				const { orgId, storeId, alertId, verdict, note } = ctx.params;
 				const correctClass = ctx.params.correctClass ?? null;
-				const alert = await this.db.getRepository(Alert).findOneBy({ id: alertId, orgId, storeId });
+				const data = this.data(ctx);
+				const alert = await data.repo(Alert).findOneBy({ id: alertId, storeId });
 				if (!alert) throw notFound("Alert");
 				if (verdict === "wrong_class" && !correctClass) throw invalid("A wrong_class verdict names the right class", [{ field: "correctClass", type: "required", message: "Say what the object really was." }]);
 				if (verdict !== "wrong_class" && correctClass) throw invalid("correctClass goes only with a wrong_class verdict", [{ field: "correctClass", type: "forbidden", message: "Leave it out, or use wrong_class." }]);
 				if (correctClass === alert.className) throw invalid("That is the alert's own class: use true_positive", [{ field: "correctClass", type: "sameClass", message: "Use true_positive." }]);
-				await this.db.createQueryBuilder().insert().into(Verdict).values({
+				// One verdict per alert and user, replaced in one statement (ON CONFLICT has no scoped form).
+				await this.unscoped("verdict upsert on the alert found in the caller's store").createQueryBuilder().insert().into(Verdict).values({
 					alertId, orgId, storeId, cameraId: alert.cameraId, className: alert.className, score: alert.score, userId: userOf(ctx).userId,
 					verdict, correctClass, note: note || null, updatedAt: () => "now()",
 				}).orUpdate(["verdict", "correct_class", "note", "updated_at"], ["alert_id", "user_id"]).execute();
 				verdictsRecorded.inc({ verdict });
 				await this.relearn(alert.cameraId, alert.className, { orgId, storeId });
-				await this.keepCleanFrame(alert);
-				return presentVerdict(await this.db.getRepository(Verdict).findOneByOrFail({ alertId, userId: userOf(ctx).userId }));
+				await this.keepCleanFrame(data, alert);
+				const saved = await data.repo(Verdict).findOneBy({ alertId, userId: userOf(ctx).userId });
+				if (!saved) throw notFound("Alert");
+				return presentVerdict(saved);
 			},
 		},
 
@@ -109,7 +114,8 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			params: { $$strict: "remove", alertId: id, ...verdictFields },
 			openapi: { summary: "Your verdict on an alert, by its id alone (staff and above of its store)", responses: { 200: "Verdict" } },
 			async handler(this: FeedbackService, ctx: VigilContext<Omit<VerdictParams, "orgId" | "storeId">>) {
-				const alert = await this.db.getRepository(Alert).findOne({ where: { id: ctx.params.alertId }, select: { id: true, orgId: true, storeId: true } });
+				const system = this.unscoped("an alert by its id alone, to name its store; feedback.submit then checks the caller's access");
+				const alert = await system.getRepository(Alert).findOne({ where: { id: ctx.params.alertId }, select: { id: true, orgId: true, storeId: true } });
 				if (!alert) throw notFound("Alert");
 				try {
 					return await ctx.call("feedback.submit", { ...ctx.params, orgId: alert.orgId, storeId: alert.storeId });
@@ -127,9 +133,9 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			params: { $$strict: "remove", ...alertPath },
 			openapi: { summary: "Everyone's verdicts on an alert, and what they add up to", responses: { 200: "VerdictList" } },
 			async handler(this: FeedbackService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>) {
-				const { orgId, storeId, alertId } = ctx.params;
-				if (!(await this.db.getRepository(Alert).existsBy({ id: alertId, orgId, storeId }))) throw notFound("Alert");
-				const verdicts = await this.db.getRepository(Verdict).find({ where: { alertId }, order: { updatedAt: "ASC" } });
+				const { storeId, alertId } = ctx.params;
+				if (!(await this.data(ctx).repo(Alert).existsBy({ id: alertId, storeId }))) throw notFound("Alert");
+				const verdicts = await this.data(ctx).repo(Verdict).find({ where: { alertId }, order: { updatedAt: "ASC" } });
 				const resolved = resolveVerdict(verdicts.map((v) => ({ ...v, at: v.updatedAt })));
 				return { items: verdicts.map(presentVerdict), resolved: resolved ? { verdict: resolved.verdict, correctClass: resolved.correctClass } : null };
 			},
@@ -141,8 +147,8 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			params: { $$strict: "remove", ...cameraPath },
 			openapi: { summary: "Score thresholds per class of a camera: learned, pinned, verdicts, precision, share suppressed", responses: { 200: "ThresholdList" } },
 			async handler(this: FeedbackService, ctx: VigilContext<ThresholdParams>) {
-				await this.findCamera(ctx.params);
-				const rows = await this.db.getRepository(LearnedThreshold).find({ where: { cameraId: ctx.params.cameraId }, order: { className: "ASC" } });
+				await this.findCamera(ctx);
+				const rows = await this.data(ctx).repo(LearnedThreshold).find({ where: { cameraId: ctx.params.cameraId }, order: { className: "ASC" } });
 				const c = this.config;
 				return { items: rows.map(presentThreshold), learning: { targetPrecision: c.learnTargetPrecision, minVerdicts: c.learnMinVerdicts, minThreshold: c.learnMinThreshold, maxThreshold: c.learnMaxThreshold } };
 			},
@@ -155,7 +161,7 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			openapi: { summary: "Pin a class's threshold on a camera (the rules' own minimum stays the floor)", responses: { 200: "Threshold" } },
 			async handler(this: FeedbackService, ctx: VigilContext<ThresholdParams>) {
 				const { cameraId, className, threshold } = ctx.params;
-				const camera = await this.findCamera(ctx.params);
+				const camera = await this.findCamera(ctx);
 				const row = await this.relearn(cameraId, className, camera, { pinned: threshold ?? null, pinnedBy: userOf(ctx).userId, pinnedAt: new Date() },
 					(tx: EntityManager, before: number | null) => audit(ctx, tx, "threshold.pinned", { type: "camera", id: cameraId }, { className, from: before, to: threshold }));
 				return presentThreshold(row);
@@ -169,8 +175,8 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			openapi: { summary: "Remove a pin: the learned threshold (if any) applies again; verdicts are kept", responses: { 204: null } },
 			async handler(this: FeedbackService, ctx: VigilContext<ThresholdParams>) {
 				const { cameraId, className } = ctx.params;
-				const camera = await this.findCamera(ctx.params);
-				if (await this.db.getRepository(LearnedThreshold).existsBy({ cameraId, className }))
+				const camera = await this.findCamera(ctx);
+				if (await this.data(ctx).repo(LearnedThreshold).existsBy({ cameraId, className }))
 					await this.relearn(cameraId, className, camera, { pinned: null, pinnedBy: null, pinnedAt: null },
 						(tx: EntityManager, before: number | null) => audit(ctx, tx, "threshold.unpinned", { type: "camera", id: cameraId }, { className, from: before }));
 				ctx.meta.$statusCode = 204;
@@ -187,7 +193,7 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 				const day = new Date().toISOString().slice(0, 10);
 				(ctx.meta as { $responseType?: string }).$responseType = "application/gzip";
 				ctx.meta.$responseHeaders = { "Content-Disposition": `attachment; filename="vigil-dataset-${ctx.params.storeId}-${day}.tar.gz"`, "Cache-Control": "no-store" };
-				const archive = Readable.from(this.datasetEntries(ctx.params.orgId, ctx.params.storeId));
+				const archive = Readable.from(this.datasetEntries(this.data(ctx), ctx.params.storeId));
 				const gzip = createGzip();
 				archive.on("error", (err) => {
 					this.logger.error("Dataset export failed", { storeId: ctx.params.storeId }, err);
@@ -199,8 +205,9 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 	},
 
 	methods: {
-		async findCamera(this: FeedbackService, p: { orgId: string; storeId: string; cameraId: string }) {
-			const camera = await this.db.getRepository(Camera).findOneBy({ id: p.cameraId, orgId: p.orgId, storeId: p.storeId });
+		/** The camera of the path's store; one of another store or organization does not exist for this caller. */
+		async findCamera(this: FeedbackService, ctx: VigilContext<{ storeId: string; cameraId: string }>) {
+			const camera = await this.data(ctx).repo(Camera).findOneBy({ id: ctx.params.cameraId, storeId: ctx.params.storeId });
 			if (!camera) throw notFound("Camera");
 			return camera;
 		},
@@ -211,16 +218,16 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 		 * encode costs tens of milliseconds) and only judged alerts take the disk space. Not once the alert's
 		 * pictures have expired or its clip's video is gone: the export then uses the snapshot, if any.
 		 */
-		async keepCleanFrame(this: FeedbackService, alert: Alert) {
+		async keepCleanFrame(this: FeedbackService, data: ScopedData, alert: Alert) {
 			if (alert.frameKey || !alert.snapshotKey || !alert.clipId) return;
-			const clip = await this.db.getRepository(Clip).findOneBy({ id: alert.clipId });
+			const clip = await data.repo(Clip).findOneBy({ id: alert.clipId });
 			if (!clip || clip.expiredAt) return;
 			try {
 				const frame = await grabFrame(toolPath("ffmpeg", this.config.ffmpegPath), this.storage.localPath(clip.storageKey), alert.frameTime, clip);
 				const stored = await this.storage.put("snapshots", "jpg", Readable.from([frameJpeg(frame, clip)]));
 				// Two first verdicts at once: one frame is kept, the other file removed.
-				const kept = await this.db.getRepository(Alert).update({ id: alert.id, frameKey: IsNull() }, { frameKey: stored.key });
-				if (!kept.affected) await this.storage.delete(stored.key);
+				const kept = await data.repo(Alert).update({ id: alert.id, frameKey: IsNull() }, { frameKey: stored.key });
+				if (!kept) await this.storage.delete(stored.key);
 			} catch (err) {
 				this.logger.warn("No clean frame for a judged alert; the dataset will use its snapshot", { alertId: alert.id }, err);
 			}
@@ -233,13 +240,14 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 		 */
 		async relearn(this: FeedbackService, cameraId: string, className: string, tenant: { orgId: string; storeId: string }, change: Partial<LearnedThreshold> = {},
 			record?: (tx: EntityManager, before: number | null) => Promise<void>): Promise<LearnedThreshold> {
-			const { row, before } = await this.db.transaction(async (tx: EntityManager) => {
-				await tx.createQueryBuilder().insert().into(LearnedThreshold).values({ cameraId, className, orgId: tenant.orgId, storeId: tenant.storeId }).orIgnore().execute();
-				const row = await tx.getRepository(LearnedThreshold).createQueryBuilder("t").setLock("pessimistic_write")
+			// Insert-if-missing (ON CONFLICT DO NOTHING) and the row lock have no scoped form; callers found the camera in their tenant.
+			const { row, before } = await this.unscoped("a camera's threshold row: inserted if missing, then locked").transaction(async (system: EntityManager) => {
+				await system.createQueryBuilder().insert().into(LearnedThreshold).values({ cameraId, className, orgId: tenant.orgId, storeId: tenant.storeId }).orIgnore().execute();
+				const row = await system.createQueryBuilder(LearnedThreshold, "t").setLock("pessimistic_write")
 					.where("t.cameraId = :cameraId AND t.className = :className", { cameraId, className }).getOneOrFail();
 				const before = row.pinned ?? row.learned;
 				Object.assign(row, change);
-				const labelled = await this.labelledScores(tx, cameraId, className);
+				const labelled = await this.labelledScores(system, cameraId, className);
 				const c = this.config;
 				const learned = learnThreshold(labelled, { targetPrecision: c.learnTargetPrecision, minVerdicts: c.learnMinVerdicts, minThreshold: c.learnMinThreshold, maxThreshold: c.learnMaxThreshold });
 				const inForce = row.pinned ?? learned.threshold;
@@ -248,8 +256,8 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 					learned: learned.threshold, verdicts: stats.verdicts, truePositives: stats.truePositives, falsePositives: stats.falsePositives,
 					precision: stats.precision, precisionLowerBound: stats.precisionLowerBound, suppressedShare: stats.suppressedShare,
 				});
-				if (record) await record(tx, before);
-				return { row: await tx.save(row), before };
+				if (record) await record(system, before);
+				return { row: await system.save(row), before };
 			});
 			const threshold = row.pinned ?? row.learned;
 			if (threshold !== before) {
@@ -261,7 +269,7 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 
 		/** One label per judged alert of this camera and class; wrong_class counts against the alert's class. */
 		async labelledScores(this: FeedbackService, tx: EntityManager, cameraId: string, className: string): Promise<LabelledScore[]> {
-			const recent = await tx.getRepository(Verdict).find({
+			const recent = await tx.find(Verdict, {
 				where: { cameraId, className }, order: { updatedAt: "DESC" }, take: this.config.learnWindow,
 				select: { alertId: true, score: true, verdict: true, correctClass: true, updatedAt: true },
 			});
@@ -277,21 +285,24 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 		 * The archive, entry by entry: per judged alert its clean frame (else the snapshot) and a label file, then
 		 * data.yaml. Class indices are given in order of first appearance, so one pass is enough.
 		 */
-		async *datasetEntries(this: FeedbackService, orgId: string, storeId: string): AsyncGenerator<Buffer> {
+		async *datasetEntries(this: FeedbackService, data: ScopedData, storeId: string): AsyncGenerator<Buffer> {
 			const now = new Date();
+			const orgId = data.scope.orgId;
+			// A page of distinct judged alerts (GROUP BY has no scoped form), filtered by the caller's organization here.
+			const system = this.unscoped("dataset export: the store's judged alert ids, page by page");
 			const classes = new Map<string, number>();
 			let images = 0, background = 0;
 			let after = NO_UUID;
 			for (;;) {
-				const page = await this.db.getRepository(Verdict).createQueryBuilder("v").select("v.alertId", "alertId")
+				const page = await system.createQueryBuilder(Verdict, "v").select("v.alertId", "alertId")
 					.where("v.storeId = :storeId AND v.orgId = :orgId AND v.alertId > :after", { storeId, orgId, after })
 					.groupBy("v.alertId").orderBy("v.alertId", "ASC").limit(DATASET_PAGE).getRawMany<{ alertId: string }>();
 				if (!page.length) break;
 				after = page[page.length - 1].alertId;
 				const ids = page.map((p) => p.alertId);
 				const [alerts, verdicts] = await Promise.all([
-					this.db.getRepository(Alert).findBy({ id: In(ids), storeId }),
-					this.db.getRepository(Verdict).findBy({ alertId: In(ids) }),
+					data.repo(Alert).findBy({ id: In(ids), storeId }),
+					data.repo(Verdict).findBy({ alertId: In(ids) }),
 				]);
 				for (const alert of alerts.sort((a, b) => a.id.localeCompare(b.id))) {
 					const resolved = resolveVerdict(verdicts.filter((v) => v.alertId === alert.id).map((v) => ({ ...v, at: v.updatedAt })));

@@ -12,21 +12,21 @@ import { audit } from "../lib/operations/audit";
 import { conflict, invalid, notFound, VigilError } from "../lib/platform/errors";
 import { edgeEvents } from "../lib/platform/metrics";
 import { LIVENESS_STATUSES, livenessOf, markCamerasSeen, type LivenessStatus, type LivenessThresholds } from "../lib/operations/liveness";
-import type { Caller, VigilContext, VigilService } from "../lib/platform/types";
+import type { Caller, VigilContext } from "../lib/platform/types";
 import { VigilValidator } from "../middlewares/validator.middleware";
-import { DbMixin } from "../mixins/db.mixin";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
+import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { EVALUATE_QUEUE, type EvaluationJob } from "./alert.contract";
 import { id, orgPath, storePath } from "./schemas";
 
 type ServiceCaller = Extract<Caller, { kind: "service" }>;
 type ItemError = { field: string; type: string; message: string };
 type ItemChecker = (item: unknown) => true | { field?: string; type?: string; message?: string }[];
-type IngestService = VigilService & JobQueueService<{ [EVALUATE_QUEUE]: EvaluationJob }> & {
+type IngestService = RepositoryService & JobQueueService<{ [EVALUATE_QUEUE]: EvaluationJob }> & {
 	checkEvent: ItemChecker;
 	thresholds(): LivenessThresholds;
 	eventErrors(item: unknown, now: Date): ItemError[];
-	deliverPending(tokenId: string, now: Date): Promise<EdgeCommand[]>;
+	deliverPending(ctx: VigilContext<unknown>, now: Date): Promise<EdgeCommand[]>;
 };
 
 /** ISO 8601 with a time zone: a time without one would mean the box's local time, which we cannot know. */
@@ -78,7 +78,7 @@ const LIVENESS_ORDER: Record<LivenessStatus, number> = { offline: 0, stale: 1, u
 
 const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = {
 	name: "ingest",
-	mixins: [DbMixin, JobQueueMixin({ [EVALUATE_QUEUE]: {} })],
+	mixins: [RepositoryMixin, JobQueueMixin({ [EVALUATE_QUEUE]: {} })],
 	settings: { rest: "/" },
 
 	actions: {
@@ -113,7 +113,7 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 
 				// Another store's camera is as unknown as one that does not exist.
 				const cameraIds = [...new Set(valid.map((v) => v.item.cameraId))];
-				const known = new Set(cameraIds.length ? (await this.db.getRepository(Camera).find({ where: { id: In(cameraIds), storeId: caller.storeId, orgId: caller.orgId }, select: { id: true } })).map((c) => c.id) : []);
+				const known = new Set(cameraIds.length ? (await this.data(ctx).repo(Camera).find({ where: { id: In(cameraIds), storeId: caller.storeId }, select: { id: true } })).map((c) => c.id) : []);
 				const seenInBatch = new Set<string>();
 				const toStore = valid.filter(({ index, item }) => {
 					if (!known.has(item.cameraId)) {
@@ -133,7 +133,8 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 					className: item.className, score: item.score, box: item.box, trackId: item.trackId ?? null, plate: item.plate ?? null,
 				});
 				const insert = async (batch: typeof toStore) => {
-					const inserted = await this.db.getRepository(EdgeEvent).createQueryBuilder().insert().into(EdgeEvent).values(batch.map(row)).orIgnore().returning("event_id").updateEntity(false).execute();
+					const inserted = await this.unscoped("insert-or-ignore of a box's events (it resends batches); each row names the token's organization and store")
+						.createQueryBuilder().insert().into(EdgeEvent).values(batch.map(row)).orIgnore().returning("event_id").updateEntity(false).execute();
 					return (inserted.raw as { event_id: string }[]).map((r) => r.event_id);
 				};
 				const storedIds = new Set<string>();
@@ -164,7 +165,7 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 						if (!first || time < first) oldest.set(item.cameraId, time);
 						if (!last || time > last) newest.set(item.cameraId, time);
 					}
-					await markCamerasSeen(this.db, newest, "event", now);
+					await markCamerasSeen(this.data(ctx), newest, "event", now);
 					// Durable: the alert service replays each camera's events around this batch's time span. If a send
 					// fails the box gets a 5xx and resends; its events are then duplicates, evaluated all the same.
 					for (const [cameraId, last] of newest) {
@@ -198,15 +199,15 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 				const caller = ctx.meta.caller as ServiceCaller;
 				const p = ctx.params;
 				const now = new Date();
-				const online = p.camerasOnline.length ? (await this.db.getRepository(Camera).find({ where: { id: In([...new Set(p.camerasOnline)]), storeId: caller.storeId, orgId: caller.orgId }, select: { id: true } })).map((c) => c.id) : [];
+				const online = p.camerasOnline.length ? (await this.data(ctx).repo(Camera).find({ where: { id: In([...new Set(p.camerasOnline)]), storeId: caller.storeId }, select: { id: true } })).map((c) => c.id) : [];
 				// What a heartbeat leaves out keeps its last reported value.
 				const reported = Object.fromEntries(Object.entries({ uptimeSec: p.uptimeSec, queueDepth: p.queueDepth, configVersion: p.configVersion, softwareVersion: p.softwareVersion }).filter(([, v]) => v !== undefined));
-				await this.db.getRepository(EdgeBox).upsert({ tokenId: caller.tokenId, orgId: caller.orgId, storeId: caller.storeId, lastHeartbeatAt: now, camerasOnline: online, ip: ctx.meta.ip ?? null, ...reported }, ["tokenId"]);
-				await markCamerasSeen(this.db, new Map(online.map((cameraId) => [cameraId, now])), "heartbeat", now);
+				await this.unscoped("upsert of the box's own row (its heartbeats may cross); organization and store are the token's").getRepository(EdgeBox).upsert({ tokenId: caller.tokenId, orgId: caller.orgId, storeId: caller.storeId, lastHeartbeatAt: now, camerasOnline: online, ip: ctx.meta.ip ?? null, ...reported }, ["tokenId"]);
+				await markCamerasSeen(this.data(ctx), new Map(online.map((cameraId) => [cameraId, now])), "heartbeat", now);
 				const acknowledged = p.ackCommandIds.length
-					? (await this.db.getRepository(EdgeCommand).update({ id: In(p.ackCommandIds), tokenId: caller.tokenId, status: "pending" }, { status: "done", ackedAt: now })).affected ?? 0
+					? await this.data(ctx).repo(EdgeCommand).update({ id: In(p.ackCommandIds), tokenId: caller.tokenId, status: "pending" }, { status: "done", ackedAt: now })
 					: 0;
-				const commands = await this.deliverPending(caller.tokenId, now);
+				const commands = await this.deliverPending(ctx, now);
 				return {
 					serverTime: now,
 					acknowledged,
@@ -228,14 +229,17 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			openapi: { summary: "Edge box: acknowledge a command as done or failed", responses: { 200: "EdgeCommand" } },
 			async handler(this: IngestService, ctx: VigilContext<{ commandId: string; status: Exclude<EdgeCommandStatus, "pending">; message?: string | null }>) {
 				const caller = ctx.meta.caller as ServiceCaller;
-				const repo = this.db.getRepository(EdgeCommand);
+				const repo = this.data(ctx).repo(EdgeCommand);
 				const command = await repo.findOneBy({ id: ctx.params.commandId, tokenId: caller.tokenId });
 				if (!command) throw notFound("Edge command");
 				if (command.status === ctx.params.status) return presentCommand(command);
 				if (command.status !== "pending") throw conflict(`This command was already acknowledged as ${command.status}`, "COMMAND_ACKNOWLEDGED");
 				const changed = await repo.update({ id: command.id, status: "pending" }, { status: ctx.params.status, ackedAt: new Date(), resultMessage: ctx.params.message ?? null });
-				if (!changed.affected) throw conflict("This command was acknowledged meanwhile", "COMMAND_ACKNOWLEDGED");
-				return presentCommand(await repo.findOneByOrFail({ id: command.id }));
+				if (!changed) throw conflict("This command was acknowledged meanwhile", "COMMAND_ACKNOWLEDGED");
+				const acked = await repo.findOneBy({ id: command.id });
+				// Gone meanwhile: its box's token was deleted.
+				if (!acked) throw notFound("Edge command");
+				return presentCommand(acked);
 			},
 		},
 
@@ -245,18 +249,20 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			params: { $$strict: "remove", ...storePath },
 			openapi: { summary: "Edge boxes of a store (its service tokens) with their last heartbeat, status and pending commands", responses: { 200: "EdgeBoxList" } },
 			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
-				const { orgId, storeId } = ctx.params;
-				const [tokens, boxes, pending] = await Promise.all([
-					this.db.getRepository(ServiceToken).find({ where: { orgId, storeId }, order: { createdAt: "ASC" } }),
-					this.db.getRepository(EdgeBox).findBy({ orgId, storeId }),
-					this.db.getRepository(EdgeCommand).createQueryBuilder("c").select("c.token_id", "tokenId").addSelect("count(*)::int", "count")
-						.where("c.store_id = :storeId AND c.status = 'pending'", { storeId }).groupBy("c.token_id").getRawMany<{ tokenId: string; count: number }>(),
+				const { storeId } = ctx.params;
+				const data = this.data(ctx);
+				const [allTokens, boxes] = await Promise.all([
+					data.repo(ServiceToken).find({ where: { storeId }, order: { createdAt: "ASC" } }),
+					data.repo(EdgeBox).findBy({ storeId }),
 				]);
+				const tokens = allTokens.filter((t) => !t.revokedAt);
+				// A store has a few boxes: one count each.
+				const pending = await Promise.all(tokens.map((t) => data.repo(EdgeCommand).countBy({ storeId, tokenId: t.id, status: "pending" })));
 				const byToken = new Map(boxes.map((b) => [b.tokenId, b]));
-				const pendingOf = new Map(pending.map((r) => [r.tokenId, Number(r.count)]));
+				const pendingOf = new Map(tokens.map((t, i) => [t.id, pending[i]]));
 				const now = new Date();
 				return {
-					items: tokens.filter((t) => !t.revokedAt).map((t) => {
+					items: tokens.map((t) => {
 						const box = byToken.get(t.id);
 						return {
 							tokenId: t.id, name: t.name, status: livenessOf(box?.lastHeartbeatAt, now, this.thresholds()).status, lastHeartbeatAt: box?.lastHeartbeatAt ?? null,
@@ -280,14 +286,14 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			},
 			openapi: { summary: "Queue a command for an edge box; it gets it with its next heartbeat", responses: { 201: "EdgeCommand" } },
 			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string; tokenId: string; kind: EdgeCommandKind; payload?: Record<string, unknown> | null }>) {
-				const { orgId, storeId, tokenId, kind, payload } = ctx.params;
-				const token = await this.db.getRepository(ServiceToken).findOneBy({ id: tokenId, orgId, storeId });
+				const { storeId, tokenId, kind, payload } = ctx.params;
+				const token = await this.data(ctx).repo(ServiceToken).findOneBy({ id: tokenId, storeId });
 				if (!token || token.revokedAt) throw invalid("Not an edge box of this store", [{ field: "tokenId", type: "unknownBox", message: "Use the id of one of this store's service tokens that is not revoked." }]);
 				if (payload && Buffer.byteLength(JSON.stringify(payload)) > COMMAND_PAYLOAD_MAX)
 					throw invalid("The payload is too large", [{ field: "payload", type: "objectMaxSize", message: `The payload must be at most ${COMMAND_PAYLOAD_MAX} bytes of JSON.` }]);
 				const caller = ctx.meta.caller;
-				const command = await this.db.getRepository(EdgeCommand).save({ orgId, storeId, tokenId, kind, payload: payload ?? null, createdBy: caller?.kind === "user" ? caller.userId : null });
-				await audit(ctx, this.db, "edge.command_created", { type: "edge_command", id: command.id }, { tokenId, kind });
+				const command = await this.data(ctx).repo(EdgeCommand).save({ storeId, tokenId, kind, payload: payload ?? null, createdBy: caller?.kind === "user" ? caller.userId : null });
+				await audit(ctx, this.data(ctx), "edge.command_created", { type: "edge_command", id: command.id }, { tokenId, kind });
 				ctx.meta.$statusCode = 201;
 				return presentCommand(command);
 			},
@@ -306,8 +312,8 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			openapi: { summary: "Commands queued for a store's edge boxes, newest first", responses: { 200: "EdgeCommandList" } },
 			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string; tokenId?: string; status?: EdgeCommandStatus; limit: number }>) {
 				const p = ctx.params;
-				const rows = await this.db.getRepository(EdgeCommand).find({
-					where: { orgId: p.orgId, storeId: p.storeId, ...(p.tokenId && { tokenId: p.tokenId }), ...(p.status && { status: p.status }) },
+				const rows = await this.data(ctx).repo(EdgeCommand).find({
+					where: { storeId: p.storeId, ...(p.tokenId && { tokenId: p.tokenId }), ...(p.status && { status: p.status }) },
 					order: { createdAt: "DESC" },
 					take: p.limit,
 				});
@@ -326,12 +332,11 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			},
 			openapi: { summary: "Cameras of the stores you can see that are stale or offline (or of one status), worst first", responses: { 200: "CameraHealth" } },
 			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; status?: LivenessStatus; storeId?: string }>) {
-				const access = ctx.locals.access!;
 				const p = ctx.params;
-				const stores = access.storeIds ? (p.storeId ? access.storeIds.filter((s) => s === p.storeId) : access.storeIds) : p.storeId ? [p.storeId] : null;
-				if (stores && !stores.length) return { counts: { online: 0, stale: 0, offline: 0, unknown: 0 }, items: [] };
-				const cameras = await this.db.getRepository(Camera).find({ where: { orgId: p.orgId, ...(stores && { storeId: In(stores) }) }, relations: { store: true } });
-				const seen = cameras.length ? await this.db.getRepository(CameraLiveness).findBy({ cameraId: In(cameras.map((c) => c.id)) }) : [];
+				// The caller's data holds only the stores they may see (staff: theirs).
+				const data = this.data(ctx);
+				const cameras = await data.repo(Camera).find({ where: { ...(p.storeId && { storeId: p.storeId }) }, relations: { store: true } });
+				const seen = cameras.length ? await data.repo(CameraLiveness).findBy({ cameraId: In(cameras.map((c) => c.id)) }) : [];
 				const lastSeen = new Map(seen.map((s) => [s.cameraId, s.lastSeenAt]));
 				const now = new Date();
 				const all = cameras.map((c) => ({ cameraId: c.id, name: c.name, storeId: c.storeId, storeName: c.store?.name ?? null, enabled: c.enabled, ...livenessOf(lastSeen.get(c.id), now, this.thresholds()) }));
@@ -349,8 +354,8 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 		/** An uploaded clip is a sign of life of its camera. */
 		"clip.queued": {
 			group: "ingest",
-			async handler(this: IngestService, ctx: VigilContext<{ cameraId: string }>) {
-				await markCamerasSeen(this.db, new Map([[ctx.params.cameraId, new Date()]]), "clip");
+			async handler(this: IngestService, ctx: VigilContext<{ cameraId: string; orgId: string }>) {
+				await markCamerasSeen(this.tenantData({ orgId: ctx.params.orgId, storeIds: null }), new Map([[ctx.params.cameraId, new Date()]]), "clip");
 			},
 		},
 	},
@@ -379,11 +384,12 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 		},
 
 		/** This box's pending commands, oldest first, recorded as delivered once more. */
-		async deliverPending(this: IngestService, tokenId: string, now: Date): Promise<EdgeCommand[]> {
-			const repo = this.db.getRepository(EdgeCommand);
-			const pending = await repo.find({ where: { tokenId, status: "pending" }, order: { createdAt: "ASC" }, take: COMMANDS_PER_HEARTBEAT });
+		async deliverPending(this: IngestService, ctx: VigilContext<unknown>, now: Date): Promise<EdgeCommand[]> {
+			const { tokenId } = ctx.meta.caller as ServiceCaller;
+			const pending = await this.data(ctx).repo(EdgeCommand).find({ where: { tokenId, status: "pending" }, order: { createdAt: "ASC" }, take: COMMANDS_PER_HEARTBEAT });
 			if (pending.length) {
-				await repo.createQueryBuilder().update(EdgeCommand)
+				await this.unscoped("delivery counters are SQL expressions the scoped update cannot write; the ids are this box's commands just read")
+					.createQueryBuilder().update(EdgeCommand)
 					.set({ deliveredCount: () => "delivered_count + 1", firstDeliveredAt: () => "COALESCE(first_delivered_at, :now)", lastDeliveredAt: now })
 					.where({ id: In(pending.map((c) => c.id)) }).setParameter("now", now).execute();
 			}

@@ -5,14 +5,15 @@
  * queues (it never works them, nor redefines their consumers), so it may run on any node.
  */
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { In } from "typeorm";
+import { In, type FindManyOptions } from "typeorm";
 import { Clip } from "../entities";
 import { audit } from "../lib/operations/audit";
 import { notFound } from "../lib/platform/errors";
 import type { DeadLetter, JobQueue } from "../lib/jobs";
-import type { VigilContext, VigilService } from "../lib/platform/types";
+import type { AnyData } from "../lib/platform/scoped-data";
+import type { VigilContext } from "../lib/platform/types";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
-import { DbMixin } from "../mixins/db.mixin";
+import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { EVALUATE_QUEUE } from "./alert.contract";
 import { DETECT_QUEUE } from "./detector.contract";
 import { orgPath } from "./schemas";
@@ -23,7 +24,7 @@ import { orgPath } from "./schemas";
  */
 export const DEAD_LETTER_QUEUES = [DETECT_QUEUE, EVALUATE_QUEUE, "notify"] as const;
 
-type JobsService = VigilService & JobQueueService;
+type JobsService = RepositoryService & JobQueueService;
 
 /** Letters read per queue when looking for one organization's: dead letters should be few; this bounds a listing's work. */
 const SCAN_PER_QUEUE = 1000;
@@ -53,7 +54,7 @@ const present = (l: Attributed) => ({
 
 const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 	name: "jobs",
-	mixins: [DbMixin, JobQueueMixin(Object.fromEntries(DEAD_LETTER_QUEUES.map((q) => [q, {}])))],
+	mixins: [RepositoryMixin, JobQueueMixin(Object.fromEntries(DEAD_LETTER_QUEUES.map((q) => [q, {}])))],
 	settings: { rest: "/" },
 
 	actions: {
@@ -63,7 +64,7 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 			params: { $$strict: "remove", ...orgPath, ...listParams },
 			openapi: { summary: "Failed jobs of the organization (detection, notifications), newest first", responses: { 200: "DeadLetterList" } },
 			async handler(this: JobsService, ctx: VigilContext<{ orgId: string; queue?: string; limit: number }>) {
-				const letters: Attributed[] = await this.letters(ctx.params.queue, SCAN_PER_QUEUE);
+				const letters: Attributed[] = await this.letters(ctx, ctx.params.queue, SCAN_PER_QUEUE);
 				return { items: letters.filter((l) => l.orgId === ctx.params.orgId).slice(0, ctx.params.limit).map(present) };
 			},
 		},
@@ -74,7 +75,7 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 			params: { $$strict: "remove", ...listParams },
 			openapi: { summary: "Failed jobs of every queue and organization, newest first", responses: { 200: "DeadLetterList" } },
 			async handler(this: JobsService, ctx: VigilContext<{ queue?: string; limit: number }>) {
-				const letters: Attributed[] = await this.letters(ctx.params.queue, ctx.params.limit);
+				const letters: Attributed[] = await this.letters(ctx, ctx.params.queue, ctx.params.limit);
 				return { items: letters.slice(0, ctx.params.limit).map(present) };
 			},
 		},
@@ -85,7 +86,7 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 			params: { $$strict: "remove", ...orgPath, ...letterPath },
 			openapi: { summary: "A failed job: its payload, error, attempts and node", responses: { 200: "DeadLetter" } },
 			async handler(this: JobsService, ctx: VigilContext<LetterParams>) {
-				return present(await this.findLetter(ctx.params));
+				return present(await this.findLetter(ctx));
 			},
 		},
 
@@ -95,7 +96,7 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 			params: { $$strict: "remove", ...letterPath },
 			openapi: { summary: "A failed job of any organization", responses: { 200: "DeadLetter" } },
 			async handler(this: JobsService, ctx: VigilContext<LetterParams>) {
-				return present(await this.findLetter(ctx.params));
+				return present(await this.findLetter(ctx));
 			},
 		},
 
@@ -148,51 +149,61 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 		},
 
 		/** Letters of one queue or all, newest first, each with the organization its job belongs to. */
-		async letters(this: JobsService, queue: string | undefined, perQueue: number): Promise<Attributed[]> {
+		async letters(this: JobsService, ctx: VigilContext<unknown>, queue: string | undefined, perQueue: number): Promise<Attributed[]> {
 			const names = queue ? [this.queue(queue).name] : [...DEAD_LETTER_QUEUES];
 			const lists = await Promise.all(names.map((name) => this.queues[name].listDeadLetters(perQueue)));
 			const letters = lists.flat().sort((a, b) => b.failedAt.getTime() - a.failedAt.getTime());
-			return this.attribute(letters);
+			return this.attribute(ctx, letters);
 		},
 
 		/**
 		 * A job names its organization (`orgId`), or, for detector jobs queued before they carried one, its clip
-		 * does. A job of a deleted clip, or of no organization, is seen by super-admins only.
+		 * does. A job of a deleted clip, or of no organization, is seen by super-admins only. On an organization's
+		 * route only its own clips are read: a letter of another's clip is then of none, and filtered out all the same.
 		 */
-		async attribute(this: JobsService, letters: DeadLetter[]): Promise<Attributed[]> {
+		async attribute(this: JobsService, ctx: VigilContext<unknown>, letters: DeadLetter[]): Promise<Attributed[]> {
 			const field = (job: unknown, key: string) => {
 				const value = (job as Record<string, unknown> | null)?.[key];
 				return typeof value === "string" ? value : undefined;
 			};
 			const clipIds = [...new Set(letters.filter((l) => !field(l.job, "orgId")).map((l) => field(l.job, "clipId")).filter((c): c is string => Boolean(c && /^[0-9a-f-]{36}$/i.test(c))))];
-			const clips = clipIds.length ? await this.db.getRepository(Clip).find({ where: { id: In(clipIds) }, select: { id: true, orgId: true } }) : [];
+			const query: FindManyOptions<Clip> = { where: { id: In(clipIds) }, select: { id: true, orgId: true } };
+			const clips = !clipIds.length ? []
+				: ctx.locals.access ? await this.data(ctx).repo(Clip).find(query)
+				: await this.unscoped("a super-admin's dead letters: clips of every organization").getRepository(Clip).find(query);
 			const orgOfClip = new Map(clips.map((c) => [c.id, c.orgId]));
 			return letters.map((l) => ({ ...l, orgId: field(l.job, "orgId") ?? orgOfClip.get(field(l.job, "clipId") ?? "") ?? null }));
 		},
 
 		/** The letter, if it exists and (on an organization's route) belongs to that organization; otherwise 404. */
-		async findLetter(this: JobsService, p: LetterParams): Promise<Attributed> {
+		async findLetter(this: JobsService, ctx: VigilContext<LetterParams>): Promise<Attributed> {
+			const p = ctx.params;
 			const letter = await this.queue(p.queue).getDeadLetter(p.letterId);
 			if (!letter) throw notFound("Dead letter");
-			const [attributed] = await this.attribute([letter]);
+			const [attributed] = await this.attribute(ctx, [letter]);
 			if (p.orgId && attributed.orgId !== p.orgId) throw notFound("Dead letter");
 			return attributed;
 		},
 
+		/** Where a replay or discard is recorded: the organization's data, or (a super-admin's route) the platform's. */
+		auditData(this: JobsService, ctx: VigilContext<unknown>): AnyData {
+			return ctx.locals.access ? this.data(ctx) : this.unscoped("a super-admin's dead letter: of any organization, or of none");
+		},
+
 		async replay(this: JobsService, ctx: VigilContext<LetterParams>) {
-			const letter = await this.findLetter(ctx.params);
+			const letter = await this.findLetter(ctx);
 			const jobId = await this.queue(ctx.params.queue).replayDeadLetter(letter.letterId);
 			if (!jobId) throw notFound("Dead letter");
-			await audit(ctx, this.db, "dead_letter.replayed", { type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
+			await audit(ctx, this.auditData(ctx), "dead_letter.replayed", { type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
 				{ queue: letter.queue, jobId: letter.id, newJobId: jobId, error: letter.error }, { orgId: letter.orgId });
 			ctx.meta.$statusCode = 202;
 			return { queue: letter.queue, letterId: letter.letterId, jobId };
 		},
 
 		async discard(this: JobsService, ctx: VigilContext<LetterParams>) {
-			const letter = await this.findLetter(ctx.params);
+			const letter = await this.findLetter(ctx);
 			if (!(await this.queue(ctx.params.queue).discardDeadLetter(letter.letterId))) throw notFound("Dead letter");
-			await audit(ctx, this.db, "dead_letter.discarded", { type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
+			await audit(ctx, this.auditData(ctx), "dead_letter.discarded", { type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
 				{ queue: letter.queue, jobId: letter.id, error: letter.error }, { orgId: letter.orgId });
 			ctx.meta.$statusCode = 204;
 			return null;

@@ -7,7 +7,7 @@
 import { hostname } from "node:os";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { LessThan, MoreThan } from "typeorm";
-import { RetentionPolicy, RetentionRun } from "../entities";
+import { Organization, RetentionPolicy, RetentionRun } from "../entities";
 import { RETENTION_KINDS, type RetentionKind } from "../entities/retention-run.entity";
 import { audit } from "../lib/operations/audit";
 import { tryWithAdvisoryLock } from "../lib/platform/database";
@@ -15,11 +15,11 @@ import { conflict } from "../lib/platform/errors";
 import { retentionRemoved } from "../lib/platform/metrics";
 import { effectiveDays, noCounts, sweepAll, type RetentionDays } from "../lib/operations/retention";
 import { mediaStorage, type Storage } from "../lib/media/storage";
-import type { Caller, VigilContext, VigilService } from "../lib/platform/types";
-import { DbMixin } from "../mixins/db.mixin";
+import type { Caller, VigilContext } from "../lib/platform/types";
+import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { orgPath } from "./schemas";
 
-type RetentionService = VigilService & {
+type RetentionService = RepositoryService & {
 	storage: Storage;
 	timer?: NodeJS.Timeout;
 	/** The run in progress on this node, if any. */
@@ -44,7 +44,7 @@ const presentRun = (r: RetentionRun) => ({
 
 const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionService> = {
 	name: "retention",
-	mixins: [DbMixin],
+	mixins: [RepositoryMixin],
 	settings: { rest: "/" },
 
 	actions: {
@@ -54,7 +54,7 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			params: { $$strict: "remove", ...orgPath },
 			openapi: { summary: "How long the organization keeps clips, snapshots and detections (its own policy, or the defaults)", responses: { 200: "RetentionPolicy" } },
 			async handler(this: RetentionService, ctx: VigilContext<{ orgId: string }>) {
-				return this.presentPolicy(await this.db.getRepository(RetentionPolicy).findOneBy({ orgId: ctx.params.orgId }));
+				return this.presentPolicy(await this.data(ctx).repo(RetentionPolicy).findOneBy({}));
 			},
 		},
 
@@ -66,12 +66,18 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			async handler(this: RetentionService, ctx: VigilContext<RetentionDays & { orgId: string }>) {
 				const { orgId, clipsDays, snapshotsDays, detectionsDays } = ctx.params;
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
-				const saved = await this.db.transaction(async (tx) => {
-					const before = await tx.findOne(RetentionPolicy, { where: { orgId }, lock: { mode: "pessimistic_write" } });
+				const saved = await this.data(ctx).transaction(async (tx) => {
+					// Changes of one organization's policy take turns on the organization row (FOR NO KEY UPDATE leaves the
+					// organization's other writes alone), so the first policy is inserted once, never twice.
+					await tx.repo(Organization).findOne({ where: {}, lock: { mode: "for_no_key_update" } });
+					const policies = tx.repo(RetentionPolicy);
+					const before = await policies.findOneBy({});
 					const from = effectiveDays(before, this.defaults());
-					await tx.upsert(RetentionPolicy, { orgId, clipsDays, snapshotsDays, detectionsDays, updatedBy: caller.userId }, ["orgId"]);
-					await audit(ctx, tx, "retention.policy_changed", { type: "organization", id: orgId }, { from, to: { clipsDays, snapshotsDays, detectionsDays } });
-					return tx.findOneByOrFail(RetentionPolicy, { orgId });
+					const to = { clipsDays, snapshotsDays, detectionsDays };
+					if (before) await policies.update({}, { ...to, updatedBy: caller.userId });
+					else await policies.insert({ ...to, updatedBy: caller.userId });
+					await audit(ctx, tx, "retention.policy_changed", { type: "organization", id: orgId }, { from, to });
+					return policies.findOneBy({});
 				});
 				return this.presentPolicy(saved);
 			},
@@ -84,7 +90,7 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			openapi: { summary: "Recent cleanup runs, newest first, with what each removed from this organization", responses: { 200: "RetentionRunList" } },
 			async handler(this: RetentionService, ctx: VigilContext<{ orgId: string; limit: number }>) {
 				const { orgId } = ctx.params;
-				const runs = await this.db.getRepository(RetentionRun).find({ order: { startedAt: "DESC" }, take: ctx.params.limit });
+				const runs = await this.unscoped("a cleanup run reports on every organization; this organization's part is picked out below").getRepository(RetentionRun).find({ order: { startedAt: "DESC" }, take: ctx.params.limit });
 				return {
 					items: runs.map((r) => {
 						const mine = r.perOrg[orgId];
@@ -106,7 +112,7 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			async handler(this: RetentionService, ctx: VigilContext) {
 				const run = await this.runOnce("manual");
 				if (!run) throw conflict("A retention cleanup is already running; its report will be in the runs list", "RETENTION_RUNNING");
-				await audit(ctx, this.db, "retention.run", { type: "retention_run", id: run.id }, { removed: run.removed }, { orgId: null });
+				await audit(ctx, this.unscoped("the cleanup run is the platform's, not an organization's"), "retention.run", { type: "retention_run", id: run.id }, { removed: run.removed }, { orgId: null });
 				return presentRun(run);
 			},
 		},
@@ -130,7 +136,7 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 		/** One run, unless one is going (here or on another node): then null. */
 		async runOnce(this: RetentionService, trigger: "schedule" | "manual"): Promise<RetentionRun | null> {
 			if (this.current) return null;
-			const run = tryWithAdvisoryLock(this.db, RETENTION_LOCK, async () => {
+			const run = tryWithAdvisoryLock(this.unscoped("advisory lock: one cleanup at a time across nodes"), RETENTION_LOCK, async () => {
 				if (trigger === "schedule" && (await this.ranRecently())) return "skipped" as const;
 				return this.sweep(trigger);
 			});
@@ -146,15 +152,16 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 		/** Every node keeps a timer: after one node's run, the others find it recent and skip. */
 		async ranRecently(this: RetentionService): Promise<boolean> {
 			const since = new Date(Date.now() - this.config.retentionInterval * 1000 * 0.9);
-			return this.db.getRepository(RetentionRun).existsBy({ trigger: "schedule", startedAt: MoreThan(since) });
+			return this.unscoped("cleanup runs belong to no organization").getRepository(RetentionRun).existsBy({ trigger: "schedule", startedAt: MoreThan(since) });
 		},
 
 		async sweep(this: RetentionService, trigger: "schedule" | "manual"): Promise<RetentionRun> {
-			const repo = this.db.getRepository(RetentionRun);
+			const system = this.unscoped("retention sweep: every organization's expired media and detections");
+			const repo = system.getRepository(RetentionRun);
 			const run = await repo.save(repo.create({ trigger, node: this.broker.nodeID ?? hostname(), startedAt: new Date(), finishedAt: null, removed: noCounts(), perOrg: {}, errors: [] }));
 			let result;
 			try {
-				result = await sweepAll(this.db, this.defaults(), {
+				result = await sweepAll(system, this.defaults(), {
 					storage: this.storage,
 					batch: this.config.retentionBatch,
 					pauseMs: BATCH_PAUSE_MS,

@@ -3,16 +3,16 @@
  * them the only record of their files (clip videos, alert snapshots and clean frames). So the keys are read in
  * the deleting transaction, and the files deleted once it has committed (a file already gone is fine).
  */
-import type { EntityManager } from "typeorm";
+import { managerOf, type AnyData } from "../platform/scoped-data";
 import { Alert, Clip } from "../../entities";
 import { mediaStorage } from "./storage";
 
 export type MediaScope = { cameraId: string } | { storeId: string } | { orgId: string };
 
-export async function mediaKeysOf(tx: EntityManager, scope: MediaScope): Promise<string[]> {
+export async function mediaKeysOf(data: AnyData, scope: MediaScope): Promise<string[]> {
 	const [clips, alerts] = [
-		await tx.getRepository(Clip).find({ where: scope, select: { id: true, storageKey: true } }),
-		await tx.getRepository(Alert).find({ where: scope, select: { id: true, snapshotKey: true, frameKey: true } }),
+		await managerOf(data).getRepository(Clip).find({ where: scope, select: { id: true, storageKey: true } }),
+		await managerOf(data).getRepository(Alert).find({ where: scope, select: { id: true, snapshotKey: true, frameKey: true } }),
 	];
 	return [...clips.map((c) => c.storageKey), ...alerts.flatMap((a) => [a.snapshotKey, a.frameKey])].filter((k): k is string => Boolean(k));
 }

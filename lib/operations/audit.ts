@@ -1,11 +1,11 @@
 /**
  * The audit log: security-relevant actions, appended to `audit_log` (the database refuses updates and
- * deletes). Pass the transaction's EntityManager where the change itself runs in one, so the entry and the
+ * deletes). Pass the transaction's data (or entity manager) where the change itself runs in one, so the entry and the
  * change commit or roll back together. A call site is one line:
  *
  *   await audit(ctx, tx, "member.updated", { type: "user", id: userId }, { role: { from, to } });
  */
-import type { DataSource, EntityManager } from "typeorm";
+import { managerOf, type AnyData } from "../platform/scoped-data";
 import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
 import { AuditEntry } from "../../entities";
 import type { AuditActorKind } from "../../entities/audit-entry.entity";
@@ -53,8 +53,8 @@ export function actorOf(caller: Caller | undefined): AuditActor {
 	return SYSTEM_ACTOR;
 }
 
-export async function recordAudit(db: DataSource | EntityManager, entry: AuditRecord): Promise<void> {
-	await db.getRepository(AuditEntry).insert({
+export async function recordAudit(db: AnyData, entry: AuditRecord): Promise<void> {
+	await managerOf(db).getRepository(AuditEntry).insert({
 		orgId: entry.orgId,
 		actorKind: entry.actor.kind,
 		actorId: entry.actor.id,
@@ -80,7 +80,7 @@ export interface AuditOptions {
 /** recordAudit with who, from where and which request taken from the call's context. */
 export function audit(
 	ctx: VigilContext<unknown>,
-	db: DataSource | EntityManager,
+	db: AnyData,
 	action: string,
 	target?: AuditTarget | null,
 	details?: Record<string, unknown>,

@@ -3,7 +3,8 @@
  * heartbeat listing it online, a clip upload); unknown when it never was. `livenessOf` is the plain rule;
  * `camerasLiveness` and `markCamerasSeen` read and write the `camera_liveness` rows.
  */
-import { In, type DataSource, type EntityManager } from "typeorm";
+import { managerOf, type AnyData } from "../platform/scoped-data";
+import { In } from "typeorm";
 import { CameraLiveness, type SeenSource } from "../../entities/camera-liveness.entity";
 
 export const LIVENESS_STATUSES = ["online", "stale", "offline", "unknown"] as const;
@@ -30,8 +31,8 @@ export function livenessOf(lastSeenAt: Date | null | undefined, now: Date, t: Li
 }
 
 /** Liveness of each camera id given (unknown for those never seen). */
-export async function camerasLiveness(db: DataSource | EntityManager, cameraIds: string[], t: LivenessThresholds, now = new Date()): Promise<Map<string, Liveness>> {
-	const rows = cameraIds.length ? await db.getRepository(CameraLiveness).findBy({ cameraId: In(cameraIds) }) : [];
+export async function camerasLiveness(db: AnyData, cameraIds: string[], t: LivenessThresholds, now = new Date()): Promise<Map<string, Liveness>> {
+	const rows = cameraIds.length ? await managerOf(db).getRepository(CameraLiveness).findBy({ cameraId: In(cameraIds) }) : [];
 	const seen = new Map(rows.map((r) => [r.cameraId, r.lastSeenAt]));
 	return new Map(cameraIds.map((id) => [id, livenessOf(seen.get(id), now, t)]));
 }
@@ -40,10 +41,10 @@ export async function camerasLiveness(db: DataSource | EntityManager, cameraIds:
  * Records that these cameras were seen at these times. Never moves a camera's time backwards (a late batch of old
  * events does not hide a newer heartbeat), and never past `now` (a box clock ahead of ours).
  */
-export async function markCamerasSeen(db: DataSource | EntityManager, seen: Map<string, Date>, source: SeenSource, now = new Date()): Promise<void> {
+export async function markCamerasSeen(db: AnyData, seen: Map<string, Date>, source: SeenSource, now = new Date()): Promise<void> {
 	if (!seen.size) return;
 	const rows = [...seen].map(([cameraId, at]) => ({ cameraId, lastSeenAt: at > now ? now : at, source }));
-	const repo = db.getRepository(CameraLiveness);
+	const repo = managerOf(db).getRepository(CameraLiveness);
 	await repo.createQueryBuilder().insert().into(CameraLiveness).values(rows).orIgnore().execute();
 	for (const row of rows) {
 		await repo.createQueryBuilder().update(CameraLiveness).set({ lastSeenAt: row.lastSeenAt, source })

@@ -3,7 +3,7 @@
  * read whole (at most `maxBytes` as sent), decompressed to at most `maxDecodedBytes` (a zip bomb stops there, 413),
  * then parsed. body-parser inflates gzip and deflate only, and not br.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { VigilError } from "./errors";
@@ -23,6 +23,22 @@ export const DECOMPRESSED_ROUTES = /^\/api\/v1\/ingest\//;
 
 export function contentEncoding(req: IncomingMessage): string {
 	return String(req.headers["content-encoding"] ?? "").trim().toLowerCase();
+}
+
+/**
+ * Route middleware, ahead of the JSON parser: a compressed body on DECOMPRESSED_ROUTES is read and parsed here,
+ * within its limits, and marked as read (`_body`), so the JSON parser leaves it alone; any other request passes.
+ */
+export function decompressedJsonBodies(limits: { maxBytes: number; maxDecodedBytes: number }) {
+	return (req: IncomingMessage & { originalUrl?: string }, _res: ServerResponse, next: (err?: unknown) => void): void => {
+		const encoding = contentEncoding(req);
+		// moleculer-web has made `url` relative to the route by now; `originalUrl` is the path as sent.
+		if (!encoding || encoding === "identity" || !DECOMPRESSED_ROUTES.test(req.originalUrl ?? req.url ?? "")) return next();
+		readEncodedJson(req, limits).then((body) => {
+			Object.assign(req, { body, _body: true });
+			next();
+		}, next);
+	};
 }
 
 export async function readEncodedJson(req: IncomingMessage, limits: { maxBytes: number; maxDecodedBytes: number }): Promise<object> {

@@ -1,5 +1,7 @@
 /** HTTP details the gateway needs: cookies, client address, and the one mapping from errors to responses. */
-import type { IncomingMessage } from "node:http";
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { requestScope } from "./logging";
 import type { CookieToSet } from "./types";
 
 export function parseCookies(header: string | undefined): Record<string, string> {
@@ -68,6 +70,36 @@ export function crossSiteRefusal(req: IncomingMessage, allowedOrigins: readonly 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A caller's X-Request-Id is kept if it is a sane token, so traces line up across systems. */
 export const acceptableRequestId = (value: unknown): value is string => typeof value === "string" && REQUEST_ID.test(value);
+
+/** What the gateway notes on a request before anything else reads it. */
+export interface PreparedRequest extends IncomingMessage {
+	$startedAt?: bigint;
+	$requestId?: string;
+	$secure?: boolean;
+	query?: object;
+}
+
+/**
+ * First step of every request, before routing and body parsing can fail (a 413, malformed JSON): its request id,
+ * security headers and logging scope, so every answer carries them. Returns the request id.
+ */
+export function prepareRequest(req: PreparedRequest, res: ServerResponse, options: { trustProxy: boolean }): string {
+	req.$startedAt = process.hrtime.bigint();
+	const requestId = acceptableRequestId(req.headers["x-request-id"]) ? req.headers["x-request-id"] : randomUUID();
+	req.$requestId = requestId;
+	// Whatever reads the header later sees the vetted id, not the caller's.
+	req.headers["x-request-id"] = requestId;
+	req.$secure = isSecureRequest(req, options.trustProxy);
+	res.setHeader("X-Request-Id", requestId);
+	for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) res.setHeader(name, value);
+	if (req.$secure) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+	// What follows in this request's asynchronous flow (routing, body parsing, the call) logs under its id.
+	requestScope.enterWith({ requestId });
+	// moleculer-web merges the query string over the body: a cross-site form could then smuggle
+	// body parameters (`?kind=webhook&config[url]=...`) into a POST. Only safe methods read the query.
+	if (!isSafeMethod(req.method)) req.query = {};
+	return requestId;
+}
 
 export interface ErrorResponse {
 	status: number;

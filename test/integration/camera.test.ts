@@ -38,7 +38,9 @@ describe("cameras", () => {
 		expect(row.streamUrlEnc).toBeTruthy();
 		expect(row.streamUrlEnc).not.toContain("hunter2");
 		// The services that open the stream get it in clear, over the bus only.
-		expect(await cluster.core.call("camera.streamUrl", { cameraId: created.body.id })).toBe(url);
+		expect(await cluster.core.call("camera.streamUrl", { orgId: created.body.orgId, cameraId: created.body.id })).toBe(url);
+		// Named with another organization, the camera does not exist.
+		await expect(cluster.core.call("camera.streamUrl", { orgId: "00000000-0000-4000-8000-000000000000", cameraId: created.body.id })).rejects.toMatchObject({ code: 404 });
 	});
 
 	it("updates fields, replaces and removes the stream", async () => {
