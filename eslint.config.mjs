@@ -25,12 +25,13 @@ export default tseslint.config(
 				"error",
 				{
 					selector: "MemberExpression[object.type='ThisExpression'][property.name='db']",
-					message: "Use this.data(ctx) (the caller's tenant), this.tenantData(scope), or this.unscoped(\"why\").",
+					message: 'Use this.data(ctx) (the caller\'s tenant), this.tenantData(scope), or this.unscoped("why").',
 				},
 				{
 					selector:
 						"CallExpression[callee.property.name=/^(getRepository|createQueryBuilder|query)$/]:not([callee.object.callee.property.name='unscoped']):not([callee.object.name='system'])",
-					message: "Raw repositories and SQL only on this.unscoped(\"why\") (or a `system` handle from it); tenant data goes through this.data(ctx).repo(Entity).",
+					message:
+						'Raw repositories and SQL only on this.unscoped("why") (or a `system` handle from it); tenant data goes through this.data(ctx).repo(Entity).',
 				},
 			],
 		},

@@ -46,7 +46,8 @@ export function createNode(config: Config, options: { nodeID?: string } = {}): S
 		...brokerOptions(config, options.nodeID),
 		// Gateway nodes serve /metrics on the API port; every other node gets its own small endpoint.
 		started: async () => {
-			if (!config.services.includes("api") && config.metricsPort > 0) metricsServer = await startMetricsServer(config.metricsPort, config.host, config.metricsToken);
+			if (!config.services.includes("api") && config.metricsPort > 0)
+				metricsServer = await startMetricsServer(config.metricsPort, config.host, config.metricsToken);
 		},
 		stopped: async (): Promise<void> => {
 			await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));

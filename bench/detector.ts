@@ -47,9 +47,18 @@ async function main(): Promise<void> {
 		await detector.warmUp();
 		const { full, bare, own } = await interleaved(detector, model, sample, source);
 		const overhead = full / bare;
-		console.log(pad(backend, 14) + pad((1000 / full).toFixed(2), 14) + pad((1000 / bare).toFixed(2), 10) + pad(full.toFixed(1), 13) + pad(bare.toFixed(1), 9) + `${overhead.toFixed(3)}x (${(full - bare).toFixed(1)} ms/frame)`);
+		console.log(
+			pad(backend, 14) +
+				pad((1000 / full).toFixed(2), 14) +
+				pad((1000 / bare).toFixed(2), 10) +
+				pad(full.toFixed(1), 13) +
+				pad(bare.toFixed(1), 9) +
+				`${overhead.toFixed(3)}x (${(full - bare).toFixed(1)} ms/frame)`,
+		);
 		const ownMs = own.input + own.decode;
-		console.log(`${" ".repeat(14)}detector's own work timed alone: input ${own.input.toFixed(2)} ms + decode/NMS ${own.decode.toFixed(3)} ms = ${ownMs.toFixed(2)} ms/frame, i.e. ${((bare + ownMs) / bare).toFixed(4)}x the bare model`);
+		console.log(
+			`${" ".repeat(14)}detector's own work timed alone: input ${own.input.toFixed(2)} ms + decode/NMS ${own.decode.toFixed(3)} ms = ${ownMs.toFixed(2)} ms/frame, i.e. ${((bare + ownMs) / bare).toFixed(4)}x the bare model`,
+		);
 		if (detector.maxBatch >= 4) {
 			const [b1, b4] = [await detectorMs(detector, sample, source, 1), await detectorMs(detector, sample, source, 4)];
 			batching.push(`${backend}: batch 1 ${b1.toFixed(1)} ms/frame, batch 4 ${b4.toFixed(1)} ms/frame`);
@@ -79,10 +88,20 @@ async function detectorMs(detector: Detector, frames: Uint8Array[], source: Size
  * Median ms per frame of the detector and of the graph alone (execute on input tensors made beforehand, then read
  * the output), frame by frame in alternating order so that a busy machine slows both alike.
  */
-async function interleaved(detector: Detector, model: ModelDescription, frames: Uint8Array[], source: Size): Promise<{ full: number; bare: number; own: { input: number; decode: number } }> {
+async function interleaved(
+	detector: Detector,
+	model: ModelDescription,
+	frames: Uint8Array[],
+	source: Size,
+): Promise<{ full: number; bare: number; own: { input: number; decode: number } }> {
 	const graph = await loadGraphModel(model.graphFile);
 	const output = model.outputName ?? graph.outputNodes[0];
-	const inputs = frames.map((f) => tf.tensor4d(Float32Array.from(f, (v) => v * model.pixelScale), [1, model.input.height, model.input.width, 3]));
+	const inputs = frames.map((f) =>
+		tf.tensor4d(
+			Float32Array.from(f, (v) => v * model.pixelScale),
+			[1, model.input.height, model.input.width, 3],
+		),
+	);
 	tf.dispose(graph.execute(inputs[0], output)); // its own warm-up
 	const bareOne = async (x: tf.Tensor4D): Promise<number> => {
 		const started = performance.now();

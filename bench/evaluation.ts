@@ -43,16 +43,29 @@ const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
 async function main() {
 	const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-evaluation-"));
 	const config = loadConfig({
-		DATABASE_URL: process.env.DATABASE_URL ?? "pglite://memory", DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "error", LOG_FORMAT: "json",
-		METRICS_PORT: "0", JWT_SECRET: "bench-secret-bench-secret-bench-secret", ENCRYPTION_KEY: "ab".repeat(32),
-		NAMESPACE: `bench-${randomBytes(3).toString("hex")}`, SERVICES: "alert",
+		DATABASE_URL: process.env.DATABASE_URL ?? "pglite://memory",
+		DATA_DIR: dataDir,
+		PORT: "0",
+		HOST: "127.0.0.1",
+		LOG_LEVEL: "error",
+		LOG_FORMAT: "json",
+		METRICS_PORT: "0",
+		JWT_SECRET: "bench-secret-bench-secret-bench-secret",
+		ENCRYPTION_KEY: "ab".repeat(32),
+		NAMESPACE: `bench-${randomBytes(3).toString("hex")}`,
+		SERVICES: "alert",
 	});
 	const broker = createNode(config);
 	try {
 		await broker.start();
 		const db = await nodeDatabase(broker);
 		const alert = broker.getLocalService("alert") as unknown as { evaluateClip(clipId: string, generation: number): Promise<void> };
-		const [orgId, storeId] = [randomBytes(16).toString("hex").replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, "$1-$2-$3-$4-$5"), "00000000-0000-4000-8000-000000000001"];
+		const [orgId, storeId] = [
+			randomBytes(16)
+				.toString("hex")
+				.replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, "$1-$2-$3-$4-$5"),
+			"00000000-0000-4000-8000-000000000001",
+		];
 		await db.query(`INSERT INTO organizations (id, name) VALUES ($1, 'Bench')`, [orgId]);
 		await db.query(`INSERT INTO stores (id, org_id, name) VALUES ($1, $2, 'Bench')`, [storeId, orgId]);
 		const camera = await db.getRepository(Camera).save({ orgId, storeId, name: "Aisle", kind: "upload" as const });
@@ -60,16 +73,51 @@ async function main() {
 		await db.query(`INSERT INTO alert_rules (org_id, store_id, name, classes, cooldown_sec) VALUES ($1, $2, 'People', '{person}', 86400)`, [orgId, storeId]);
 		const segments = Math.ceil(FRAMES / SEGMENT_FRAMES);
 		const clip = await db.getRepository(Clip).save({
-			orgId, storeId, cameraId: camera.id, status: "processing" as const, storageKey: "bench/none.mp4", sizeBytes: 1, sha256: randomBytes(32).toString("hex"),
-			durationSec: FRAMES / FPS, width: 768, height: 576, sourceFps: FPS, sampleFps: FPS, segmentSec: SEGMENT_FRAMES / FPS, segmentsTotal: segments, framesTotal: FRAMES, framesDone: 0,
+			orgId,
+			storeId,
+			cameraId: camera.id,
+			status: "processing" as const,
+			storageKey: "bench/none.mp4",
+			sizeBytes: 1,
+			sha256: randomBytes(32).toString("hex"),
+			durationSec: FRAMES / FPS,
+			width: 768,
+			height: 576,
+			sourceFps: FPS,
+			sampleFps: FPS,
+			segmentSec: SEGMENT_FRAMES / FPS,
+			segmentsTotal: segments,
+			framesTotal: FRAMES,
+			framesDone: 0,
 		});
-		await db.getRepository(ClipSegment).insert(Array.from({ length: segments }, (_, index) => ({ clipId: clip.id, index, firstFrame: index * SEGMENT_FRAMES, frameCount: SEGMENT_FRAMES, status: "pending" as const })));
+		await db.getRepository(ClipSegment).insert(
+			Array.from({ length: segments }, (_, index) => ({
+				clipId: clip.id,
+				index,
+				firstFrame: index * SEGMENT_FRAMES,
+				frameCount: SEGMENT_FRAMES,
+				status: "pending" as const,
+			})),
+		);
 
 		const costs: number[] = [];
 		for (let index = 0; index < segments; index++) {
 			const rows = [];
 			for (let f = index * SEGMENT_FRAMES; f < (index + 1) * SEGMENT_FRAMES; f++) {
-				for (const [ordinal, d] of scene(f).entries()) rows.push({ clipId: clip.id, frameIndex: f, ordinal, timeSec: f / FPS, classId: d.classId, className: d.className, score: d.score, x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3] });
+				for (const [ordinal, d] of scene(f).entries())
+					rows.push({
+						clipId: clip.id,
+						frameIndex: f,
+						ordinal,
+						timeSec: f / FPS,
+						classId: d.classId,
+						className: d.className,
+						score: d.score,
+						x1: d.box[0],
+						y1: d.box[1],
+						x2: d.box[2],
+						y2: d.box[3],
+					});
 			}
 			await db.getRepository(Detection).insert(rows);
 			await db.getRepository(ClipSegment).update({ clipId: clip.id, index }, { status: "done", framesDone: SEGMENT_FRAMES });
@@ -95,21 +143,30 @@ async function main() {
 		// The first segment also raises the clip's one alert; the last also writes the summary and the camera's memory.
 		const [early, late] = [mean(costs.slice(1, 11)), mean(costs.slice(-11, -1))];
 		const row = (name: string, value: number, note = "") => console.log(`${name.padEnd(44)}${value.toFixed(1).padStart(8)} ms${note && `   ${note}`}`);
-		console.log(`\n${MINUTES}-minute clip, ${FPS} fps, ${segments} segments of ${SEGMENT_FRAMES} frames, ${done.summary?.tracks} tracks; database: ${process.env.DATABASE_URL ? "PostgreSQL" : "embedded (PGlite)"}; status ${done.status}`);
+		console.log(
+			`\n${MINUTES}-minute clip, ${FPS} fps, ${segments} segments of ${SEGMENT_FRAMES} frames, ${done.summary?.tracks} tracks; database: ${process.env.DATABASE_URL ? "PostgreSQL" : "embedded (PGlite)"}; status ${done.status}`,
+		);
 		row("first segment (raises the alert)", costs[0]);
 		row("segments 2-11 (mean)", early);
 		row(`segments ${segments - 10}-${segments - 1} (mean)`, late, `(late / early ${(late / early).toFixed(2)}x)`);
 		row(`last segment ${segments} (also the summary)`, costs[costs.length - 1]);
 		row("median / p95", median, `/ ${sorted[Math.floor(sorted.length * 0.95)].toFixed(1)} ms`);
 		row("bare tracker, one segment", barePerSegment, `(evaluation is ${(median / barePerSegment).toFixed(0)}x: database reads and writes)`);
-		row("replay from the start at the last segment", replayLast, `(tracker alone: the old per-segment floor, ${(replayLast / late).toFixed(1)}x the kept-state evaluation)`);
+		row(
+			"replay from the start at the last segment",
+			replayLast,
+			`(tracker alone: the old per-segment floor, ${(replayLast / late).toFixed(1)}x the kept-state evaluation)`,
+		);
 	} finally {
 		await broker.stop();
 		rmSync(dataDir, { recursive: true, force: true });
 	}
 }
 
-main().then(() => process.exit(0), (err) => {
-	console.error(err);
-	process.exit(1);
-});
+main().then(
+	() => process.exit(0),
+	(err) => {
+		console.error(err);
+		process.exit(1);
+	},
+);

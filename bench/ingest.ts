@@ -19,7 +19,11 @@ const BATCH = 100;
 const CAMERAS = 4;
 
 async function json(url: string, body: unknown, token: string) {
-	const res = await fetch(url, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", authorization: `Bearer ${token}` } });
+	const res = await fetch(url, {
+		method: "POST",
+		body: JSON.stringify(body),
+		headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+	});
 	return res.json() as Promise<Record<string, any>>;
 }
 
@@ -31,8 +35,13 @@ function batch(n: number, cameraIds: string[], start: number) {
 			const step = n * (BATCH / CAMERAS) + Math.floor(i / CAMERAS);
 			const x = (step % 50) / 60;
 			return {
-				id: `b${n}-e${i}`, cameraId: cameraIds[camera], time: new Date(start + step * 200).toISOString(), className: "person",
-				score: 0.6 + (step % 7) / 20, box: [x, 0.2, x + 0.1, 0.7], trackId: `walker-${Math.floor(step / 50)}`,
+				id: `b${n}-e${i}`,
+				cameraId: cameraIds[camera],
+				time: new Date(start + step * 200).toISOString(),
+				className: "person",
+				score: 0.6 + (step % 7) / 20,
+				box: [x, 0.2, x + 0.1, 0.7],
+				trackId: `walker-${Math.floor(step / 50)}`,
 			};
 		}),
 	};
@@ -55,23 +64,36 @@ async function row(name: string, url: string, token: string, bodies: object[], c
 	const results: Awaited<ReturnType<typeof send>>[] = [];
 	const queue = [...bodies];
 	const started = performance.now();
-	await Promise.all(Array.from({ length: concurrency }, async () => {
-		for (let body = queue.shift(); body; body = queue.shift()) results.push(await send(url, token, body, gzip));
-	}));
+	await Promise.all(
+		Array.from({ length: concurrency }, async () => {
+			for (let body = queue.shift(); body; body = queue.shift()) results.push(await send(url, token, body, gzip));
+		}),
+	);
 	const seconds = (performance.now() - started) / 1000;
 	const ms = results.map((r) => r.ms).sort((a, b) => a - b);
 	const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
 	const accepted = results.reduce((s, r) => s + r.accepted, 0);
 	const duplicates = results.reduce((s, r) => s + r.duplicates, 0);
-	console.log(`${name.padEnd(34)}${String(accepted).padStart(9)}${String(duplicates).padStart(11)}${((accepted + duplicates) / seconds).toFixed(0).padStart(12)}${pct(0.5).toFixed(1).padStart(10)}${pct(0.95).toFixed(1).padStart(10)}`);
+	console.log(
+		`${name.padEnd(34)}${String(accepted).padStart(9)}${String(duplicates).padStart(11)}${((accepted + duplicates) / seconds).toFixed(0).padStart(12)}${pct(0.5).toFixed(1).padStart(10)}${pct(0.95).toFixed(1).padStart(10)}`,
+	);
 }
 
 async function main() {
 	const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-ingest-"));
 	const config = loadConfig({
-		DATABASE_URL: process.env.DATABASE_URL ?? "pglite://memory", DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOG_FORMAT: "json",
-		BCRYPT_COST: "4", METRICS_PORT: "0", JWT_SECRET: "bench-secret-bench-secret-bench-secret", ENCRYPTION_KEY: "ab".repeat(32),
-		NAMESPACE: `bench-${randomBytes(3).toString("hex")}`, SERVICES: "api,auth,tenancy,camera,clip,alert,ingest",
+		DATABASE_URL: process.env.DATABASE_URL ?? "pglite://memory",
+		DATA_DIR: dataDir,
+		PORT: "0",
+		HOST: "127.0.0.1",
+		LOG_LEVEL: "warn",
+		LOG_FORMAT: "json",
+		BCRYPT_COST: "4",
+		METRICS_PORT: "0",
+		JWT_SECRET: "bench-secret-bench-secret-bench-secret",
+		ENCRYPTION_KEY: "ab".repeat(32),
+		NAMESPACE: `bench-${randomBytes(3).toString("hex")}`,
+		SERVICES: "api,auth,tenancy,camera,clip,alert,ingest",
 	});
 	const broker = createNode(config);
 	try {
@@ -85,7 +107,11 @@ async function main() {
 			if (tries > 300) throw new Error("the gateway never became ready");
 			await new Promise((r) => setTimeout(r, 100));
 		}
-		const session = await json(`${url}/api/v1/auth/register`, { email: `bench-${config.namespace}@example.com`, password: "a quiet evening by the harbour" }, "");
+		const session = await json(
+			`${url}/api/v1/auth/register`,
+			{ email: `bench-${config.namespace}@example.com`, password: "a quiet evening by the harbour" },
+			"",
+		);
 		const user = session.accessToken as string;
 		const org = await json(`${url}/api/v1/orgs`, { name: "Bench" }, user);
 		const store = await json(`${url}/api/v1/orgs/${org.id}/stores`, { name: "Lot" }, user);
@@ -101,7 +127,9 @@ async function main() {
 		const make = (from: number) => Array.from({ length: BATCHES }, (_, i) => batch(from + i, cameraIds, start));
 		const [one, four, gz] = [make(0), make(BATCHES), make(2 * BATCHES)];
 		await send(url, box, batch(10_000, cameraIds, start), false);
-		console.log(`\n${BATCHES} batches of ${BATCH} events per row, ${CAMERAS} cameras, one alert rule; database: ${process.env.DATABASE_URL ? "PostgreSQL" : "embedded (PGlite)"}`);
+		console.log(
+			`\n${BATCHES} batches of ${BATCH} events per row, ${CAMERAS} cameras, one alert rule; database: ${process.env.DATABASE_URL ? "PostgreSQL" : "embedded (PGlite)"}`,
+		);
 		console.log("row                                accepted  duplicates  events/s  p50 (ms)  p95 (ms)");
 		await row("JSON, 1 batch at a time", url, box, one, 1, false);
 		await row("JSON, 4 batches at a time", url, box, four, 4, false);
@@ -113,7 +141,10 @@ async function main() {
 	}
 }
 
-main().then(() => process.exit(0), (err) => {
-	console.error(err);
-	process.exit(1);
-});
+main().then(
+	() => process.exit(0),
+	(err) => {
+		console.error(err);
+		process.exit(1);
+	},
+);

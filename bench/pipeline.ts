@@ -29,7 +29,10 @@ interface Result {
 }
 
 async function json(url: string, init: RequestInit & { token?: string } = {}) {
-	const res = await fetch(url, { ...init, headers: { "content-type": "application/json", ...(init.token && { authorization: `Bearer ${init.token}` }), ...(init.headers as Record<string, string>) } });
+	const res = await fetch(url, {
+		...init,
+		headers: { "content-type": "application/json", ...(init.token && { authorization: `Bearer ${init.token}` }), ...(init.headers as Record<string, string>) },
+	});
 	return res.json() as Promise<Record<string, any>>;
 }
 
@@ -45,7 +48,11 @@ async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number
 
 /** One upload on a fresh camera: time to the first alert pushed over SSE, and to the clip being done. */
 async function measure(url: string, token: string, storeBase: string, setup: string): Promise<Result> {
-	const camera = await json(`${url}${storeBase}/cameras`, { method: "POST", token, body: JSON.stringify({ name: `bench-${randomBytes(3).toString("hex")}`, classes: ["person"], sampleFps: 5 }) });
+	const camera = await json(`${url}${storeBase}/cameras`, {
+		method: "POST",
+		token,
+		body: JSON.stringify({ name: `bench-${randomBytes(3).toString("hex")}`, classes: ["person"], sampleFps: 5 }),
+	});
 	const abort = new AbortController();
 	const stream = await fetch(`${url}/api/v1/alerts/stream`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
 	// Arrival time of each pushed alert with its clip (late alerts of an earlier clip may still arrive).
@@ -73,7 +80,11 @@ async function measure(url: string, token: string, storeBase: string, setup: str
 	})();
 	const firstAlert = () => arrivals.find((a) => a.clipId === clip.id)?.at ?? 0;
 	const started = Date.now();
-	const upload = await fetch(`${url}${storeBase}/cameras/${camera.id}/clips`, { method: "POST", body: readFileSync(CLIP), headers: { "content-type": "video/mp4", authorization: `Bearer ${token}` } });
+	const upload = await fetch(`${url}${storeBase}/cameras/${camera.id}/clips`, {
+		method: "POST",
+		body: readFileSync(CLIP),
+		headers: { "content-type": "video/mp4", authorization: `Bearer ${token}` },
+	});
 	const clip = (await upload.json()) as { id: string };
 	const doneAt = await waitFor(async () => {
 		const c = await json(`${url}${storeBase}/clips/${clip.id}`, { token });
@@ -87,8 +98,16 @@ async function measure(url: string, token: string, storeBase: string, setup: str
 
 function baseConfig(dataDir: string, extra: Record<string, string>): Config {
 	return loadConfig({
-		DATABASE_URL: "pglite://memory", DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOG_FORMAT: "json", BCRYPT_COST: "4",
-		METRICS_PORT: "0", JWT_SECRET: "bench-secret-bench-secret-bench-secret", ENCRYPTION_KEY: "ab".repeat(32),
+		DATABASE_URL: "pglite://memory",
+		DATA_DIR: dataDir,
+		PORT: "0",
+		HOST: "127.0.0.1",
+		LOG_LEVEL: "warn",
+		LOG_FORMAT: "json",
+		BCRYPT_COST: "4",
+		METRICS_PORT: "0",
+		JWT_SECRET: "bench-secret-bench-secret-bench-secret",
+		ENCRYPTION_KEY: "ab".repeat(32),
 		// Pipeline settings may be varied from the environment (detector processes inherit it too).
 		...(process.env.SEGMENT_SECONDS && { SEGMENT_SECONDS: process.env.SEGMENT_SECONDS }),
 		...extra,
@@ -105,10 +124,21 @@ async function runSetup(setup: string, detectorNodes: number): Promise<Result[]>
 	try {
 		await broker.start();
 		for (let i = 0; i < detectorNodes; i++) {
-			children.push(spawn(process.execPath, [join(ROOT, "dist", "bin", "vigil.js"), "start"], {
-				env: { ...process.env, TRANSPORTER: NATS, NAMESPACE: namespace, SERVICES: "detector", DATA_DIR: dataDir, METRICS_PORT: "0", LOG_LEVEL: "warn", LOG_FORMAT: "json" },
-				stdio: ["ignore", "ignore", "inherit"],
-			}));
+			children.push(
+				spawn(process.execPath, [join(ROOT, "dist", "bin", "vigil.js"), "start"], {
+					env: {
+						...process.env,
+						TRANSPORTER: NATS,
+						NAMESPACE: namespace,
+						SERVICES: "detector",
+						DATA_DIR: dataDir,
+						METRICS_PORT: "0",
+						LOG_LEVEL: "warn",
+						LOG_FORMAT: "json",
+					},
+					stdio: ["ignore", "ignore", "inherit"],
+				}),
+			);
 		}
 		const server = (broker.getLocalService("api") as unknown as { server: import("node:http").Server }).server;
 		const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -117,12 +147,19 @@ async function runSetup(setup: string, detectorNodes: number): Promise<Result[]>
 			const detectors = broker.registry.getServiceList({ onlyAvailable: true }).filter((s: { name: string }) => s.name === "detector").length;
 			return ready.status === "ready" && detectors >= Math.max(1, detectorNodes) ? true : undefined;
 		}, 120_000);
-		const session = await json(`${url}/api/v1/auth/register`, { method: "POST", body: JSON.stringify({ email: `bench-${namespace}@example.com`, password: "a quiet evening by the harbour" }) });
+		const session = await json(`${url}/api/v1/auth/register`, {
+			method: "POST",
+			body: JSON.stringify({ email: `bench-${namespace}@example.com`, password: "a quiet evening by the harbour" }),
+		});
 		const token = session.accessToken as string;
 		const org = await json(`${url}/api/v1/orgs`, { method: "POST", token, body: JSON.stringify({ name: "Bench" }) });
 		const store = await json(`${url}/api/v1/orgs/${org.id}/stores`, { method: "POST", token, body: JSON.stringify({ name: "Bench" }) });
 		const storeBase = `/api/v1/orgs/${org.id}/stores/${store.id}`;
-		await json(`${url}${storeBase}/alert-rules`, { method: "POST", token, body: JSON.stringify({ name: "People", classes: ["person"], minScore: 0.5, cooldownSec: 0 }) });
+		await json(`${url}${storeBase}/alert-rules`, {
+			method: "POST",
+			token,
+			body: JSON.stringify({ name: "People", classes: ["person"], minScore: 0.5, cooldownSec: 0 }),
+		});
 		await measure(url, token, storeBase, setup); // warm-up: first inferences, caches
 		const results: Result[] = [];
 		for (let i = 0; i < RUNS; i++) results.push(await measure(url, token, storeBase, setup));
@@ -142,8 +179,19 @@ async function runSetup(setup: string, detectorNodes: number): Promise<Result[]>
 
 async function main() {
 	if (!existsSync(CLIP)) throw new Error(`Footage not found: ${CLIP}`);
-	const natsUp = await connect({ servers: NATS }).then((nc) => nc.close().then(() => true), () => false);
-	const setups: [string, number][] = [["embedded (1 process)", 0], ...(natsUp ? ([["NATS, 1 detector node", 1], ["NATS, 2 detector nodes", 2]] as [string, number][]) : [])];
+	const natsUp = await connect({ servers: NATS }).then(
+		(nc) => nc.close().then(() => true),
+		() => false,
+	);
+	const setups: [string, number][] = [
+		["embedded (1 process)", 0],
+		...(natsUp
+			? ([
+					["NATS, 1 detector node", 1],
+					["NATS, 2 detector nodes", 2],
+				] as [string, number][])
+			: []),
+	];
 	if (!natsUp) console.log(`NATS not reachable at ${NATS}: only the embedded row is measured`);
 	const all: Result[] = [];
 	for (const [name, nodes] of setups) if (!process.env.BENCH_NODES || process.env.BENCH_NODES === String(nodes)) all.push(...(await runSetup(name, nodes)));
@@ -159,7 +207,10 @@ async function main() {
 	}
 }
 
-main().then(() => process.exit(0), (err) => {
-	console.error(err);
-	process.exit(1);
-});
+main().then(
+	() => process.exit(0),
+	(err) => {
+		console.error(err);
+		process.exit(1);
+	},
+);

@@ -54,7 +54,7 @@ async function bootstrapSuperAdmin(broker: ReturnType<typeof createNode>, config
 	await broker.call("auth.createUser", { email: config.superAdminEmail, password, superAdmin: true });
 	process.stdout.write(
 		`\n  First start: created super-admin ${config.superAdminEmail}\n  Password (shown only this once): ${password}\n` +
-		`  Sign in: POST /api/v1/auth/login, or see http://localhost:${config.port}/docs\n\n`,
+			`  Sign in: POST /api/v1/auth/login, or see http://localhost:${config.port}/docs\n\n`,
 	);
 }
 

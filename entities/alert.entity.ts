@@ -24,7 +24,9 @@ export type AlertSource = (typeof ALERT_SOURCES)[number];
 export class Alert {
 	@PrimaryGeneratedColumn("uuid") id!: string;
 	/** Increasing number: the SSE event id, so a reconnecting dashboard resumes exactly after what it saw. */
-	@Column({ type: "bigint", unique: true, transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } }) @Generated("increment") seq!: number;
+	@Column({ type: "bigint", unique: true, transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } })
+	@Generated("increment")
+	seq!: number;
 	@Column({ name: "org_id", type: "uuid" }) orgId!: string;
 	@Column({ name: "store_id", type: "uuid" }) storeId!: string;
 	@Index() @Column({ name: "camera_id", type: "uuid" }) cameraId!: string;

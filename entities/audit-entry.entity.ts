@@ -14,7 +14,9 @@ export type AuditActorKind = (typeof AUDIT_ACTOR_KINDS)[number];
 export class AuditEntry {
 	@PrimaryGeneratedColumn("uuid") id!: string;
 	/** Increasing number: the cursor of the newest-first listing. */
-	@Column({ type: "bigint", unique: true, transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } }) @Generated("increment") seq!: number;
+	@Column({ type: "bigint", unique: true, transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } })
+	@Generated("increment")
+	seq!: number;
 	@Column({ name: "org_id", type: "uuid", nullable: true }) orgId!: string | null;
 	@Column({ name: "actor_kind", type: "text" }) actorKind!: AuditActorKind;
 	/** A user id, a service token id, or null (the system, or a failed login with an unknown email). */

@@ -31,9 +31,61 @@ import { User } from "./user.entity";
 import { Verdict } from "./verdict.entity";
 import { Zone } from "./zone.entity";
 
-export { Alert, AlertRule, Camera, CameraState, Clip, ClipEvaluation, ClipSegment, Detection, Invitation, LoginThrottle, Membership, Organization, RefreshToken, ServiceToken, Store, Track, User, Zone };
+export {
+	Alert,
+	AlertRule,
+	Camera,
+	CameraState,
+	Clip,
+	ClipEvaluation,
+	ClipSegment,
+	Detection,
+	Invitation,
+	LoginThrottle,
+	Membership,
+	Organization,
+	RefreshToken,
+	ServiceToken,
+	Store,
+	Track,
+	User,
+	Zone,
+};
 export { AuditEntry, RetentionPolicy, RetentionRun };
 export { NotificationChannel, NotificationDelivery, NotificationDigest, NotificationMute, NotificationWindow };
 export { LearnedThreshold, Verdict };
 export { CameraLiveness, EdgeBox, EdgeCommand, EdgeEvent };
-export const ENTITIES = [User, RefreshToken, LoginThrottle, ServiceToken, Organization, Store, Membership, Invitation, Camera, Zone, Clip, ClipSegment, ClipEvaluation, Detection, AlertRule, Alert, Track, CameraState, AuditEntry, RetentionPolicy, RetentionRun, NotificationChannel, NotificationDigest, NotificationDelivery, NotificationWindow, NotificationMute, Verdict, LearnedThreshold, EdgeEvent, EdgeBox, EdgeCommand, CameraLiveness];
+export const ENTITIES = [
+	User,
+	RefreshToken,
+	LoginThrottle,
+	ServiceToken,
+	Organization,
+	Store,
+	Membership,
+	Invitation,
+	Camera,
+	Zone,
+	Clip,
+	ClipSegment,
+	ClipEvaluation,
+	Detection,
+	AlertRule,
+	Alert,
+	Track,
+	CameraState,
+	AuditEntry,
+	RetentionPolicy,
+	RetentionRun,
+	NotificationChannel,
+	NotificationDigest,
+	NotificationDelivery,
+	NotificationWindow,
+	NotificationMute,
+	Verdict,
+	LearnedThreshold,
+	EdgeEvent,
+	EdgeBox,
+	EdgeCommand,
+	CameraLiveness,
+];

@@ -27,7 +27,7 @@ export const PermissionMiddleware = {
 			// A refused upload is never read; if its sender then goes away, the stream errors: that must not crash us.
 			if (isStream(ctx.params)) (ctx.params as unknown as NodeJS.ReadableStream).on("error", () => undefined);
 			// Streamed uploads carry their path parameters in meta; everything else in params.
-			const params = isStream(ctx.params) ? (meta as { $params?: Record<string, unknown> }).$params ?? {} : ((ctx.params ?? {}) as Record<string, unknown>);
+			const params = isStream(ctx.params) ? ((meta as { $params?: Record<string, unknown> }).$params ?? {}) : ((ctx.params ?? {}) as Record<string, unknown>);
 			ctx.locals.access = await authorize(() => nodeDatabase(ctx.broker), meta.caller, permission, params, meta.authError);
 			return handler.call(this, ctx);
 		};

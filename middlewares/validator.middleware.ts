@@ -40,7 +40,8 @@ function normalize(rule: unknown): Rule {
 function stringIssues(value: unknown, field: string, out: ParamIssue[]): void {
 	if (typeof value === "string") {
 		if (value.includes("\u0000")) out.push({ type: "stringNul", field, message: `The '${field}' field must not contain NUL characters.` });
-		else if (UNPAIRED_SURROGATE.test(value)) out.push({ type: "stringSurrogate", field, message: `The '${field}' field must be valid Unicode (no unpaired surrogates).` });
+		else if (UNPAIRED_SURROGATE.test(value))
+			out.push({ type: "stringSurrogate", field, message: `The '${field}' field must be valid Unicode (no unpaired surrogates).` });
 	} else if (Array.isArray(value)) value.forEach((v, i) => stringIssues(v, `${field}[${i}]`, out));
 	else if (value !== null && typeof value === "object" && !(value instanceof Date)) {
 		for (const [key, v] of Object.entries(value)) {
@@ -64,9 +65,14 @@ function ruleIssues(value: unknown, raw: unknown, field: string, out: ParamIssue
 		case "number":
 			if (typeof value !== "number") return;
 			if (rule.integer ? !Number.isSafeInteger(value) : value !== 0 && !(Math.abs(value) >= FLOAT4_MIN && Math.abs(value) <= FLOAT4_MAX))
-				out.push({ type: "numberRange", field, actual: value, message: rule.integer
-					? `The '${field}' field must be an integer within ±${Number.MAX_SAFE_INTEGER}.`
-					: `The '${field}' field must be 0 or between ${FLOAT4_MIN} and ${FLOAT4_MAX} in magnitude.` });
+				out.push({
+					type: "numberRange",
+					field,
+					actual: value,
+					message: rule.integer
+						? `The '${field}' field must be an integer within ±${Number.MAX_SAFE_INTEGER}.`
+						: `The '${field}' field must be 0 or between ${FLOAT4_MIN} and ${FLOAT4_MAX} in magnitude.`,
+				});
 			return;
 		case "date":
 			if (value instanceof Date && !(value.getUTCFullYear() >= 1 && value.getUTCFullYear() <= 9999))

@@ -7,7 +7,9 @@ export class AlertCamera1764500000000 implements MigrationInterface {
 	public async up(queryRunner: QueryRunner): Promise<void> {
 		// Edge alerts of cameras deleted before this constraint existed.
 		await queryRunner.query(`DELETE FROM "alerts" a WHERE NOT EXISTS (SELECT 1 FROM "cameras" c WHERE c."id" = a."camera_id")`);
-		await queryRunner.query(`ALTER TABLE "alerts" ADD CONSTRAINT "FK_ec1934a6d71f761a7d6f630323e" FOREIGN KEY ("camera_id") REFERENCES "cameras"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+		await queryRunner.query(
+			`ALTER TABLE "alerts" ADD CONSTRAINT "FK_ec1934a6d71f761a7d6f630323e" FOREIGN KEY ("camera_id") REFERENCES "cameras"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+		);
 	}
 
 	public async down(queryRunner: QueryRunner): Promise<void> {

@@ -9,8 +9,12 @@ export class DurableEvaluation1764700000000 implements MigrationInterface {
 	name = "DurableEvaluation1764700000000";
 
 	public async up(queryRunner: QueryRunner): Promise<void> {
-		await queryRunner.query(`CREATE TABLE "clip_evaluations" ("clip_id" uuid NOT NULL, "generation" integer NOT NULL, "frames_evaluated" integer NOT NULL, "tracker" jsonb NOT NULL, "decided" jsonb NOT NULL DEFAULT '[]', "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_ce1b4e3d6069a2196605febd3c4" PRIMARY KEY ("clip_id"))`);
-		await queryRunner.query(`ALTER TABLE "clip_evaluations" ADD CONSTRAINT "FK_ce1b4e3d6069a2196605febd3c4" FOREIGN KEY ("clip_id") REFERENCES "clips"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+		await queryRunner.query(
+			`CREATE TABLE "clip_evaluations" ("clip_id" uuid NOT NULL, "generation" integer NOT NULL, "frames_evaluated" integer NOT NULL, "tracker" jsonb NOT NULL, "decided" jsonb NOT NULL DEFAULT '[]', "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_ce1b4e3d6069a2196605febd3c4" PRIMARY KEY ("clip_id"))`,
+		);
+		await queryRunner.query(
+			`ALTER TABLE "clip_evaluations" ADD CONSTRAINT "FK_ce1b4e3d6069a2196605febd3c4" FOREIGN KEY ("clip_id") REFERENCES "clips"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+		);
 		await queryRunner.query(`ALTER TABLE "alerts" ADD "routed_at" TIMESTAMP WITH TIME ZONE`);
 		await queryRunner.query(`UPDATE "alerts" SET "routed_at" = "created_at"`);
 		await queryRunner.query(`CREATE INDEX "IDX_alerts_unrouted" ON "alerts" ("created_at") WHERE "routed_at" IS NULL`);

@@ -9,4 +9,14 @@ import { AuditRetention1764400000000 } from "./1764400000000-audit-retention";
 import { AlertCamera1764500000000 } from "./1764500000000-alert-camera";
 import { DurableEvaluation1764700000000 } from "./1764700000000-durable-evaluation";
 
-export const MIGRATIONS = [Foundation1763800000000, Clips1763900000000, Alerts1764000000000, Feedback1764100000000, Notifications1764200000000, Edge1764300000000, AuditRetention1764400000000, AlertCamera1764500000000, DurableEvaluation1764700000000];
+export const MIGRATIONS = [
+	Foundation1763800000000,
+	Clips1763900000000,
+	Alerts1764000000000,
+	Feedback1764100000000,
+	Notifications1764200000000,
+	Edge1764300000000,
+	AuditRetention1764400000000,
+	AlertCamera1764500000000,
+	DurableEvaluation1764700000000,
+];

@@ -69,13 +69,17 @@ export function JobQueueMixin(queues: Record<string, Partial<JobQueueSettings>>)
 			this.queues = {};
 			for (const [name, settings] of Object.entries(queues)) {
 				// The node's JOB_MAX_ATTEMPTS and JOB_ACK_WAIT apply unless the service says otherwise.
-				this.queues[name] = createJobQueue(name, { maxDeliver: jobMaxAttempts, ackWaitMs: jobAckWait, ...settings }, {
-					connection: shared?.get,
-					hub: shared ? undefined : hubOf(this.broker),
-					nodeId: this.broker.nodeID,
-					namespace,
-					logger: this.logger,
-				});
+				this.queues[name] = createJobQueue(
+					name,
+					{ maxDeliver: jobMaxAttempts, ackWaitMs: jobAckWait, ...settings },
+					{
+						connection: shared?.get,
+						hub: shared ? undefined : hubOf(this.broker),
+						nodeId: this.broker.nodeID,
+						namespace,
+						logger: this.logger,
+					},
+				);
 			}
 		},
 		async stopped(this: MixinThis) {

@@ -29,7 +29,8 @@ const repositoryMixin: Partial<ServiceSchema> = {
 	methods: {
 		data(this: RepositoryService, ctx: Call): ScopedData {
 			const access = ctx.locals?.access;
-			if (!access) throw new Error(`${this.name}: this call has no tenant (its permission is not org or store scoped); use this.tenantData or this.unscoped(reason)`);
+			if (!access)
+				throw new Error(`${this.name}: this call has no tenant (its permission is not org or store scoped); use this.tenantData or this.unscoped(reason)`);
 			return new ScopedData(this.db.manager, { orgId: access.orgId, storeIds: access.storeIds });
 		},
 		tenantData(this: RepositoryService, scope: TenantScope): ScopedData {

@@ -6,8 +6,7 @@
 export const EVALUATE_QUEUE = "evaluate";
 
 export type EvaluationJob =
-	| { kind: "clip"; clipId: string; generation: number; orgId?: string }
-	| { kind: "edge"; cameraId: string; orgId?: string; oldest?: string; newest?: string };
+	{ kind: "clip"; clipId: string; generation: number; orgId?: string } | { kind: "edge"; cameraId: string; orgId?: string; oldest?: string; newest?: string };
 
 /** The job id (its dedupe key) of a clip's evaluation after one segment; a resume (after a restart, by an operator) is always new. */
 export const clipEvaluationId = (clipId: string, generation: number, segment: number | "resume") =>

@@ -29,10 +29,11 @@ import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
 import { clipEvaluationId, EVALUATE_QUEUE, type EvaluationJob } from "./alert.contract";
 import { id, optional, storePath } from "./schemas";
 
-type AlertService = RepositoryService & JobQueueService<{ [EVALUATE_QUEUE]: EvaluationJob }> & {
-	storage: Storage;
-	learnedThresholds: Map<string, { loadedAt: number; byClass: Promise<Map<string, number>> }>;
-};
+type AlertService = RepositoryService &
+	JobQueueService<{ [EVALUATE_QUEUE]: EvaluationJob }> & {
+		storage: Storage;
+		learnedThresholds: Map<string, { loadedAt: number; byClass: Promise<Map<string, number>> }>;
+	};
 
 /** A track starts only from a detection this confident, so a rule asking for less would silently get this. */
 export const TRACK_START_SCORE = defaultTrackerOptions.highThreshold;
@@ -46,7 +47,13 @@ const ruleFields = {
 	name: { type: "string", trim: true, min: 1, max: 100 },
 	cameraId: { ...id, optional: true, nullable: true, $$t: "One camera of the store; absent or null: all of them" },
 	classes: { type: "array", items: objectClass, max: 80, default: [] as string[], $$t: "Classes that alert; empty: any" },
-	minScore: { type: "number", min: TRACK_START_SCORE, max: 1, default: 0.5, $$t: `Least score of the track's best detection; from ${TRACK_START_SCORE}, where tracks start` },
+	minScore: {
+		type: "number",
+		min: TRACK_START_SCORE,
+		max: 1,
+		default: 0.5,
+		$$t: `Least score of the track's best detection; from ${TRACK_START_SCORE}, where tracks start`,
+	},
 	zoneIds: { type: "array", items: "uuid", max: 50, default: [] as string[], $$t: "Alert only inside any of these zones; empty: anywhere" },
 	minDurationSec: { type: "number", min: 0, max: 3600, default: 0, $$t: "How long the object must be seen" },
 	schedule: {
@@ -78,16 +85,47 @@ interface RuleParams {
 }
 
 const presentRule = (r: AlertRule) => ({
-	id: r.id, storeId: r.storeId, cameraId: r.cameraId, name: r.name, classes: r.classes, minScore: r.minScore, zoneIds: r.zoneIds,
-	minDurationSec: r.minDurationSec, schedule: r.schedule, cooldownSec: r.cooldownSec, severity: r.severity, enabled: r.enabled,
-	createdAt: r.createdAt, updatedAt: r.updatedAt,
+	id: r.id,
+	storeId: r.storeId,
+	cameraId: r.cameraId,
+	name: r.name,
+	classes: r.classes,
+	minScore: r.minScore,
+	zoneIds: r.zoneIds,
+	minDurationSec: r.minDurationSec,
+	schedule: r.schedule,
+	cooldownSec: r.cooldownSec,
+	severity: r.severity,
+	enabled: r.enabled,
+	createdAt: r.createdAt,
+	updatedAt: r.updatedAt,
 });
 
 export const presentAlert = (a: Alert) => ({
-	id: a.id, seq: a.seq, orgId: a.orgId, storeId: a.storeId, cameraId: a.cameraId, source: a.source, clipId: a.clipId, trackNo: a.trackNo, edgeTrackKey: a.edgeTrackKey, plate: a.plate, ruleId: a.ruleId,
-	className: a.className, score: a.score, severity: a.severity, occurredAt: a.occurredAt, frameTime: a.frameTime, box: a.box,
-	hasSnapshot: Boolean(a.snapshotKey), status: a.status, acknowledgedBy: a.acknowledgedBy, acknowledgedAt: a.acknowledgedAt,
-	resolvedBy: a.resolvedBy, resolvedAt: a.resolvedAt, createdAt: a.createdAt,
+	id: a.id,
+	seq: a.seq,
+	orgId: a.orgId,
+	storeId: a.storeId,
+	cameraId: a.cameraId,
+	source: a.source,
+	clipId: a.clipId,
+	trackNo: a.trackNo,
+	edgeTrackKey: a.edgeTrackKey,
+	plate: a.plate,
+	ruleId: a.ruleId,
+	className: a.className,
+	score: a.score,
+	severity: a.severity,
+	occurredAt: a.occurredAt,
+	frameTime: a.frameTime,
+	box: a.box,
+	hasSnapshot: Boolean(a.snapshotKey),
+	status: a.status,
+	acknowledgedBy: a.acknowledgedBy,
+	acknowledgedAt: a.acknowledgedAt,
+	resolvedBy: a.resolvedBy,
+	resolvedAt: a.resolvedAt,
+	createdAt: a.createdAt,
 });
 
 const alertPath = { ...storePath, alertId: id } as const;
@@ -107,7 +145,9 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			async handler(this: AlertService, ctx: VigilContext<RuleParams>) {
 				const { orgId: _o, storeId, ruleId: _r, ...fields } = ctx.params;
 				await this.checkRuleTargets(ctx, storeId, fields.cameraId ?? null, fields.zoneIds ?? []);
-				const rule = await this.data(ctx).repo(AlertRule).save({ ...fields, storeId, cameraId: fields.cameraId ?? null, schedule: fields.schedule ?? null });
+				const rule = await this.data(ctx)
+					.repo(AlertRule)
+					.save({ ...fields, storeId, cameraId: fields.cameraId ?? null, schedule: fields.schedule ?? null });
 				ctx.meta.$statusCode = 201;
 				return presentRule(rule);
 			},
@@ -119,7 +159,9 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			params: { $$strict: "remove", ...storePath },
 			openapi: { summary: "Alert rules of a store", responses: { 200: "AlertRuleList" } },
 			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
-				const rules = await this.data(ctx).repo(AlertRule).find({ where: { storeId: ctx.params.storeId }, order: { createdAt: "ASC" } });
+				const rules = await this.data(ctx)
+					.repo(AlertRule)
+					.find({ where: { storeId: ctx.params.storeId }, order: { createdAt: "ASC" } });
 				return { items: rules.map(presentRule) };
 			},
 		},
@@ -173,15 +215,35 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 				cursor: { type: "string", optional: true, max: 40, pattern: /^\d+$/, $$t: "nextCursor of the previous page" },
 			},
 			openapi: { summary: "Alerts of a store, newest first, with filters and cursor pagination", responses: { 200: "AlertPage" } },
-			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; cameraId?: string; status?: AlertStatus; severity?: Severity; className?: string; from?: Date; to?: Date; limit: number; cursor?: string }>) {
+			async handler(
+				this: AlertService,
+				ctx: VigilContext<{
+					orgId: string;
+					storeId: string;
+					cameraId?: string;
+					status?: AlertStatus;
+					severity?: Severity;
+					className?: string;
+					from?: Date;
+					to?: Date;
+					limit: number;
+					cursor?: string;
+				}>,
+			) {
 				const p = ctx.params;
 				const occurred = p.from && p.to ? And(MoreThanOrEqual(p.from), LessThan(p.to)) : p.from ? MoreThanOrEqual(p.from) : p.to ? LessThan(p.to) : undefined;
 				const where: FindOptionsWhere<Alert> = {
 					storeId: p.storeId,
-					...(p.cameraId && { cameraId: p.cameraId }), ...(p.status && { status: p.status }), ...(p.severity && { severity: p.severity }),
-					...(p.className && { className: p.className }), ...(occurred && { occurredAt: occurred }), ...(p.cursor && { seq: LessThan(decodeSeqCursor(p.cursor)) }),
+					...(p.cameraId && { cameraId: p.cameraId }),
+					...(p.status && { status: p.status }),
+					...(p.severity && { severity: p.severity }),
+					...(p.className && { className: p.className }),
+					...(occurred && { occurredAt: occurred }),
+					...(p.cursor && { seq: LessThan(decodeSeqCursor(p.cursor)) }),
 				};
-				const rows = await this.data(ctx).repo(Alert).find({ where, order: { seq: "DESC" }, take: p.limit + 1 });
+				const rows = await this.data(ctx)
+					.repo(Alert)
+					.find({ where, order: { seq: "DESC" }, take: p.limit + 1 });
 				const page = rows.slice(0, p.limit);
 				return { items: page.map(presentAlert), nextCursor: rows.length > p.limit ? encodeSeqCursor(page[page.length - 1].seq) : null };
 			},
@@ -236,7 +298,9 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			visibility: "public",
 			params: { orgId: id, clipId: id },
 			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; clipId: string }>) {
-				const alerts = await this.tenantData({ orgId: ctx.params.orgId, storeIds: null }).repo(Alert).find({ where: { clipId: ctx.params.clipId }, select: { id: true, snapshotKey: true, frameKey: true } });
+				const alerts = await this.tenantData({ orgId: ctx.params.orgId, storeIds: null })
+					.repo(Alert)
+					.find({ where: { clipId: ctx.params.clipId }, select: { id: true, snapshotKey: true, frameKey: true } });
 				for (const alert of alerts) {
 					if (alert.snapshotKey) await this.storage.delete(alert.snapshotKey);
 					if (alert.frameKey) await this.storage.delete(alert.frameKey);
@@ -252,7 +316,10 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			async handler(this: AlertService, ctx: VigilContext<{ clipId: string }>) {
 				const clip = await this.unscoped("an operator queues a clip's evaluation by its id").getRepository(Clip).findOneBy({ id: ctx.params.clipId });
 				if (!clip) throw notFound("Clip");
-				await this.queues[EVALUATE_QUEUE].send({ kind: "clip", clipId: clip.id, generation: clip.generation, orgId: clip.orgId }, { id: clipEvaluationId(clip.id, clip.generation, "resume") });
+				await this.queues[EVALUATE_QUEUE].send(
+					{ kind: "clip", clipId: clip.id, generation: clip.generation, orgId: clip.orgId },
+					{ id: clipEvaluationId(clip.id, clip.generation, "resume") },
+				);
 				return { queued: true };
 			},
 		},
@@ -270,7 +337,9 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 				if (!ctx.params.allStores && !ctx.params.storeIds?.length) return [];
 				const stores = ctx.params.allStores ? {} : { storeId: In(ctx.params.storeIds ?? []) };
 				// The stores are those the gateway resolved the caller may see, possibly across several organizations.
-				const rows = await this.unscoped("live stream replay over the caller's visible stores").getRepository(Alert).find({ where: { seq: MoreThan(ctx.params.afterSeq), ...stores }, order: { seq: "ASC" }, take: ctx.params.limit });
+				const rows = await this.unscoped("live stream replay over the caller's visible stores")
+					.getRepository(Alert)
+					.find({ where: { seq: MoreThan(ctx.params.afterSeq), ...stores }, order: { seq: "ASC" }, take: ctx.params.limit });
 				return rows.map(presentAlert);
 			},
 		},
@@ -316,7 +385,8 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
 			if (alert.status === "resolved") throw new VigilError("This alert is already resolved", 409, "ALERT_RESOLVED");
 			const now = new Date();
-			if (to === "acknowledged" && alert.status === "open") Object.assign(alert, { status: "acknowledged", acknowledgedBy: caller.userId, acknowledgedAt: now });
+			if (to === "acknowledged" && alert.status === "open")
+				Object.assign(alert, { status: "acknowledged", acknowledgedBy: caller.userId, acknowledgedAt: now });
 			if (to === "resolved") {
 				Object.assign(alert, { status: "resolved", resolvedBy: caller.userId, resolvedAt: now });
 				if (!alert.acknowledgedAt) Object.assign(alert, { acknowledgedBy: caller.userId, acknowledgedAt: now });
@@ -335,7 +405,10 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			if (zoneIds.length) {
 				const cameras = cameraId ? [cameraId] : (await data.repo(Camera).findBy({ storeId })).map((c) => c.id);
 				const found = await data.repo(Zone).countBy({ id: In(zoneIds), cameraId: In(cameras) });
-				if (found !== new Set(zoneIds).size) throw invalid("Some zones are not zones of this store's cameras", [{ field: "zoneIds", type: "unknownZone", message: "Use zones drawn on this store's cameras." }]);
+				if (found !== new Set(zoneIds).size)
+					throw invalid("Some zones are not zones of this store's cameras", [
+						{ field: "zoneIds", type: "unknownZone", message: "Use zones drawn on this store's cameras." },
+					]);
 			}
 		},
 
@@ -365,7 +438,14 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 		/** Logs, counts and broadcasts a new alert (live push, notifications), once its row is committed. */
 		async announce(this: AlertService, alertId: string) {
 			const alert = await this.unscoped("announcing an alert the evaluation worker committed").getRepository(Alert).findOneByOrFail({ id: alertId });
-			this.logger.info("Alert raised", { alertId, source: alert.source, clipId: alert.clipId, cameraId: alert.cameraId, className: alert.className, severity: alert.severity });
+			this.logger.info("Alert raised", {
+				alertId,
+				source: alert.source,
+				clipId: alert.clipId,
+				cameraId: alert.cameraId,
+				className: alert.className,
+				severity: alert.severity,
+			});
 			alertsRaised.inc({ source: alert.source, severity: alert.severity });
 			this.broker.broadcast("alert.raised", presentAlert(alert));
 		},

@@ -11,7 +11,15 @@ import type { CallingOptions, Context, Service, ServiceSchema, ServiceSettingSch
 import ApiGateway from "moleculer-web";
 import { getAbsoluteFSPath } from "swagger-ui-dist";
 import {
-	clientIp, crossSiteRefusal, DOCS_CSP, isSafeMethod, parseCookies, prepareRequest, type PreparedRequest, serializeCookie, toErrorResponse,
+	clientIp,
+	crossSiteRefusal,
+	DOCS_CSP,
+	isSafeMethod,
+	parseCookies,
+	prepareRequest,
+	type PreparedRequest,
+	serializeCookie,
+	toErrorResponse,
 } from "../lib/platform/http";
 import { httpDuration, httpRequests } from "../lib/platform/metrics";
 import { metricsResponse } from "../lib/platform/metrics-server";
@@ -20,7 +28,13 @@ import { buildOpenApi, type RouteInfo } from "../lib/platform/openapi";
 import { VigilError } from "../lib/platform/errors";
 import { decompressedJsonBodies } from "../lib/platform/encoded-body";
 import {
-	type AccessChange, type AlertEvent, AlertStreamHub, type AlertStreamBackend, parseResumePoint, presentedAccessToken, type Visibility,
+	type AccessChange,
+	type AlertEvent,
+	AlertStreamHub,
+	type AlertStreamBackend,
+	parseResumePoint,
+	presentedAccessToken,
+	type Visibility,
 } from "../lib/alerting/stream";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "../lib/security/tokens";
 import type { Config } from "../lib/platform/config";
@@ -31,7 +45,9 @@ import { version as VERSION } from "../package.json";
 const REQUIRED_SERVICES = ["auth", "tenancy", "camera", "clip", "alert"];
 const READY_TIMEOUT_MS = 2000;
 /** The body parsers moleculer-web builds its routes' `bodyParsers` from (exported by the package, not typed). */
-const { bodyParser } = ApiGateway as unknown as { bodyParser: { json(options: object): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void } };
+const { bodyParser } = ApiGateway as unknown as {
+	bodyParser: { json(options: object): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void };
+};
 const SWAGGER_FILES = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png", "favicon-16x16.png"]);
 
 type Req = PreparedRequest & { $ctx?: Context<unknown, Meta>; $alias?: { path?: string; fullPath?: string; method?: string } };
@@ -62,7 +78,12 @@ async function openAlertStream(svc: ApiThis, req: Req, res: Res) {
 	if (!caller) throw new VigilError("Authentication required", 401, ctx.meta.authError ?? "UNAUTHORIZED");
 	if (caller.kind !== "user") throw new VigilError("A service token cannot do this; sign in as a user", 403, "FORBIDDEN");
 	const resumeFrom = parseResumePoint(req.headers["last-event-id"] ?? new URL(req.url ?? "", "http://x").searchParams.get("lastEventId"));
-	res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache, no-transform", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+	res.writeHead(200, {
+		"Content-Type": "text/event-stream; charset=utf-8",
+		"Cache-Control": "no-cache, no-transform",
+		Connection: "keep-alive",
+		"X-Accel-Buffering": "no",
+	});
 	const stream = await svc.alertStreams.open(res, { caller, token: presentedAccessToken(req.headers), resumeFrom });
 	req.on("close", () => stream.dispose());
 	if (req.destroyed) stream.dispose();
@@ -72,7 +93,8 @@ async function openAlertStream(svc: ApiThis, req: Req, res: Res) {
 function alertStreamBackend(svc: ApiThis): AlertStreamBackend {
 	return {
 		visibleStores: (caller) => svc.broker.call<Visibility, object>("tenancy.visibleStores", {}, { meta: { caller: { kind: "user", ...caller } } }),
-		since: (afterSeq, visibility, limit) => svc.broker.call<AlertEvent[], object>("alert.since", { afterSeq, limit, ...(visibility.all ? { allStores: true } : { storeIds: visibility.storeIds }) }),
+		since: (afterSeq, visibility, limit) =>
+			svc.broker.call<AlertEvent[], object>("alert.since", { afterSeq, limit, ...(visibility.all ? { allStores: true } : { storeIds: visibility.storeIds }) }),
 		checkToken: (token) => svc.broker.call("auth.resolveToken", { token }),
 		log: svc.logger,
 	};
@@ -87,7 +109,10 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			ctx.meta.ip = clientIp(req, config.trustProxy);
 			ctx.meta.userAgent = typeof req.headers["user-agent"] === "string" ? req.headers["user-agent"] : undefined;
 			// Streamed uploads need to know what they are reading; nothing else of the headers travels.
-			(ctx.meta as Meta & { $requestHeaders?: object }).$requestHeaders = { "content-type": req.headers["content-type"], "content-length": req.headers["content-length"] };
+			(ctx.meta as Meta & { $requestHeaders?: object }).$requestHeaders = {
+				"content-type": req.headers["content-type"],
+				"content-length": req.headers["content-length"],
+			};
 			res.setHeader("X-Request-Id", requestId);
 		},
 		onAfterCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res, data: unknown) {
@@ -97,7 +122,10 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 				(ctx.meta as Meta & { $location?: string }).$location = typeof id === "string" ? `${path}/${id}` : path;
 			}
 			if (ctx.meta.$cookies?.length) {
-				res.setHeader("Set-Cookie", ctx.meta.$cookies.map((c) => serializeCookie(c, req.$secure ?? false)));
+				res.setHeader(
+					"Set-Cookie",
+					ctx.meta.$cookies.map((c) => serializeCookie(c, req.$secure ?? false)),
+				);
 			}
 			finish(this, req, res.statusCode === 200 && ctx.meta.$statusCode ? ctx.meta.$statusCode : res.statusCode);
 			return data;
@@ -147,7 +175,14 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			port: config.port,
 			ip: config.host,
 			cors: config.corsOrigins.length
-				? { origin: config.corsOrigins, credentials: true, methods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"], allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id"], exposedHeaders: ["X-Request-Id", "Retry-After"], maxAge: 600 }
+				? {
+						origin: config.corsOrigins,
+						credentials: true,
+						methods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+						allowedHeaders: ["Content-Type", "Authorization", "X-Request-Id"],
+						exposedHeaders: ["X-Request-Id", "Retry-After"],
+						maxAge: 600,
+					}
 				: undefined,
 			routes: [
 				{
@@ -228,17 +263,20 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 					const checks: Record<string, string> = {};
 					const transit = this.broker.transit as { connected?: boolean } | undefined;
 					checks.transporter = transit ? (transit.connected ? "ok" : "down") : "in-process";
-					await Promise.all(REQUIRED_SERVICES.map(async (name) => {
-						try {
-							await ctx.call(`${name}.health`, {}, { timeout: READY_TIMEOUT_MS });
-							checks[name] = "ok";
-						} catch (err) {
-							checks[name] = (err as Error).name === "ServiceNotFoundError" ? "no node runs it" : "unavailable";
-						}
-					}));
+					await Promise.all(
+						REQUIRED_SERVICES.map(async (name) => {
+							try {
+								await ctx.call(`${name}.health`, {}, { timeout: READY_TIMEOUT_MS });
+								checks[name] = "ok";
+							} catch (err) {
+								checks[name] = (err as Error).name === "ServiceNotFoundError" ? "no node runs it" : "unavailable";
+							}
+						}),
+					);
 					// Routes are generated a moment after services appear; until then requests would 404.
 					for (const name of REQUIRED_SERVICES) {
-						if (checks[name] === "ok" && !(this.aliases as { action?: string }[]).some((a) => a.action?.startsWith(`${name}.`))) checks[name] = "routes not ready";
+						if (checks[name] === "ok" && !(this.aliases as { action?: string }[]).some((a) => a.action?.startsWith(`${name}.`)))
+							checks[name] = "routes not ready";
 					}
 					const ready = Object.values(checks).every((v) => v === "ok" || v === "in-process");
 					if (!ready) ctx.meta.$statusCode = 503;
@@ -251,7 +289,11 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			openapi: {
 				openapi: { summary: "This API as an OpenAPI 3.0.3 document" },
 				async handler(this: ApiThis & { collectRoutes(): RouteInfo[] }) {
-					return buildOpenApi([...this.collectRoutes(), ALERT_STREAM_ROUTE], { title: "Vigil API", version: VERSION, description: "Video analytics for store and home security." });
+					return buildOpenApi([...this.collectRoutes(), ALERT_STREAM_ROUTE], {
+						title: "Vigil API",
+						version: VERSION,
+						description: "Video analytics for store and home security.",
+					});
 				},
 			},
 		},
@@ -276,7 +318,12 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			 * Runs after authentication. A streamed upload whose body the JSON parser already consumed has nothing
 			 * left to read, and the request object must not travel to another node: refuse it here (401 first).
 			 */
-			async authorize(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req & { $alias?: { type?: string; action?: string }; $params?: Record<string, unknown> }) {
+			async authorize(
+				this: ApiThis,
+				ctx: Context<unknown, Meta>,
+				_route: unknown,
+				req: Req & { $alias?: { type?: string; action?: string }; $params?: Record<string, unknown> },
+			) {
 				if (req.$alias?.type !== "stream") return;
 				if (!req.readable) {
 					if (!ctx.meta.caller) throw new VigilError("Authentication required", 401, ctx.meta.authError ?? "UNAUTHORIZED");
@@ -321,7 +368,9 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			/** Every REST route with the schema of the action behind it, from this node's view of the cluster. */
 			collectRoutes(this: ApiThis): RouteInfo[] {
 				const actions = new Map<string, Record<string, unknown>>();
-				const services = this.broker.registry.getServiceList({ withActions: true, onlyAvailable: false }) as { actions?: Record<string, Record<string, unknown>> }[];
+				const services = this.broker.registry.getServiceList({ withActions: true, onlyAvailable: false }) as {
+					actions?: Record<string, Record<string, unknown>>;
+				}[];
 				for (const service of services) for (const [name, def] of Object.entries(service.actions ?? {})) actions.set(name, def);
 				const routes: RouteInfo[] = [];
 				for (const alias of this.aliases as { method: string; fullPath: string; action?: string; type?: string }[]) {

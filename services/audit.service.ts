@@ -17,7 +17,15 @@ type AuditService = RepositoryService;
 const LIST_LIMIT_MAX = 200;
 
 const filters = {
-	action: { type: "string", optional: true, trim: true, min: 1, max: 100, pattern: /^[a-z_]+(\.[a-z_]+)?\.?$/, $$t: "An action (`member.updated`), or every action of a subject (`auth.`)" },
+	action: {
+		type: "string",
+		optional: true,
+		trim: true,
+		min: 1,
+		max: 100,
+		pattern: /^[a-z_]+(\.[a-z_]+)?\.?$/,
+		$$t: "An action (`member.updated`), or every action of a subject (`auth.`)",
+	},
 	actorId: { ...id, optional: true, $$t: "Only what this user (or service token) did" },
 	actorEmail: { type: "email", optional: true, normalize: true, max: 254, $$t: "Only entries whose actor had this email (failed logins included)" },
 	from: { type: "date", convert: true, optional: true, $$t: "At or after (ISO 8601)" },
@@ -63,7 +71,12 @@ const AuditServiceSchema: ServiceSchema<ServiceSettingSchema, AuditService> = {
 			openapi: { summary: "The organization's audit log, newest first, with filters and cursor pagination", responses: { 200: "AuditPage" } },
 			async handler(this: AuditService, ctx: VigilContext<Filters & { orgId: string }>) {
 				const p = ctx.params;
-				return presentPage(p, await this.data(ctx).repo(AuditEntry).find(pageQuery(p, auditWhere(p))));
+				return presentPage(
+					p,
+					await this.data(ctx)
+						.repo(AuditEntry)
+						.find(pageQuery(p, auditWhere(p))),
+				);
 			},
 		},
 
@@ -80,7 +93,9 @@ const AuditServiceSchema: ServiceSchema<ServiceSettingSchema, AuditService> = {
 			async handler(this: AuditService, ctx: VigilContext<Filters & { orgId?: string; withoutOrg?: boolean }>) {
 				const p = ctx.params;
 				const where = { ...auditWhere(p), ...(p.orgId ? { orgId: p.orgId } : p.withoutOrg && { orgId: IsNull() }) };
-				const rows = await this.unscoped("the super-admin's audit log: every organization, and entries of none").getRepository(AuditEntry).find(pageQuery(p, where));
+				const rows = await this.unscoped("the super-admin's audit log: every organization, and entries of none")
+					.getRepository(AuditEntry)
+					.find(pageQuery(p, where));
 				return presentPage(p, rows);
 			},
 		},

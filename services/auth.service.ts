@@ -13,7 +13,13 @@ import { dummyHash, hashPassword, passwordProblems, verifyPassword } from "../li
 import { loginFailures } from "../lib/platform/metrics";
 import { hashToken, newToken } from "../lib/security/secrets";
 import {
-	ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH, REFRESH_PREFIX, SERVICE_TOKEN_PREFIX, signAccessToken, verifyAccessToken,
+	ACCESS_COOKIE,
+	REFRESH_COOKIE,
+	REFRESH_COOKIE_PATH,
+	REFRESH_PREFIX,
+	SERVICE_TOKEN_PREFIX,
+	signAccessToken,
+	verifyAccessToken,
 } from "../lib/security/tokens";
 import type { Caller, Meta, VigilContext } from "../lib/platform/types";
 import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
@@ -83,7 +89,8 @@ const AuthServiceSchema: ServiceSchema = {
 				if (problems.length) throw invalid("The password does not meet the rules", problems);
 				// Counted before the email is looked up: each sign-up costs a hash, and EMAIL_TAKEN tells who has an account.
 				await this.reserveRegistration(ctx.meta.ip);
-				if (await this.unscoped("sign-up: accounts belong to no organization").getRepository(User).existsBy({ email: address })) throw conflict("An account with this email already exists", "EMAIL_TAKEN");
+				if (await this.unscoped("sign-up: accounts belong to no organization").getRepository(User).existsBy({ email: address }))
+					throw conflict("An account with this email already exists", "EMAIL_TAKEN");
 				const user = await this.createUser(address, secret, { displayName });
 				ctx.meta.$statusCode = 201;
 				return this.startSession(ctx, user);
@@ -94,7 +101,11 @@ const AuthServiceSchema: ServiceSchema = {
 			rest: "POST /auth/login",
 			permission: { scope: "public" },
 			params: { $$strict: "remove", email, password },
-			openapi: { summary: "Sign in with email and password", description: "Sets httpOnly cookies and also returns the tokens for API clients. Repeated failures answer 429 with Retry-After.", responses: { 200: "Session" } },
+			openapi: {
+				summary: "Sign in with email and password",
+				description: "Sets httpOnly cookies and also returns the tokens for API clients. Repeated failures answer 429 with Retry-After.",
+				responses: { 200: "Session" },
+			},
 			async handler(this: AuthService, ctx: VigilContext<{ email: string; password: string }>) {
 				const keys = loginKeys(ctx.params.email, ctx.meta.ip);
 				const locked: string[] = await this.reserveLoginAttempt(keys).catch((err: unknown) => {
@@ -108,9 +119,14 @@ const AuthServiceSchema: ServiceSchema = {
 					loginFailures.inc({ reason: "credentials" });
 					this.logger.warn("Failed login", { email: ctx.params.email, ip: ctx.meta.ip });
 					const reason = !user ? "unknown_email" : !matches ? "wrong_password" : "disabled";
-					await audit(ctx, system, "auth.login_failed", user ? { type: "user", id: user.id } : null,
+					await audit(
+						ctx,
+						system,
+						"auth.login_failed",
+						user ? { type: "user", id: user.id } : null,
 						{ email: ctx.params.email, reason, ...(locked.length && { lockedOut: locked.map((k) => k.split(":")[0]) }) },
-						{ orgId: null, actor: { kind: "user", id: user?.id ?? null, email: ctx.params.email } });
+						{ orgId: null, actor: { kind: "user", id: user?.id ?? null, email: ctx.params.email } },
+					);
 					throw unauthorized("Email or password is incorrect", "INVALID_CREDENTIALS");
 				}
 				await this.settleLoginSuccess(keys);
@@ -187,7 +203,9 @@ const AuthServiceSchema: ServiceSchema = {
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
 				const system = this.unscoped("the signed-in user and their memberships across organizations");
 				const user = await system.getRepository(User).findOneByOrFail({ id: caller.userId });
-				const memberships = await system.getRepository(Membership).find({ where: { userId: user.id }, relations: { organization: true }, order: { createdAt: "ASC" } });
+				const memberships = await system
+					.getRepository(Membership)
+					.find({ where: { userId: user.id }, relations: { organization: true }, order: { createdAt: "ASC" } });
 				return {
 					...presentUser(user),
 					memberships: memberships.map((m) => ({ orgId: m.orgId, orgName: m.organization?.name, role: m.role, storeIds: m.storeIds })),
@@ -209,11 +227,14 @@ const AuthServiceSchema: ServiceSchema = {
 				await this.reserveLoginAttempt(keys);
 				if (!(await verifyPassword(ctx.params.currentPassword, user.passwordHash))) {
 					this.logger.warn("Wrong current password", { userId: user.id, ip: ctx.meta.ip });
-					throw invalid("The current password is incorrect", [{ field: "currentPassword", type: "passwordIncorrect", message: "The current password is incorrect." }]);
+					throw invalid("The current password is incorrect", [
+						{ field: "currentPassword", type: "passwordIncorrect", message: "The current password is incorrect." },
+					]);
 				}
 				await this.settleLoginSuccess(keys);
 				const problems = passwordProblems(ctx.params.newPassword, user.email, "newPassword", this.config.passwordMinStrength);
-				if (ctx.params.newPassword === ctx.params.currentPassword) problems.push({ field: "newPassword", type: "passwordUnchanged", message: "The new password must differ from the current one." });
+				if (ctx.params.newPassword === ctx.params.currentPassword)
+					problems.push({ field: "newPassword", type: "passwordUnchanged", message: "The new password must differ from the current one." });
 				if (problems.length) throw invalid("The new password does not meet the rules", problems);
 				user.passwordHash = await hashPassword(ctx.params.newPassword, this.config.bcryptCost);
 				user.tokenVersion += 1;
@@ -237,7 +258,10 @@ const AuthServiceSchema: ServiceSchema = {
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
 				const token = await this.data(ctx).transaction(async (tx) => {
 					const created = await tx.repo(ServiceToken).save({
-						storeId: ctx.params.storeId, name: ctx.params.name, tokenHash: hashToken(secret), createdBy: caller.userId,
+						storeId: ctx.params.storeId,
+						name: ctx.params.name,
+						tokenHash: hashToken(secret),
+						createdBy: caller.userId,
 					});
 					await audit(ctx, tx, "service_token.created", { type: "service_token", id: created.id }, { name: created.name, storeId: created.storeId });
 					return created;
@@ -253,7 +277,9 @@ const AuthServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...storePath },
 			openapi: { summary: "List a store's service tokens (never their secrets)", responses: { 200: "ServiceTokenList" } },
 			async handler(this: AuthService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
-				const tokens = await this.data(ctx).repo(ServiceToken).find({ where: { storeId: ctx.params.storeId }, order: { createdAt: "DESC" } });
+				const tokens = await this.data(ctx)
+					.repo(ServiceToken)
+					.find({ where: { storeId: ctx.params.storeId }, order: { createdAt: "DESC" } });
 				return { items: tokens.map(presentServiceToken) };
 			},
 		},
@@ -299,7 +325,8 @@ const AuthServiceSchema: ServiceSchema = {
 			async handler(this: AuthService, ctx: VigilContext<{ email: string; password: string; superAdmin: boolean; displayName?: string }>) {
 				const problems = passwordProblems(ctx.params.password, ctx.params.email, "password", this.config.passwordMinStrength);
 				if (problems.length) throw invalid("The password does not meet the rules", problems);
-				if (await this.unscoped("creating an account: accounts belong to no organization").getRepository(User).existsBy({ email: ctx.params.email })) throw conflict("An account with this email already exists", "EMAIL_TAKEN");
+				if (await this.unscoped("creating an account: accounts belong to no organization").getRepository(User).existsBy({ email: ctx.params.email }))
+					throw conflict("An account with this email already exists", "EMAIL_TAKEN");
 				return presentUser(await this.createUser(ctx.params.email, ctx.params.password, ctx.params));
 			},
 		},
@@ -315,12 +342,14 @@ const AuthServiceSchema: ServiceSchema = {
 
 	methods: {
 		async createUser(this: AuthService, address: string, secret: string, extra: { superAdmin?: boolean; displayName?: string }) {
-			return this.unscoped("creating an account: accounts belong to no organization").getRepository(User).save({
-				email: address,
-				passwordHash: await hashPassword(secret, this.config.bcryptCost),
-				isSuperAdmin: extra.superAdmin ?? false,
-				displayName: extra.displayName ?? null,
-			});
+			return this.unscoped("creating an account: accounts belong to no organization")
+				.getRepository(User)
+				.save({
+					email: address,
+					passwordHash: await hashPassword(secret, this.config.bcryptCost),
+					isSuperAdmin: extra.superAdmin ?? false,
+					displayName: extra.displayName ?? null,
+				});
 		},
 
 		/** Issues an access token and a new refresh-token family; hands both to the gateway as cookies too. */
@@ -364,7 +393,14 @@ const AuthServiceSchema: ServiceSchema = {
 				await this.revokeFamily(token.familyId);
 				// A stolen token may have been refreshed into access tokens: every one issued so far stops working.
 				await system.getRepository(User).increment({ id: token.userId }, "tokenVersion", 1);
-				await audit(ctx, system, "auth.refresh_reused", { type: "user", id: token.userId }, { familyId: token.familyId }, { orgId: null, actor: { kind: "user", id: token.userId } });
+				await audit(
+					ctx,
+					system,
+					"auth.refresh_reused",
+					{ type: "user", id: token.userId },
+					{ familyId: token.familyId },
+					{ orgId: null, actor: { kind: "user", id: token.userId } },
+				);
 				this.logger.warn("Refresh token reused: session revoked", { userId: token.userId, familyId: token.familyId, ip: ctx.meta.ip });
 				ctx.broadcast("access.changed", { userIds: [token.userId], reason: "refresh_reused" });
 				throw unauthorized("This refresh token was already used; the session has been revoked", "REFRESH_REUSED");
@@ -380,7 +416,9 @@ const AuthServiceSchema: ServiceSchema = {
 		},
 
 		async revokeFamily(this: AuthService, familyId: string) {
-			await this.unscoped("revoking a login session: an account's tokens").getRepository(RefreshToken).update({ familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+			await this.unscoped("revoking a login session: an account's tokens")
+				.getRepository(RefreshToken)
+				.update({ familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
 		},
 
 		async resolveServiceToken(this: AuthService, secret: string): Promise<Caller> {
@@ -414,8 +452,9 @@ const AuthServiceSchema: ServiceSchema = {
 				const pair = rows.get(keys.pair)!;
 				const account = rows.get(keys.account)!;
 				const ip = keys.ip ? rows.get(keys.ip) : undefined;
-				const waits = [pair.lockedUntil, ip?.lockedUntil, pair.failures > 0 ? account.lockedUntil : null]
-					.map((until) => (until ? until.getTime() - now.getTime() : 0));
+				const waits = [pair.lockedUntil, ip?.lockedUntil, pair.failures > 0 ? account.lockedUntil : null].map((until) =>
+					until ? until.getTime() - now.getTime() : 0,
+				);
 				const wait = Math.max(...waits);
 				if (wait > 0) throw loginThrottled(wait / 1000);
 				const lockAt = (row: LoginThrottle, limit: number) => {
@@ -435,8 +474,15 @@ const AuthServiceSchema: ServiceSchema = {
 				await tx.save([...rows.values()]);
 			});
 			// Old rows are useless once their window and lock are over; prune a few on the way.
-			await system.createQueryBuilder().delete().from(LoginThrottle)
-				.where("key NOT LIKE :register AND window_started_at < :old AND (locked_until IS NULL OR locked_until < :now)", { register: `${REGISTER_PREFIX}%`, old: new Date(now.getTime() - 2 * windowMs), now })
+			await system
+				.createQueryBuilder()
+				.delete()
+				.from(LoginThrottle)
+				.where("key NOT LIKE :register AND window_started_at < :old AND (locked_until IS NULL OR locked_until < :now)", {
+					register: `${REGISTER_PREFIX}%`,
+					old: new Date(now.getTime() - 2 * windowMs),
+					now,
+				})
 				.orWhere("key LIKE :register AND window_started_at < :oldRegister", { oldRegister: new Date(now.getTime() - 2 * this.config.registerWindow * 1000) })
 				.execute();
 			return locked;
@@ -448,10 +494,15 @@ const AuthServiceSchema: ServiceSchema = {
 				await tx.delete(LoginThrottle, { key: keys.pair });
 				await tx.update(LoginThrottle, { key: keys.account }, { failures: () => "GREATEST(failures - 1, 0)" });
 				// An address that reached its limit with this very attempt is not locked for having signed in.
-				if (keys.ip) await tx.update(LoginThrottle, { key: keys.ip }, {
-					failures: () => "GREATEST(failures - 1, 0)",
-					lockedUntil: () => `CASE WHEN failures - 1 < ${Number(this.config.loginMaxFailuresPerIp)} THEN NULL ELSE locked_until END`,
-				});
+				if (keys.ip)
+					await tx.update(
+						LoginThrottle,
+						{ key: keys.ip },
+						{
+							failures: () => "GREATEST(failures - 1, 0)",
+							lockedUntil: () => `CASE WHEN failures - 1 < ${Number(this.config.loginMaxFailuresPerIp)} THEN NULL ELSE locked_until END`,
+						},
+					);
 			});
 		},
 

@@ -25,7 +25,14 @@ const cameraFields = {
 	name: { type: "string", trim: true, min: 1, max: 200 },
 	kind: { type: "enum", values: CAMERA_KINDS, $$t: "How the camera delivers video" },
 	vendor: { type: "string", optional: true, nullable: true, max: 100 },
-	streamUrl: { type: "string", optional: true, nullable: true, max: 2048, pattern: /^[a-z][a-z0-9+.-]*:\/\/\S+$/i, $$t: "Stream URL; may carry credentials (stored encrypted, returned masked)" },
+	streamUrl: {
+		type: "string",
+		optional: true,
+		nullable: true,
+		max: 2048,
+		pattern: /^[a-z][a-z0-9+.-]*:\/\/\S+$/i,
+		$$t: "Stream URL; may carry credentials (stored encrypted, returned masked)",
+	},
 	timezone,
 	enabled: { type: "boolean" },
 	sampleFps: { type: "number", min: 0.1, max: 30, $$t: "Frames per second analysed" },
@@ -70,7 +77,16 @@ interface ZoneParams {
 	classes?: string[];
 }
 
-const presentZone = (z: Zone) => ({ id: z.id, cameraId: z.cameraId, name: z.name, kind: z.kind, points: z.points, classes: z.classes, createdAt: z.createdAt, updatedAt: z.updatedAt });
+const presentZone = (z: Zone) => ({
+	id: z.id,
+	cameraId: z.cameraId,
+	name: z.name,
+	kind: z.kind,
+	points: z.points,
+	classes: z.classes,
+	createdAt: z.createdAt,
+	updatedAt: z.updatedAt,
+});
 
 const CameraServiceSchema: ServiceSchema = {
 	name: "camera",
@@ -82,21 +98,32 @@ const CameraServiceSchema: ServiceSchema = {
 		create: {
 			rest: "POST /orgs/:orgId/stores/:storeId/cameras",
 			permission: { scope: "store", roles: ["owner", "admin"] },
-			params: { $$strict: "remove", ...storePath, ...cameraFields, kind: { ...cameraFields.kind, default: "rtsp" }, timezone: { ...timezone, optional: true }, enabled: { type: "boolean", default: true }, sampleFps: { ...cameraFields.sampleFps, default: 5 }, classes: { ...cameraFields.classes, default: ["person", "car"] } },
+			params: {
+				$$strict: "remove",
+				...storePath,
+				...cameraFields,
+				kind: { ...cameraFields.kind, default: "rtsp" },
+				timezone: { ...timezone, optional: true },
+				enabled: { type: "boolean", default: true },
+				sampleFps: { ...cameraFields.sampleFps, default: 5 },
+				classes: { ...cameraFields.classes, default: ["person", "car"] },
+			},
 			openapi: { summary: "Add a camera to a store", responses: { 201: "Camera" } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
 				const p = ctx.params;
-				const camera = await this.data(ctx).repo(Camera).save({
-					storeId: p.storeId,
-					name: p.name,
-					kind: p.kind,
-					vendor: p.vendor ?? null,
-					streamUrlEnc: this.sealStreamUrl(p.streamUrl),
-					timezone: p.timezone ?? (await this.storeTimezone(ctx)),
-					enabled: p.enabled,
-					sampleFps: p.sampleFps,
-					classes: p.classes,
-				});
+				const camera = await this.data(ctx)
+					.repo(Camera)
+					.save({
+						storeId: p.storeId,
+						name: p.name,
+						kind: p.kind,
+						vendor: p.vendor ?? null,
+						streamUrlEnc: this.sealStreamUrl(p.streamUrl),
+						timezone: p.timezone ?? (await this.storeTimezone(ctx)),
+						enabled: p.enabled,
+						sampleFps: p.sampleFps,
+						classes: p.classes,
+					});
 				ctx.emit("camera.created", { id: camera.id, orgId: camera.orgId, storeId: camera.storeId });
 				ctx.meta.$statusCode = 201;
 				return this.present(camera);
@@ -109,8 +136,13 @@ const CameraServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...storePath },
 			openapi: { summary: "Cameras of a store", responses: { 200: "CameraList" } },
 			async handler(this: CameraService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
-				const cameras = await this.data(ctx).repo(Camera).find({ where: { storeId: ctx.params.storeId }, order: { name: "ASC" } });
-				const seen = await this.liveness(ctx, cameras.map((c) => c.id));
+				const cameras = await this.data(ctx)
+					.repo(Camera)
+					.find({ where: { storeId: ctx.params.storeId }, order: { name: "ASC" } });
+				const seen = await this.liveness(
+					ctx,
+					cameras.map((c) => c.id),
+				);
 				return { items: cameras.map((c) => this.present(c, seen.get(c.id))) };
 			},
 		},
@@ -152,7 +184,8 @@ const CameraServiceSchema: ServiceSchema = {
 				const media = await this.data(ctx).transaction(async (tx) => {
 					const keys = await mediaKeysOf(tx, { cameraId: camera.id });
 					const deleted = await tx.repo(Camera).delete({ id: camera.id });
-					if (deleted) await audit(ctx, tx, "camera.deleted", { type: "camera", id: camera.id }, { name: camera.name, storeId: camera.storeId, files: keys.length });
+					if (deleted)
+						await audit(ctx, tx, "camera.deleted", { type: "camera", id: camera.id }, { name: camera.name, storeId: camera.storeId, files: keys.length });
 					return keys;
 				});
 				await deleteMedia(this.config.dataDir, media, this.logger, { cameraId: camera.id });
@@ -184,7 +217,9 @@ const CameraServiceSchema: ServiceSchema = {
 			openapi: { summary: "Zones of a camera", responses: { 200: "ZoneList" } },
 			async handler(this: CameraService, ctx: VigilContext<ZoneParams>) {
 				const camera = await this.findCamera(ctx);
-				const zones = await this.data(ctx).repo(Zone).find({ where: { cameraId: camera.id }, order: { name: "ASC" } });
+				const zones = await this.data(ctx)
+					.repo(Zone)
+					.find({ where: { cameraId: camera.id }, order: { name: "ASC" } });
 				return { items: zones.map(presentZone) };
 			},
 		},
@@ -257,7 +292,9 @@ const CameraServiceSchema: ServiceSchema = {
 				/* reported below like an unsupported protocol */
 			}
 			if (!STREAM_PROTOCOLS.includes(protocol))
-				throw invalid("Unsupported stream URL", [{ field: "streamUrl", type: "streamProtocol", message: `The stream URL must use one of: ${STREAM_PROTOCOLS.join(", ")}.` }]);
+				throw invalid("Unsupported stream URL", [
+					{ field: "streamUrl", type: "streamProtocol", message: `The stream URL must use one of: ${STREAM_PROTOCOLS.join(", ")}.` },
+				]);
 			return seal(this.config.encryptionKey, url);
 		},
 
@@ -274,8 +311,20 @@ const CameraServiceSchema: ServiceSchema = {
 		present(this: CameraService, c: Camera, liveness: Liveness = { status: "unknown", lastSeenAt: null }) {
 			const streamUrl = c.streamUrlEnc ? maskUrl(unseal(this.config.encryptionKey, c.streamUrlEnc)) : null;
 			return {
-				id: c.id, orgId: c.orgId, storeId: c.storeId, name: c.name, kind: c.kind, vendor: c.vendor, streamUrl,
-				timezone: c.timezone, enabled: c.enabled, sampleFps: c.sampleFps, classes: c.classes, liveness, createdAt: c.createdAt, updatedAt: c.updatedAt,
+				id: c.id,
+				orgId: c.orgId,
+				storeId: c.storeId,
+				name: c.name,
+				kind: c.kind,
+				vendor: c.vendor,
+				streamUrl,
+				timezone: c.timezone,
+				enabled: c.enabled,
+				sampleFps: c.sampleFps,
+				classes: c.classes,
+				liveness,
+				createdAt: c.createdAt,
+				updatedAt: c.updatedAt,
 			};
 		},
 	},

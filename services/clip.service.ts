@@ -86,23 +86,41 @@ const CLIP_SCHEMAS = {
 	ClipSummary: {
 		type: "object",
 		nullable: true,
-		description: "Written together with the clip's tracks and alerts when the last segment is evaluated (null before). Only confirmed tracks count: an object seen in at least 3 sampled frames.",
+		description:
+			"Written together with the clip's tracks and alerts when the last segment is evaluated (null before). Only confirmed tracks count: an object seen in at least 3 sampled frames.",
 		properties: {
-			counts: { type: "object", additionalProperties: { type: "integer" }, description: "Confirmed tracks per class: each object once, however long it was seen. Adds up to `tracks`." },
+			counts: {
+				type: "object",
+				additionalProperties: { type: "integer" },
+				description: "Confirmed tracks per class: each object once, however long it was seen. Adds up to `tracks`.",
+			},
 			tracks: { type: "integer", description: "Confirmed tracks of the clip, as listed by its tracks route; the sum of `counts`." },
-			lineCrossings: { type: "object", additionalProperties: { type: "integer" }, description: "Per line zone id: crossings by confirmed tracks (every line zone listed)." },
+			lineCrossings: {
+				type: "object",
+				additionalProperties: { type: "integer" },
+				description: "Per line zone id: crossings by confirmed tracks (every line zone listed).",
+			},
 		},
 	},
 	Clip: {
 		type: "object",
 		properties: {
 			id: { type: "string", format: "uuid" },
-			status: { type: "string", enum: [...CLIP_STATUSES], description: "`done` or `failed` only once tracks, summary and alerts are written; `failed` when a segment could not be decoded (failureReason says which frames)." },
+			status: {
+				type: "string",
+				enum: [...CLIP_STATUSES],
+				description:
+					"`done` or `failed` only once tracks, summary and alerts are written; `failed` when a segment could not be decoded (failureReason says which frames).",
+			},
 			failureReason: { type: "string", nullable: true },
 			width: { type: "integer", description: "Width as the video is displayed (rotation applied)" },
 			height: { type: "integer", description: "Height as the video is displayed (rotation applied)" },
 			sampleFps: { type: "number", description: "Frames per second analysed" },
-			progress: { type: "object", properties: { framesDone: { type: "integer" }, framesTotal: { type: "integer" }, ratio: { type: "number" } }, description: "Sampled frames detected so far" },
+			progress: {
+				type: "object",
+				properties: { framesDone: { type: "integer" }, framesTotal: { type: "integer" }, ratio: { type: "number" } },
+				description: "Sampled frames detected so far",
+			},
 			summary: { $ref: "#/components/schemas/ClipSummary" },
 		},
 		additionalProperties: true,
@@ -115,10 +133,20 @@ const CLIP_SCHEMAS = {
 				items: {
 					type: "object",
 					properties: {
-						trackNo: { type: "integer" }, className: { type: "string" }, firstTime: { type: "number", description: "Seconds from the clip's start" }, lastTime: { type: "number" },
-						bestTime: { type: "number", description: "Time of the most confident detection" }, bestBox: { type: "array", items: { type: "number" }, description: "x1, y1, x2, y2 as fractions of the frame" },
-						maxScore: { type: "number" }, meanScore: { type: "number" }, stationary: { type: "boolean" }, zonesEntered: { type: "array", items: { type: "string" } },
-						lineCrossings: { type: "object", additionalProperties: { type: "object", properties: { count: { type: "integer" }, forward: { type: "integer" }, backward: { type: "integer" } } } },
+						trackNo: { type: "integer" },
+						className: { type: "string" },
+						firstTime: { type: "number", description: "Seconds from the clip's start" },
+						lastTime: { type: "number" },
+						bestTime: { type: "number", description: "Time of the most confident detection" },
+						bestBox: { type: "array", items: { type: "number" }, description: "x1, y1, x2, y2 as fractions of the frame" },
+						maxScore: { type: "number" },
+						meanScore: { type: "number" },
+						stationary: { type: "boolean" },
+						zonesEntered: { type: "array", items: { type: "string" } },
+						lineCrossings: {
+							type: "object",
+							additionalProperties: { type: "object", properties: { count: { type: "integer" }, forward: { type: "integer" }, backward: { type: "integer" } } },
+						},
 					},
 				},
 			},
@@ -157,7 +185,13 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			async handler(this: ClipService, ctx: VigilContext<Readable>) {
 				const meta = ctx.meta as Meta & { $params: Record<string, unknown>; $requestHeaders?: IncomingHttpHeaders };
 				const checked = checkUploadParams(meta.$params);
-				if (checked !== true) throw new VigilError("Some parameters are not valid", 422, "VALIDATION_FAILED", (checked as { field: string; type: string; message: string }[]).map(({ field, type, message }) => ({ field, type, message })));
+				if (checked !== true)
+					throw new VigilError(
+						"Some parameters are not valid",
+						422,
+						"VALIDATION_FAILED",
+						(checked as { field: string; type: string; message: string }[]).map(({ field, type, message }) => ({ field, type, message })),
+					);
 				const { orgId, storeId, cameraId } = meta.$params as { orgId: string; storeId: string; cameraId: string };
 				// Every refusal below happens before the body is stored; Node discards what is left unread.
 				const camera = await ctx.call<CameraInfo, object>("camera.get", { orgId, storeId, cameraId });
@@ -166,7 +200,12 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				if (Number(headers["content-length"]) > this.config.maxUploadBytes) throw tooLarge(this.config.maxUploadBytes);
 				const stored = await this.storeUpload(ctx.params, headers);
 				const caller = ctx.meta.caller;
-				return this.registerClip(ctx, camera, stored, caller?.kind === "user" ? caller.userId : caller?.kind === "service" ? `service:${caller.tokenId}` : null);
+				return this.registerClip(
+					ctx,
+					camera,
+					stored,
+					caller?.kind === "user" ? caller.userId : caller?.kind === "service" ? `service:${caller.tokenId}` : null,
+				);
 			},
 		},
 
@@ -211,9 +250,14 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 					where.push({ ...base, createdAt: range ? And(range, LessThan(at)) : LessThan(at) });
 					where.push({ ...base, createdAt: at, id: LessThan(lastId) });
 				} else where.push({ ...base, ...(range && { createdAt: range }) });
-				const rows = await this.data(ctx).repo(Clip).find({ where, order: { createdAt: "DESC", id: "DESC" }, take: p.limit + 1 });
+				const rows = await this.data(ctx)
+					.repo(Clip)
+					.find({ where, order: { createdAt: "DESC", id: "DESC" }, take: p.limit + 1 });
 				const page = rows.slice(0, p.limit);
-				return { items: page.map(presentClip), nextCursor: rows.length > p.limit ? encodeTimeCursor(page[page.length - 1].createdAt, page[page.length - 1].id) : null };
+				return {
+					items: page.map(presentClip),
+					nextCursor: rows.length > p.limit ? encodeTimeCursor(page[page.length - 1].createdAt, page[page.length - 1].id) : null,
+				};
 			},
 		},
 
@@ -234,7 +278,9 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			openapi: { summary: "What was detected in each sampled frame of a clip", responses: { 200: "DetectionList" } },
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
 				const clip = await this.findClip(ctx);
-				const rows = await this.data(ctx).repo(Detection).find({ where: { clipId: clip.id }, order: { frameIndex: "ASC", ordinal: "ASC" } });
+				const rows = await this.data(ctx)
+					.repo(Detection)
+					.find({ where: { clipId: clip.id }, order: { frameIndex: "ASC", ordinal: "ASC" } });
 				return {
 					items: rows.map((d) => ({ frameIndex: d.frameIndex, timeSec: d.timeSec, className: d.className, score: d.score, box: [d.x1, d.y1, d.x2, d.y2] })),
 				};
@@ -245,14 +291,29 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId/tracks",
 			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
 			params: { $$strict: "remove", ...clipPath },
-			openapi: { summary: "The confirmed tracks of a clip (written as they end; all of them once the clip is done)", responses: { 200: "TrackList" }, schemas: CLIP_SCHEMAS },
+			openapi: {
+				summary: "The confirmed tracks of a clip (written as they end; all of them once the clip is done)",
+				responses: { 200: "TrackList" },
+				schemas: CLIP_SCHEMAS,
+			},
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
 				const clip = await this.findClip(ctx);
-				const rows = await this.data(ctx).repo(Track).find({ where: { clipId: clip.id }, order: { firstTime: "ASC", trackNo: "ASC" } });
+				const rows = await this.data(ctx)
+					.repo(Track)
+					.find({ where: { clipId: clip.id }, order: { firstTime: "ASC", trackNo: "ASC" } });
 				return {
 					items: rows.map((t) => ({
-						trackNo: t.trackNo, className: t.className, firstTime: t.firstTime, lastTime: t.lastTime, bestTime: t.bestTime, bestBox: t.bestBox,
-						maxScore: t.maxScore, meanScore: t.meanScore, stationary: t.stationary, zonesEntered: t.zonesEntered, lineCrossings: t.lineCrossings,
+						trackNo: t.trackNo,
+						className: t.className,
+						firstTime: t.firstTime,
+						lastTime: t.lastTime,
+						bestTime: t.bestTime,
+						bestBox: t.bestBox,
+						maxScore: t.maxScore,
+						meanScore: t.meanScore,
+						stationary: t.stationary,
+						zonesEntered: t.zonesEntered,
+						lineCrossings: t.lineCrossings,
 					})),
 				};
 			},
@@ -269,7 +330,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				await ctx.call("alert.forgetClip", { orgId: clip.orgId, clipId: clip.id });
 				await this.data(ctx).transaction(async (tx) => {
 					const deleted = await tx.repo(Clip).delete({ id: clip.id });
-					if (deleted) await audit(ctx, tx, "clip.deleted", { type: "clip", id: clip.id }, { cameraId: clip.cameraId, storeId: clip.storeId, sha256: clip.sha256 });
+					if (deleted)
+						await audit(ctx, tx, "clip.deleted", { type: "clip", id: clip.id }, { cameraId: clip.cameraId, storeId: clip.storeId, sha256: clip.sha256 });
 				});
 				await this.storage.delete(clip.storageKey);
 				ctx.emit("clip.deleted", { clipId: clip.id, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
@@ -376,7 +438,10 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 
 		/** A raw mp4 body, or the first file of a multipart form, streamed into storage with the size limit. */
 		async storeUpload(this: ClipService, body: Readable, headers: IncomingHttpHeaders) {
-			const type = String(headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+			const type = String(headers["content-type"] ?? "")
+				.split(";")[0]
+				.trim()
+				.toLowerCase();
 			let source: Readable;
 			if (type === "multipart/form-data") source = await firstFile(body, headers, this.config.maxUploadBytes);
 			else if (UPLOAD_TYPES.includes(type)) source = body;
@@ -399,7 +464,13 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 		},
 
 		/** Probe, de-duplicate and record the clip with its segments, then queue the segments. */
-		async registerClip(this: ClipService, ctx: VigilContext, camera: CameraInfo, stored: { key: string; size: number; sha256: string }, uploadedBy: string | null) {
+		async registerClip(
+			this: ClipService,
+			ctx: VigilContext,
+			camera: CameraInfo,
+			stored: { key: string; size: number; sha256: string },
+			uploadedBy: string | null,
+		) {
 			const repo = this.data(ctx).repo(Clip);
 			const discard = () => this.storage.delete(stored.key);
 			// A clip whose video retention removed does not count: the same content makes a new clip.
@@ -410,28 +481,43 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			}
 			let info;
 			try {
-				info = await probeVideo(this.storage.localPath(stored.key), { ffmpeg: toolPath("ffmpeg", this.config.ffmpegPath), ffprobe: toolPath("ffprobe", this.config.ffprobePath) });
+				info = await probeVideo(this.storage.localPath(stored.key), {
+					ffmpeg: toolPath("ffmpeg", this.config.ffmpegPath),
+					ffprobe: toolPath("ffprobe", this.config.ffprobePath),
+				});
 			} catch (err) {
 				await discard();
 				if (err instanceof VideoError) {
-					throw err.kind === "unsupported"
-						? new VigilError(err.message, 415, "UNSUPPORTED_MEDIA_TYPE")
-						: new VigilError(err.message, 422, "UNDECODABLE_VIDEO");
+					throw err.kind === "unsupported" ? new VigilError(err.message, 415, "UNSUPPORTED_MEDIA_TYPE") : new VigilError(err.message, 422, "UNDECODABLE_VIDEO");
 				}
 				throw err;
 			}
 			if (info.durationSec > this.config.maxClipSeconds) {
 				await discard();
-				throw invalid(`The clip is longer than ${this.config.maxClipSeconds} s`, [{ field: "body", type: "clipTooLong", message: `Clips may last at most ${this.config.maxClipSeconds} seconds.` }]);
+				throw invalid(`The clip is longer than ${this.config.maxClipSeconds} s`, [
+					{ field: "body", type: "clipTooLong", message: `Clips may last at most ${this.config.maxClipSeconds} seconds.` },
+				]);
 			}
 			const plan = planSegments(info.durationSec, camera.sampleFps, this.config.segmentSeconds);
 			let clip: Clip;
 			try {
 				clip = await this.data(ctx).transaction(async (tx) => {
 					const created = await tx.repo(Clip).save({
-						storeId: camera.storeId, cameraId: camera.id, status: "queued", storageKey: stored.key, sizeBytes: stored.size, sha256: stored.sha256,
-						durationSec: info.durationSec, width: info.width, height: info.height, sourceFps: info.fps, sampleFps: camera.sampleFps,
-						segmentSec: this.config.segmentSeconds, segmentsTotal: plan.segments.length, framesTotal: plan.framesTotal, uploadedBy,
+						storeId: camera.storeId,
+						cameraId: camera.id,
+						status: "queued",
+						storageKey: stored.key,
+						sizeBytes: stored.size,
+						sha256: stored.sha256,
+						durationSec: info.durationSec,
+						width: info.width,
+						height: info.height,
+						sourceFps: info.fps,
+						sampleFps: camera.sampleFps,
+						segmentSec: this.config.segmentSeconds,
+						segmentsTotal: plan.segments.length,
+						framesTotal: plan.framesTotal,
+						uploadedBy,
 					});
 					await tx.repo(ClipSegment).insert(plan.segments.map((s) => ({ clipId: created.id, ...s })));
 					return created;
@@ -452,18 +538,33 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 		async enqueueSegments(this: ClipService, clip: Clip, only?: number[]) {
 			const data = this.tenantData({ orgId: clip.orgId, storeIds: null });
 			const classes = (await data.repo(Camera).findOneBy({ id: clip.cameraId }))?.classes ?? [];
-			const segments = await data.repo(ClipSegment).find({ where: { clipId: clip.id, status: "pending", ...(only && { index: In(only) }) }, order: { index: "ASC" } });
+			const segments = await data
+				.repo(ClipSegment)
+				.find({ where: { clipId: clip.id, status: "pending", ...(only && { index: In(only) }) }, order: { index: "ASC" } });
 			for (const s of segments) {
 				const job: SegmentJob = {
-					orgId: clip.orgId, clipId: clip.id, segment: s.index, generation: clip.generation, firstFrame: s.firstFrame, frameCount: s.frameCount,
-					fps: clip.sampleFps, storageKey: clip.storageKey, width: clip.width, height: clip.height, cameraId: clip.cameraId, classes,
+					orgId: clip.orgId,
+					clipId: clip.id,
+					segment: s.index,
+					generation: clip.generation,
+					firstFrame: s.firstFrame,
+					frameCount: s.frameCount,
+					fps: clip.sampleFps,
+					storageKey: clip.storageKey,
+					width: clip.width,
+					height: clip.height,
+					cameraId: clip.cameraId,
+					classes,
 				};
 				await this.queues[DETECT_QUEUE].send(job, { id: `${clip.id}:${s.index}:${clip.generation}` });
 			}
 		},
 
 		async queueEvaluation(this: ClipService, clip: Clip, segment: number | "resume") {
-			await this.queues[EVALUATE_QUEUE].send({ kind: "clip", clipId: clip.id, generation: clip.generation, orgId: clip.orgId }, { id: clipEvaluationId(clip.id, clip.generation, segment) });
+			await this.queues[EVALUATE_QUEUE].send(
+				{ kind: "clip", clipId: clip.id, generation: clip.generation, orgId: clip.orgId },
+				{ id: clipEvaluationId(clip.id, clip.generation, segment) },
+			);
 		},
 
 		async commitSegment(this: ClipService, tx: EntityManager, r: SegmentResult) {
@@ -477,12 +578,27 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			await tx.delete(Detection, { clipId: clip.id, frameIndex: Between(segment.firstFrame, last) });
 			const rows = r.frames
 				.filter((f) => f.index >= segment.firstFrame && f.index <= last)
-				.flatMap((f) => f.detections.map((d, ordinal) => ({
-					clipId: clip.id, frameIndex: f.index, ordinal, timeSec: f.time, classId: d.classId, className: d.className, score: d.score,
-					x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3],
-				})));
+				.flatMap((f) =>
+					f.detections.map((d, ordinal) => ({
+						clipId: clip.id,
+						frameIndex: f.index,
+						ordinal,
+						timeSec: f.time,
+						classId: d.classId,
+						className: d.className,
+						score: d.score,
+						x1: d.box[0],
+						y1: d.box[1],
+						x2: d.box[2],
+						y2: d.box[3],
+					})),
+				);
 			for (let i = 0; i < rows.length; i += 500) await tx.insert(Detection, rows.slice(i, i + 500));
-			await tx.update(ClipSegment, { clipId: clip.id, index: r.segment }, { status: r.error ? "failed" : "done", framesDone: r.frames.length, error: r.error ?? null });
+			await tx.update(
+				ClipSegment,
+				{ clipId: clip.id, index: r.segment },
+				{ status: r.error ? "failed" : "done", framesDone: r.frames.length, error: r.error ?? null },
+			);
 			const segments = await tx.findBy(ClipSegment, { clipId: clip.id });
 			clip.framesDone = segments.reduce((sum, s) => sum + s.framesDone, 0);
 			if (clip.status === "queued") Object.assign(clip, { status: "processing", startedAt: new Date() });
@@ -499,7 +615,9 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 
 	async started(this: ClipService) {
 		// The database is the source of truth: whatever was queued or running when we stopped is queued again.
-		const unfinished = await this.unscoped("restart recovery: unfinished clips of every organization").getRepository(Clip).find({ where: { status: In(["queued", "processing"]) } });
+		const unfinished = await this.unscoped("restart recovery: unfinished clips of every organization")
+			.getRepository(Clip)
+			.find({ where: { status: In(["queued", "processing"]) } });
 		for (const clip of unfinished) {
 			await this.enqueueSegments(clip);
 			// Segments may have committed while their evaluation never got queued: it resumes from its stored state.

@@ -46,7 +46,12 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 			const source = { width: job.width, height: job.height };
 			const lb = letterbox(source, model.input);
 			const frames: SegmentResult["frames"] = [];
-			const opts = { minScore: this.config.detectMinScore, iouThreshold: IOU_THRESHOLD, maxDetections: MAX_DETECTIONS_PER_FRAME, classes: job.classes.length ? job.classes : undefined };
+			const opts = {
+				minScore: this.config.detectMinScore,
+				iouThreshold: IOU_THRESHOLD,
+				maxDetections: MAX_DETECTIONS_PER_FRAME,
+				classes: job.classes.length ? job.classes : undefined,
+			};
 			let batch: Buffer[] = [];
 			// Time spent waiting for the batch's frames from ffmpeg, observed per batch like inference.
 			let decodeNs = 0n;
@@ -55,7 +60,11 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 				stageSeconds.observe({ stage: "decode" }, Number(decodeNs) / 1e9);
 				decodeNs = 0n;
 				const started = process.hrtime.bigint();
-				const results = await model.detect(batch, batch.map(() => source), opts);
+				const results = await model.detect(
+					batch,
+					batch.map(() => source),
+					opts,
+				);
 				stageSeconds.observe({ stage: "inference" }, Number(process.hrtime.bigint() - started) / 1e9);
 				for (const detections of results) {
 					const index = job.firstFrame + frames.length;
@@ -68,17 +77,21 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 			let error: string | undefined;
 			try {
 				let decodeStarted = process.hrtime.bigint();
-				for await (const frame of readFrames(toolPath("ffmpeg", this.config.ffmpegPath), {
-					file: this.storage.localPath(job.storageKey),
-					startSec: job.firstFrame / job.fps,
-					// Half a frame more than needed, so rounding never loses the segment's last frame.
-					durationSec: (job.frameCount + 0.5) / job.fps,
-					fps: job.fps,
-					scaleFilter: ffmpegFilter(lb),
-					width: model.input.width,
-					height: model.input.height,
-					maxFrames: job.frameCount,
-				}, ctl.signal)) {
+				for await (const frame of readFrames(
+					toolPath("ffmpeg", this.config.ffmpegPath),
+					{
+						file: this.storage.localPath(job.storageKey),
+						startSec: job.firstFrame / job.fps,
+						// Half a frame more than needed, so rounding never loses the segment's last frame.
+						durationSec: (job.frameCount + 0.5) / job.fps,
+						fps: job.fps,
+						scaleFilter: ffmpegFilter(lb),
+						width: model.input.width,
+						height: model.input.height,
+						maxFrames: job.frameCount,
+					},
+					ctl.signal,
+				)) {
 					decodeNs += process.hrtime.bigint() - decodeStarted;
 					// The buffer is reused by the reader: keep a copy until the batch runs.
 					batch.push(Buffer.from(frame));
@@ -101,7 +114,13 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 			// This node lost the job (its NATS link went away): another node has it now, so save nothing.
 			ctl.signal.throwIfAborted();
 			const persistStarted = process.hrtime.bigint();
-			await this.broker.call<{ stale: boolean }, SegmentResult>("clip.saveSegment", { clipId: job.clipId, segment: job.segment, generation: job.generation, frames, ...(error && { error }) });
+			await this.broker.call<{ stale: boolean }, SegmentResult>("clip.saveSegment", {
+				clipId: job.clipId,
+				segment: job.segment,
+				generation: job.generation,
+				frames,
+				...(error && { error }),
+			});
 			stageSeconds.observe({ stage: "persist" }, Number(process.hrtime.bigint() - persistStarted) / 1e9);
 		},
 	},
@@ -116,7 +135,9 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 		this.model = await loadDetector(dir, { backend: (this.config.detectorBackend || undefined) as BackendName | undefined });
 		await this.model.warmUp();
 		detectorInfo.set({ backend: this.model.backend, model: this.model.modelName }, 1);
-		this.logger.info(`Detector ready: model ${this.model.modelName} (${this.model.kind}, ${this.model.input.width}x${this.model.input.height}) on backend ${this.model.backend}`);
+		this.logger.info(
+			`Detector ready: model ${this.model.modelName} (${this.model.kind}, ${this.model.input.width}x${this.model.input.height}) on backend ${this.model.backend}`,
+		);
 		await this.queues[DETECT_QUEUE].start((job, ctl) => this.processSegment(job as SegmentJob, ctl), { concurrency: this.config.detectConcurrency });
 	},
 

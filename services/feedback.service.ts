@@ -62,13 +62,31 @@ export interface ThresholdChanged {
 }
 
 const presentVerdict = (v: Verdict) => ({
-	id: v.id, alertId: v.alertId, userId: v.userId, verdict: v.verdict, correctClass: v.correctClass, note: v.note, createdAt: v.createdAt, updatedAt: v.updatedAt,
+	id: v.id,
+	alertId: v.alertId,
+	userId: v.userId,
+	verdict: v.verdict,
+	correctClass: v.correctClass,
+	note: v.note,
+	createdAt: v.createdAt,
+	updatedAt: v.updatedAt,
 });
 
 const presentThreshold = (t: LearnedThreshold) => ({
-	cameraId: t.cameraId, className: t.className, threshold: t.pinned ?? t.learned, learned: t.learned, pinned: t.pinned, pinnedBy: t.pinnedBy, pinnedAt: t.pinnedAt,
-	verdicts: t.verdicts, truePositives: t.truePositives, falsePositives: t.falsePositives,
-	precision: t.precision, precisionLowerBound: t.precisionLowerBound, suppressedShare: t.suppressedShare, updatedAt: t.updatedAt,
+	cameraId: t.cameraId,
+	className: t.className,
+	threshold: t.pinned ?? t.learned,
+	learned: t.learned,
+	pinned: t.pinned,
+	pinnedBy: t.pinnedBy,
+	pinnedAt: t.pinnedAt,
+	verdicts: t.verdicts,
+	truePositives: t.truePositives,
+	falsePositives: t.falsePositives,
+	precision: t.precision,
+	precisionLowerBound: t.precisionLowerBound,
+	suppressedShare: t.suppressedShare,
+	updatedAt: t.updatedAt,
 });
 
 const userOf = (ctx: { meta: VigilContext["meta"] }) => ctx.meta.caller as Extract<Caller, { kind: "user" }>;
@@ -90,14 +108,36 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 				const data = this.data(ctx);
 				const alert = await data.repo(Alert).findOneBy({ id: alertId, storeId });
 				if (!alert) throw notFound("Alert");
-				if (verdict === "wrong_class" && !correctClass) throw invalid("A wrong_class verdict names the right class", [{ field: "correctClass", type: "required", message: "Say what the object really was." }]);
-				if (verdict !== "wrong_class" && correctClass) throw invalid("correctClass goes only with a wrong_class verdict", [{ field: "correctClass", type: "forbidden", message: "Leave it out, or use wrong_class." }]);
-				if (correctClass === alert.className) throw invalid("That is the alert's own class: use true_positive", [{ field: "correctClass", type: "sameClass", message: "Use true_positive." }]);
+				if (verdict === "wrong_class" && !correctClass)
+					throw invalid("A wrong_class verdict names the right class", [
+						{ field: "correctClass", type: "required", message: "Say what the object really was." },
+					]);
+				if (verdict !== "wrong_class" && correctClass)
+					throw invalid("correctClass goes only with a wrong_class verdict", [
+						{ field: "correctClass", type: "forbidden", message: "Leave it out, or use wrong_class." },
+					]);
+				if (correctClass === alert.className)
+					throw invalid("That is the alert's own class: use true_positive", [{ field: "correctClass", type: "sameClass", message: "Use true_positive." }]);
 				// One verdict per alert and user, replaced in one statement (ON CONFLICT has no scoped form).
-				await this.unscoped("verdict upsert on the alert found in the caller's store").createQueryBuilder().insert().into(Verdict).values({
-					alertId, orgId, storeId, cameraId: alert.cameraId, className: alert.className, score: alert.score, userId: userOf(ctx).userId,
-					verdict, correctClass, note: note || null, updatedAt: () => "now()",
-				}).orUpdate(["verdict", "correct_class", "note", "updated_at"], ["alert_id", "user_id"]).execute();
+				await this.unscoped("verdict upsert on the alert found in the caller's store")
+					.createQueryBuilder()
+					.insert()
+					.into(Verdict)
+					.values({
+						alertId,
+						orgId,
+						storeId,
+						cameraId: alert.cameraId,
+						className: alert.className,
+						score: alert.score,
+						userId: userOf(ctx).userId,
+						verdict,
+						correctClass,
+						note: note || null,
+						updatedAt: () => "now()",
+					})
+					.orUpdate(["verdict", "correct_class", "note", "updated_at"], ["alert_id", "user_id"])
+					.execute();
 				verdictsRecorded.inc({ verdict });
 				await this.relearn(alert.cameraId, alert.className, { orgId, storeId });
 				await this.keepCleanFrame(data, alert);
@@ -135,7 +175,9 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			async handler(this: FeedbackService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>) {
 				const { storeId, alertId } = ctx.params;
 				if (!(await this.data(ctx).repo(Alert).existsBy({ id: alertId, storeId }))) throw notFound("Alert");
-				const verdicts = await this.data(ctx).repo(Verdict).find({ where: { alertId }, order: { updatedAt: "ASC" } });
+				const verdicts = await this.data(ctx)
+					.repo(Verdict)
+					.find({ where: { alertId }, order: { updatedAt: "ASC" } });
 				const resolved = resolveVerdict(verdicts.map((v) => ({ ...v, at: v.updatedAt })));
 				return { items: verdicts.map(presentVerdict), resolved: resolved ? { verdict: resolved.verdict, correctClass: resolved.correctClass } : null };
 			},
@@ -145,25 +187,48 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			rest: "GET /orgs/:orgId/stores/:storeId/cameras/:cameraId/thresholds",
 			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
 			params: { $$strict: "remove", ...cameraPath },
-			openapi: { summary: "Score thresholds per class of a camera: learned, pinned, verdicts, precision, share suppressed", responses: { 200: "ThresholdList" } },
+			openapi: {
+				summary: "Score thresholds per class of a camera: learned, pinned, verdicts, precision, share suppressed",
+				responses: { 200: "ThresholdList" },
+			},
 			async handler(this: FeedbackService, ctx: VigilContext<ThresholdParams>) {
 				await this.findCamera(ctx);
-				const rows = await this.data(ctx).repo(LearnedThreshold).find({ where: { cameraId: ctx.params.cameraId }, order: { className: "ASC" } });
+				const rows = await this.data(ctx)
+					.repo(LearnedThreshold)
+					.find({ where: { cameraId: ctx.params.cameraId }, order: { className: "ASC" } });
 				const c = this.config;
-				return { items: rows.map(presentThreshold), learning: { targetPrecision: c.learnTargetPrecision, minVerdicts: c.learnMinVerdicts, minThreshold: c.learnMinThreshold, maxThreshold: c.learnMaxThreshold } };
+				return {
+					items: rows.map(presentThreshold),
+					learning: {
+						targetPrecision: c.learnTargetPrecision,
+						minVerdicts: c.learnMinVerdicts,
+						minThreshold: c.learnMinThreshold,
+						maxThreshold: c.learnMaxThreshold,
+					},
+				};
 			},
 		},
 
 		pin: {
 			rest: "PUT /orgs/:orgId/stores/:storeId/cameras/:cameraId/thresholds/:className",
 			permission: { scope: "store", roles: ["owner", "admin"] },
-			params: { $$strict: "remove", ...thresholdPath, threshold: { type: "number", min: 0, max: 1, $$t: "Minimum score for alerts of this class on this camera; wins over the learned one" } },
+			params: {
+				$$strict: "remove",
+				...thresholdPath,
+				threshold: { type: "number", min: 0, max: 1, $$t: "Minimum score for alerts of this class on this camera; wins over the learned one" },
+			},
 			openapi: { summary: "Pin a class's threshold on a camera (the rules' own minimum stays the floor)", responses: { 200: "Threshold" } },
 			async handler(this: FeedbackService, ctx: VigilContext<ThresholdParams>) {
 				const { cameraId, className, threshold } = ctx.params;
 				const camera = await this.findCamera(ctx);
-				const row = await this.relearn(cameraId, className, camera, { pinned: threshold ?? null, pinnedBy: userOf(ctx).userId, pinnedAt: new Date() },
-					(tx: EntityManager, before: number | null) => audit(ctx, tx, "threshold.pinned", { type: "camera", id: cameraId }, { className, from: before, to: threshold }));
+				const row = await this.relearn(
+					cameraId,
+					className,
+					camera,
+					{ pinned: threshold ?? null, pinnedBy: userOf(ctx).userId, pinnedAt: new Date() },
+					(tx: EntityManager, before: number | null) =>
+						audit(ctx, tx, "threshold.pinned", { type: "camera", id: cameraId }, { className, from: before, to: threshold }),
+				);
 				return presentThreshold(row);
 			},
 		},
@@ -177,8 +242,9 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 				const { cameraId, className } = ctx.params;
 				const camera = await this.findCamera(ctx);
 				if (await this.data(ctx).repo(LearnedThreshold).existsBy({ cameraId, className }))
-					await this.relearn(cameraId, className, camera, { pinned: null, pinnedBy: null, pinnedAt: null },
-						(tx: EntityManager, before: number | null) => audit(ctx, tx, "threshold.unpinned", { type: "camera", id: cameraId }, { className, from: before }));
+					await this.relearn(cameraId, className, camera, { pinned: null, pinnedBy: null, pinnedAt: null }, (tx: EntityManager, before: number | null) =>
+						audit(ctx, tx, "threshold.unpinned", { type: "camera", id: cameraId }, { className, from: before }),
+					);
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -188,11 +254,17 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			rest: "GET /orgs/:orgId/stores/:storeId/dataset",
 			permission: { scope: "store", roles: ["owner", "admin"] },
 			params: { $$strict: "remove", ...storePath },
-			openapi: { summary: "The store's judged alerts as a YOLO dataset (.tar.gz: images, labels, data.yaml); false positives are background images", responses: { 200: "application/gzip" } },
+			openapi: {
+				summary: "The store's judged alerts as a YOLO dataset (.tar.gz: images, labels, data.yaml); false positives are background images",
+				responses: { 200: "application/gzip" },
+			},
 			async handler(this: FeedbackService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
 				const day = new Date().toISOString().slice(0, 10);
 				(ctx.meta as { $responseType?: string }).$responseType = "application/gzip";
-				ctx.meta.$responseHeaders = { "Content-Disposition": `attachment; filename="vigil-dataset-${ctx.params.storeId}-${day}.tar.gz"`, "Cache-Control": "no-store" };
+				ctx.meta.$responseHeaders = {
+					"Content-Disposition": `attachment; filename="vigil-dataset-${ctx.params.storeId}-${day}.tar.gz"`,
+					"Cache-Control": "no-store",
+				};
 				const archive = Readable.from(this.datasetEntries(this.data(ctx), ctx.params.storeId));
 				const gzip = createGzip();
 				archive.on("error", (err) => {
@@ -238,23 +310,48 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 		 * first. The row is locked meanwhile, so concurrent verdicts take turns and the last one sees them all.
 		 * Broadcasts the threshold in force when it changed. `record` writes the audit entry in the same transaction.
 		 */
-		async relearn(this: FeedbackService, cameraId: string, className: string, tenant: { orgId: string; storeId: string }, change: Partial<LearnedThreshold> = {},
-			record?: (tx: EntityManager, before: number | null) => Promise<void>): Promise<LearnedThreshold> {
+		async relearn(
+			this: FeedbackService,
+			cameraId: string,
+			className: string,
+			tenant: { orgId: string; storeId: string },
+			change: Partial<LearnedThreshold> = {},
+			record?: (tx: EntityManager, before: number | null) => Promise<void>,
+		): Promise<LearnedThreshold> {
 			// Insert-if-missing (ON CONFLICT DO NOTHING) and the row lock have no scoped form; callers found the camera in their tenant.
 			const { row, before } = await this.unscoped("a camera's threshold row: inserted if missing, then locked").transaction(async (system: EntityManager) => {
-				await system.createQueryBuilder().insert().into(LearnedThreshold).values({ cameraId, className, orgId: tenant.orgId, storeId: tenant.storeId }).orIgnore().execute();
-				const row = await system.createQueryBuilder(LearnedThreshold, "t").setLock("pessimistic_write")
-					.where("t.cameraId = :cameraId AND t.className = :className", { cameraId, className }).getOneOrFail();
+				await system
+					.createQueryBuilder()
+					.insert()
+					.into(LearnedThreshold)
+					.values({ cameraId, className, orgId: tenant.orgId, storeId: tenant.storeId })
+					.orIgnore()
+					.execute();
+				const row = await system
+					.createQueryBuilder(LearnedThreshold, "t")
+					.setLock("pessimistic_write")
+					.where("t.cameraId = :cameraId AND t.className = :className", { cameraId, className })
+					.getOneOrFail();
 				const before = row.pinned ?? row.learned;
 				Object.assign(row, change);
 				const labelled = await this.labelledScores(system, cameraId, className);
 				const c = this.config;
-				const learned = learnThreshold(labelled, { targetPrecision: c.learnTargetPrecision, minVerdicts: c.learnMinVerdicts, minThreshold: c.learnMinThreshold, maxThreshold: c.learnMaxThreshold });
+				const learned = learnThreshold(labelled, {
+					targetPrecision: c.learnTargetPrecision,
+					minVerdicts: c.learnMinVerdicts,
+					minThreshold: c.learnMinThreshold,
+					maxThreshold: c.learnMaxThreshold,
+				});
 				const inForce = row.pinned ?? learned.threshold;
 				const stats = inForce === learned.threshold ? learned : statsAt(labelled, inForce);
 				Object.assign(row, {
-					learned: learned.threshold, verdicts: stats.verdicts, truePositives: stats.truePositives, falsePositives: stats.falsePositives,
-					precision: stats.precision, precisionLowerBound: stats.precisionLowerBound, suppressedShare: stats.suppressedShare,
+					learned: learned.threshold,
+					verdicts: stats.verdicts,
+					truePositives: stats.truePositives,
+					falsePositives: stats.falsePositives,
+					precision: stats.precision,
+					precisionLowerBound: stats.precisionLowerBound,
+					suppressedShare: stats.suppressedShare,
 				});
 				if (record) await record(system, before);
 				return { row: await system.save(row), before };
@@ -270,7 +367,9 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 		/** One label per judged alert of this camera and class; wrong_class counts against the alert's class. */
 		async labelledScores(this: FeedbackService, tx: EntityManager, cameraId: string, className: string): Promise<LabelledScore[]> {
 			const recent = await tx.find(Verdict, {
-				where: { cameraId, className }, order: { updatedAt: "DESC" }, take: this.config.learnWindow,
+				where: { cameraId, className },
+				order: { updatedAt: "DESC" },
+				take: this.config.learnWindow,
 				select: { alertId: true, score: true, verdict: true, correctClass: true, updatedAt: true },
 			});
 			const byAlert = new Map<string, Verdict[]>();
@@ -291,19 +390,22 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 			// A page of distinct judged alerts (GROUP BY has no scoped form), filtered by the caller's organization here.
 			const system = this.unscoped("dataset export: the store's judged alert ids, page by page");
 			const classes = new Map<string, number>();
-			let images = 0, background = 0;
+			let images = 0,
+				background = 0;
 			let after = NO_UUID;
 			for (;;) {
-				const page = await system.createQueryBuilder(Verdict, "v").select("v.alertId", "alertId")
+				const page = await system
+					.createQueryBuilder(Verdict, "v")
+					.select("v.alertId", "alertId")
 					.where("v.storeId = :storeId AND v.orgId = :orgId AND v.alertId > :after", { storeId, orgId, after })
-					.groupBy("v.alertId").orderBy("v.alertId", "ASC").limit(DATASET_PAGE).getRawMany<{ alertId: string }>();
+					.groupBy("v.alertId")
+					.orderBy("v.alertId", "ASC")
+					.limit(DATASET_PAGE)
+					.getRawMany<{ alertId: string }>();
 				if (!page.length) break;
 				after = page[page.length - 1].alertId;
 				const ids = page.map((p) => p.alertId);
-				const [alerts, verdicts] = await Promise.all([
-					data.repo(Alert).findBy({ id: In(ids), storeId }),
-					data.repo(Verdict).findBy({ alertId: In(ids) }),
-				]);
+				const [alerts, verdicts] = await Promise.all([data.repo(Alert).findBy({ id: In(ids), storeId }), data.repo(Verdict).findBy({ alertId: In(ids) })]);
 				for (const alert of alerts.sort((a, b) => a.id.localeCompare(b.id))) {
 					const resolved = resolveVerdict(verdicts.filter((v) => v.alertId === alert.id).map((v) => ({ ...v, at: v.updatedAt })));
 					const image = alert.frameKey ?? alert.snapshotKey;

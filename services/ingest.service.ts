@@ -22,12 +22,13 @@ import { id, orgPath, storePath } from "./schemas";
 type ServiceCaller = Extract<Caller, { kind: "service" }>;
 type ItemError = { field: string; type: string; message: string };
 type ItemChecker = (item: unknown) => true | { field?: string; type?: string; message?: string }[];
-type IngestService = RepositoryService & JobQueueService<{ [EVALUATE_QUEUE]: EvaluationJob }> & {
-	checkEvent: ItemChecker;
-	thresholds(): LivenessThresholds;
-	eventErrors(item: unknown, now: Date): ItemError[];
-	deliverPending(ctx: VigilContext<unknown>, now: Date): Promise<EdgeCommand[]>;
-};
+type IngestService = RepositoryService &
+	JobQueueService<{ [EVALUATE_QUEUE]: EvaluationJob }> & {
+		checkEvent: ItemChecker;
+		thresholds(): LivenessThresholds;
+		eventErrors(item: unknown, now: Date): ItemError[];
+		deliverPending(ctx: VigilContext<unknown>, now: Date): Promise<EdgeCommand[]>;
+	};
 
 /** ISO 8601 with a time zone: a time without one would mean the box's local time, which we cannot know. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -67,8 +68,19 @@ const LIST_LIMIT_MAX = 200;
 const INT4_MAX = 2_147_483_647;
 
 const presentCommand = (c: EdgeCommand) => ({
-	id: c.id, storeId: c.storeId, tokenId: c.tokenId, kind: c.kind, payload: c.payload, status: c.status, createdBy: c.createdBy, createdAt: c.createdAt,
-	deliveredCount: c.deliveredCount, firstDeliveredAt: c.firstDeliveredAt, lastDeliveredAt: c.lastDeliveredAt, ackedAt: c.ackedAt, resultMessage: c.resultMessage,
+	id: c.id,
+	storeId: c.storeId,
+	tokenId: c.tokenId,
+	kind: c.kind,
+	payload: c.payload,
+	status: c.status,
+	createdBy: c.createdBy,
+	createdAt: c.createdAt,
+	deliveredCount: c.deliveredCount,
+	firstDeliveredAt: c.firstDeliveredAt,
+	lastDeliveredAt: c.lastDeliveredAt,
+	ackedAt: c.ackedAt,
+	resultMessage: c.resultMessage,
 });
 
 /** PostgreSQL's class 22 (data exception): a value out of range or not representable, caused by the input alone. */
@@ -94,15 +106,25 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 					$$t: "Detection events, at most EDGE_BATCH_MAX (100) per batch; the body may be sent with Content-Encoding gzip or br",
 				},
 			},
-			openapi: { summary: "Edge box: a batch of detection events, each accepted, rejected (with its errors) or a duplicate", responses: { 200: "IngestResult" } },
+			openapi: {
+				summary: "Edge box: a batch of detection events, each accepted, rejected (with its errors) or a duplicate",
+				responses: { 200: "IngestResult" },
+			},
 			async handler(this: IngestService, ctx: VigilContext<{ events: unknown[] }>) {
 				const caller = ctx.meta.caller as ServiceCaller;
 				const items = ctx.params.events;
 				if (items.length > this.config.edgeBatchMax)
-					throw new VigilError(`A batch holds at most ${this.config.edgeBatchMax} events; send the rest in another batch`, 413, "BATCH_TOO_LARGE", { limit: this.config.edgeBatchMax, received: items.length });
+					throw new VigilError(`A batch holds at most ${this.config.edgeBatchMax} events; send the rest in another batch`, 413, "BATCH_TOO_LARGE", {
+						limit: this.config.edgeBatchMax,
+						received: items.length,
+					});
 
 				const now = new Date();
-				const results: ItemResult[] = items.map((item, index) => ({ index, id: typeof (item as { id?: unknown })?.id === "string" ? (item as { id: string }).id : null, status: "accepted" }));
+				const results: ItemResult[] = items.map((item, index) => ({
+					index,
+					id: typeof (item as { id?: unknown })?.id === "string" ? (item as { id: string }).id : null,
+					status: "accepted",
+				}));
 				const valid: { index: number; item: EventItem; time: Date }[] = [];
 				items.forEach((raw, index) => {
 					const item = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? { ...raw } : raw;
@@ -113,11 +135,22 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 
 				// Another store's camera is as unknown as one that does not exist.
 				const cameraIds = [...new Set(valid.map((v) => v.item.cameraId))];
-				const known = new Set(cameraIds.length ? (await this.data(ctx).repo(Camera).find({ where: { id: In(cameraIds), storeId: caller.storeId }, select: { id: true } })).map((c) => c.id) : []);
+				const known = new Set(
+					cameraIds.length
+						? (
+								await this.data(ctx)
+									.repo(Camera)
+									.find({ where: { id: In(cameraIds), storeId: caller.storeId }, select: { id: true } })
+							).map((c) => c.id)
+						: [],
+				);
 				const seenInBatch = new Set<string>();
 				const toStore = valid.filter(({ index, item }) => {
 					if (!known.has(item.cameraId)) {
-						Object.assign(results[index], { status: "rejected", errors: [{ field: "cameraId", type: "unknownCamera", message: "No camera with this id in the token's store." }] });
+						Object.assign(results[index], {
+							status: "rejected",
+							errors: [{ field: "cameraId", type: "unknownCamera", message: "No camera with this id in the token's store." }],
+						});
 						return false;
 					}
 					if (seenInBatch.has(item.id)) {
@@ -129,12 +162,28 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 				});
 
 				const row = ({ item, time }: (typeof toStore)[number]) => ({
-					orgId: caller.orgId, storeId: caller.storeId, cameraId: item.cameraId, tokenId: caller.tokenId, eventId: item.id, time,
-					className: item.className, score: item.score, box: item.box, trackId: item.trackId ?? null, plate: item.plate ?? null,
+					orgId: caller.orgId,
+					storeId: caller.storeId,
+					cameraId: item.cameraId,
+					tokenId: caller.tokenId,
+					eventId: item.id,
+					time,
+					className: item.className,
+					score: item.score,
+					box: item.box,
+					trackId: item.trackId ?? null,
+					plate: item.plate ?? null,
 				});
 				const insert = async (batch: typeof toStore) => {
 					const inserted = await this.unscoped("insert-or-ignore of a box's events (it resends batches); each row names the token's organization and store")
-						.createQueryBuilder().insert().into(EdgeEvent).values(batch.map(row)).orIgnore().returning("event_id").updateEntity(false).execute();
+						.createQueryBuilder()
+						.insert()
+						.into(EdgeEvent)
+						.values(batch.map(row))
+						.orIgnore()
+						.returning("event_id")
+						.updateEntity(false)
+						.execute();
 					return (inserted.raw as { event_id: string }[]).map((r) => r.event_id);
 				};
 				const storedIds = new Set<string>();
@@ -150,7 +199,10 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 						} catch (itemErr) {
 							if (!isDataException(itemErr)) throw itemErr;
 							unstorable.add(one.index);
-							Object.assign(results[one.index], { status: "rejected", errors: [{ field: "", type: "unstorable", message: "A value of this event cannot be stored." }] });
+							Object.assign(results[one.index], {
+								status: "rejected",
+								errors: [{ field: "", type: "unstorable", message: "A value of this event cannot be stored." }],
+							});
 						}
 					}
 				}
@@ -194,18 +246,56 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 				softwareVersion: { type: "string", max: 100, optional: true, nullable: true },
 				ackCommandIds: { type: "array", items: "uuid", max: 100, default: [] as string[], $$t: "Commands carried out (acknowledged as done)" },
 			},
-			openapi: { summary: "Edge box: report health; the answer is the server time and the commands still pending for this box", responses: { 200: "HeartbeatReply" } },
-			async handler(this: IngestService, ctx: VigilContext<{ uptimeSec?: number; queueDepth?: number; camerasOnline: string[]; configVersion?: string | null; softwareVersion?: string | null; ackCommandIds: string[] }>) {
+			openapi: {
+				summary: "Edge box: report health; the answer is the server time and the commands still pending for this box",
+				responses: { 200: "HeartbeatReply" },
+			},
+			async handler(
+				this: IngestService,
+				ctx: VigilContext<{
+					uptimeSec?: number;
+					queueDepth?: number;
+					camerasOnline: string[];
+					configVersion?: string | null;
+					softwareVersion?: string | null;
+					ackCommandIds: string[];
+				}>,
+			) {
 				const caller = ctx.meta.caller as ServiceCaller;
 				const p = ctx.params;
 				const now = new Date();
-				const online = p.camerasOnline.length ? (await this.data(ctx).repo(Camera).find({ where: { id: In([...new Set(p.camerasOnline)]), storeId: caller.storeId }, select: { id: true } })).map((c) => c.id) : [];
+				const online = p.camerasOnline.length
+					? (
+							await this.data(ctx)
+								.repo(Camera)
+								.find({ where: { id: In([...new Set(p.camerasOnline)]), storeId: caller.storeId }, select: { id: true } })
+						).map((c) => c.id)
+					: [];
 				// What a heartbeat leaves out keeps its last reported value.
-				const reported = Object.fromEntries(Object.entries({ uptimeSec: p.uptimeSec, queueDepth: p.queueDepth, configVersion: p.configVersion, softwareVersion: p.softwareVersion }).filter(([, v]) => v !== undefined));
-				await this.unscoped("upsert of the box's own row (its heartbeats may cross); organization and store are the token's").getRepository(EdgeBox).upsert({ tokenId: caller.tokenId, orgId: caller.orgId, storeId: caller.storeId, lastHeartbeatAt: now, camerasOnline: online, ip: ctx.meta.ip ?? null, ...reported }, ["tokenId"]);
+				const reported = Object.fromEntries(
+					Object.entries({ uptimeSec: p.uptimeSec, queueDepth: p.queueDepth, configVersion: p.configVersion, softwareVersion: p.softwareVersion }).filter(
+						([, v]) => v !== undefined,
+					),
+				);
+				await this.unscoped("upsert of the box's own row (its heartbeats may cross); organization and store are the token's")
+					.getRepository(EdgeBox)
+					.upsert(
+						{
+							tokenId: caller.tokenId,
+							orgId: caller.orgId,
+							storeId: caller.storeId,
+							lastHeartbeatAt: now,
+							camerasOnline: online,
+							ip: ctx.meta.ip ?? null,
+							...reported,
+						},
+						["tokenId"],
+					);
 				await markCamerasSeen(this.data(ctx), new Map(online.map((cameraId) => [cameraId, now])), "heartbeat", now);
 				const acknowledged = p.ackCommandIds.length
-					? await this.data(ctx).repo(EdgeCommand).update({ id: In(p.ackCommandIds), tokenId: caller.tokenId, status: "pending" }, { status: "done", ackedAt: now })
+					? await this.data(ctx)
+							.repo(EdgeCommand)
+							.update({ id: In(p.ackCommandIds), tokenId: caller.tokenId, status: "pending" }, { status: "done", ackedAt: now })
 					: 0;
 				const commands = await this.deliverPending(ctx, now);
 				return {
@@ -234,7 +324,10 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 				if (!command) throw notFound("Edge command");
 				if (command.status === ctx.params.status) return presentCommand(command);
 				if (command.status !== "pending") throw conflict(`This command was already acknowledged as ${command.status}`, "COMMAND_ACKNOWLEDGED");
-				const changed = await repo.update({ id: command.id, status: "pending" }, { status: ctx.params.status, ackedAt: new Date(), resultMessage: ctx.params.message ?? null });
+				const changed = await repo.update(
+					{ id: command.id, status: "pending" },
+					{ status: ctx.params.status, ackedAt: new Date(), resultMessage: ctx.params.message ?? null },
+				);
 				if (!changed) throw conflict("This command was acknowledged meanwhile", "COMMAND_ACKNOWLEDGED");
 				const acked = await repo.findOneBy({ id: command.id });
 				// Gone meanwhile: its box's token was deleted.
@@ -247,7 +340,10 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			rest: "GET /orgs/:orgId/stores/:storeId/edge/boxes",
 			permission: { scope: "store", roles: ["owner", "admin"] },
 			params: { $$strict: "remove", ...storePath },
-			openapi: { summary: "Edge boxes of a store (its service tokens) with their last heartbeat, status and pending commands", responses: { 200: "EdgeBoxList" } },
+			openapi: {
+				summary: "Edge boxes of a store (its service tokens) with their last heartbeat, status and pending commands",
+				responses: { 200: "EdgeBoxList" },
+			},
 			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string }>) {
 				const { storeId } = ctx.params;
 				const data = this.data(ctx);
@@ -265,9 +361,17 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 					items: tokens.map((t) => {
 						const box = byToken.get(t.id);
 						return {
-							tokenId: t.id, name: t.name, status: livenessOf(box?.lastHeartbeatAt, now, this.thresholds()).status, lastHeartbeatAt: box?.lastHeartbeatAt ?? null,
-							uptimeSec: box?.uptimeSec ?? null, queueDepth: box?.queueDepth ?? null, camerasOnline: box?.camerasOnline ?? [], configVersion: box?.configVersion ?? null,
-							softwareVersion: box?.softwareVersion ?? null, ip: box?.ip ?? null, pendingCommands: pendingOf.get(t.id) ?? 0,
+							tokenId: t.id,
+							name: t.name,
+							status: livenessOf(box?.lastHeartbeatAt, now, this.thresholds()).status,
+							lastHeartbeatAt: box?.lastHeartbeatAt ?? null,
+							uptimeSec: box?.uptimeSec ?? null,
+							queueDepth: box?.queueDepth ?? null,
+							camerasOnline: box?.camerasOnline ?? [],
+							configVersion: box?.configVersion ?? null,
+							softwareVersion: box?.softwareVersion ?? null,
+							ip: box?.ip ?? null,
+							pendingCommands: pendingOf.get(t.id) ?? 0,
 						};
 					}),
 				};
@@ -282,17 +386,32 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 				...storePath,
 				tokenId: { ...id, $$t: "The edge box: one of the store's service tokens" },
 				kind: { type: "enum", values: EDGE_COMMAND_KINDS },
-				payload: { type: "object", optional: true, nullable: true, $$t: "What the box needs for it (new configuration, which clips...), at most 16 KB of JSON" },
+				payload: {
+					type: "object",
+					optional: true,
+					nullable: true,
+					$$t: "What the box needs for it (new configuration, which clips...), at most 16 KB of JSON",
+				},
 			},
 			openapi: { summary: "Queue a command for an edge box; it gets it with its next heartbeat", responses: { 201: "EdgeCommand" } },
-			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string; tokenId: string; kind: EdgeCommandKind; payload?: Record<string, unknown> | null }>) {
+			async handler(
+				this: IngestService,
+				ctx: VigilContext<{ orgId: string; storeId: string; tokenId: string; kind: EdgeCommandKind; payload?: Record<string, unknown> | null }>,
+			) {
 				const { storeId, tokenId, kind, payload } = ctx.params;
 				const token = await this.data(ctx).repo(ServiceToken).findOneBy({ id: tokenId, storeId });
-				if (!token || token.revokedAt) throw invalid("Not an edge box of this store", [{ field: "tokenId", type: "unknownBox", message: "Use the id of one of this store's service tokens that is not revoked." }]);
+				if (!token || token.revokedAt)
+					throw invalid("Not an edge box of this store", [
+						{ field: "tokenId", type: "unknownBox", message: "Use the id of one of this store's service tokens that is not revoked." },
+					]);
 				if (payload && Buffer.byteLength(JSON.stringify(payload)) > COMMAND_PAYLOAD_MAX)
-					throw invalid("The payload is too large", [{ field: "payload", type: "objectMaxSize", message: `The payload must be at most ${COMMAND_PAYLOAD_MAX} bytes of JSON.` }]);
+					throw invalid("The payload is too large", [
+						{ field: "payload", type: "objectMaxSize", message: `The payload must be at most ${COMMAND_PAYLOAD_MAX} bytes of JSON.` },
+					]);
 				const caller = ctx.meta.caller;
-				const command = await this.data(ctx).repo(EdgeCommand).save({ storeId, tokenId, kind, payload: payload ?? null, createdBy: caller?.kind === "user" ? caller.userId : null });
+				const command = await this.data(ctx)
+					.repo(EdgeCommand)
+					.save({ storeId, tokenId, kind, payload: payload ?? null, createdBy: caller?.kind === "user" ? caller.userId : null });
 				await audit(ctx, this.data(ctx), "edge.command_created", { type: "edge_command", id: command.id }, { tokenId, kind });
 				ctx.meta.$statusCode = 201;
 				return presentCommand(command);
@@ -312,11 +431,13 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			openapi: { summary: "Commands queued for a store's edge boxes, newest first", responses: { 200: "EdgeCommandList" } },
 			async handler(this: IngestService, ctx: VigilContext<{ orgId: string; storeId: string; tokenId?: string; status?: EdgeCommandStatus; limit: number }>) {
 				const p = ctx.params;
-				const rows = await this.data(ctx).repo(EdgeCommand).find({
-					where: { storeId: p.storeId, ...(p.tokenId && { tokenId: p.tokenId }), ...(p.status && { status: p.status }) },
-					order: { createdAt: "DESC" },
-					take: p.limit,
-				});
+				const rows = await this.data(ctx)
+					.repo(EdgeCommand)
+					.find({
+						where: { storeId: p.storeId, ...(p.tokenId && { tokenId: p.tokenId }), ...(p.status && { status: p.status }) },
+						order: { createdAt: "DESC" },
+						take: p.limit,
+					});
 				return { items: rows.map(presentCommand) };
 			},
 		},
@@ -339,12 +460,25 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 				const seen = cameras.length ? await data.repo(CameraLiveness).findBy({ cameraId: In(cameras.map((c) => c.id)) }) : [];
 				const lastSeen = new Map(seen.map((s) => [s.cameraId, s.lastSeenAt]));
 				const now = new Date();
-				const all = cameras.map((c) => ({ cameraId: c.id, name: c.name, storeId: c.storeId, storeName: c.store?.name ?? null, enabled: c.enabled, ...livenessOf(lastSeen.get(c.id), now, this.thresholds()) }));
+				const all = cameras.map((c) => ({
+					cameraId: c.id,
+					name: c.name,
+					storeId: c.storeId,
+					storeName: c.store?.name ?? null,
+					enabled: c.enabled,
+					...livenessOf(lastSeen.get(c.id), now, this.thresholds()),
+				}));
 				const counts = { online: 0, stale: 0, offline: 0, unknown: 0 };
 				for (const c of all) counts[c.status]++;
 				const wanted = (s: LivenessStatus) => (p.status ? s === p.status : s === "stale" || s === "offline");
-				const items = all.filter((c) => wanted(c.status))
-					.sort((a, b) => LIVENESS_ORDER[a.status] - LIVENESS_ORDER[b.status] || (a.lastSeenAt?.getTime() ?? 0) - (b.lastSeenAt?.getTime() ?? 0) || a.name.localeCompare(b.name));
+				const items = all
+					.filter((c) => wanted(c.status))
+					.sort(
+						(a, b) =>
+							LIVENESS_ORDER[a.status] - LIVENESS_ORDER[b.status] ||
+							(a.lastSeenAt?.getTime() ?? 0) - (b.lastSeenAt?.getTime() ?? 0) ||
+							a.name.localeCompare(b.name),
+					);
 				return { counts, items };
 			},
 		},
@@ -377,7 +511,11 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 			// PostgreSQL has no year 0 (the pattern lets "0000-..." through).
 			else if (year < 1) errors.push({ field: "time", type: "dateMin", message: "The 'time' field must be in the year 1 or later." });
 			else if (time > now.getTime() + this.config.edgeMaxClockSkew * 1000)
-				errors.push({ field: "time", type: "dateMax", message: `The 'time' field is more than ${this.config.edgeMaxClockSkew} s ahead of the server clock; check the box's clock.` });
+				errors.push({
+					field: "time",
+					type: "dateMax",
+					message: `The 'time' field is more than ${this.config.edgeMaxClockSkew} s ahead of the server clock; check the box's clock.`,
+				});
 			const [x1, y1, x2, y2] = event.box;
 			if (!(x1 < x2 && y1 < y2)) errors.push({ field: "box", type: "boxOrder", message: "The 'box' field must be [x1, y1, x2, y2] with x1 < x2 and y1 < y2." });
 			return errors;
@@ -386,12 +524,17 @@ const IngestServiceSchema: ServiceSchema<ServiceSettingSchema, IngestService> = 
 		/** This box's pending commands, oldest first, recorded as delivered once more. */
 		async deliverPending(this: IngestService, ctx: VigilContext<unknown>, now: Date): Promise<EdgeCommand[]> {
 			const { tokenId } = ctx.meta.caller as ServiceCaller;
-			const pending = await this.data(ctx).repo(EdgeCommand).find({ where: { tokenId, status: "pending" }, order: { createdAt: "ASC" }, take: COMMANDS_PER_HEARTBEAT });
+			const pending = await this.data(ctx)
+				.repo(EdgeCommand)
+				.find({ where: { tokenId, status: "pending" }, order: { createdAt: "ASC" }, take: COMMANDS_PER_HEARTBEAT });
 			if (pending.length) {
 				await this.unscoped("delivery counters are SQL expressions the scoped update cannot write; the ids are this box's commands just read")
-					.createQueryBuilder().update(EdgeCommand)
+					.createQueryBuilder()
+					.update(EdgeCommand)
 					.set({ deliveredCount: () => "delivered_count + 1", firstDeliveredAt: () => "COALESCE(first_delivered_at, :now)", lastDeliveredAt: now })
-					.where({ id: In(pending.map((c) => c.id)) }).setParameter("now", now).execute();
+					.where({ id: In(pending.map((c) => c.id)) })
+					.setParameter("now", now)
+					.execute();
 			}
 			return pending;
 		},

@@ -49,7 +49,15 @@ interface LetterParams {
 type Attributed = DeadLetter & { orgId: string | null };
 
 const present = (l: Attributed) => ({
-	queue: l.queue, letterId: l.letterId, jobId: l.id, orgId: l.orgId, error: l.error, attempts: l.attempts, failedAt: l.failedAt, node: l.node, job: l.job,
+	queue: l.queue,
+	letterId: l.letterId,
+	jobId: l.id,
+	orgId: l.orgId,
+	error: l.error,
+	attempts: l.attempts,
+	failedAt: l.failedAt,
+	node: l.node,
+	job: l.job,
 });
 
 const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
@@ -65,7 +73,12 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 			openapi: { summary: "Failed jobs of the organization (detection, notifications), newest first", responses: { 200: "DeadLetterList" } },
 			async handler(this: JobsService, ctx: VigilContext<{ orgId: string; queue?: string; limit: number }>) {
 				const letters: Attributed[] = await this.letters(ctx, ctx.params.queue, SCAN_PER_QUEUE);
-				return { items: letters.filter((l) => l.orgId === ctx.params.orgId).slice(0, ctx.params.limit).map(present) };
+				return {
+					items: letters
+						.filter((l) => l.orgId === ctx.params.orgId)
+						.slice(0, ctx.params.limit)
+						.map(present),
+				};
 			},
 		},
 
@@ -166,11 +179,20 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 				const value = (job as Record<string, unknown> | null)?.[key];
 				return typeof value === "string" ? value : undefined;
 			};
-			const clipIds = [...new Set(letters.filter((l) => !field(l.job, "orgId")).map((l) => field(l.job, "clipId")).filter((c): c is string => Boolean(c && /^[0-9a-f-]{36}$/i.test(c))))];
+			const clipIds = [
+				...new Set(
+					letters
+						.filter((l) => !field(l.job, "orgId"))
+						.map((l) => field(l.job, "clipId"))
+						.filter((c): c is string => Boolean(c && /^[0-9a-f-]{36}$/i.test(c))),
+				),
+			];
 			const query: FindManyOptions<Clip> = { where: { id: In(clipIds) }, select: { id: true, orgId: true } };
-			const clips = !clipIds.length ? []
-				: ctx.locals.access ? await this.data(ctx).repo(Clip).find(query)
-				: await this.unscoped("a super-admin's dead letters: clips of every organization").getRepository(Clip).find(query);
+			const clips = !clipIds.length
+				? []
+				: ctx.locals.access
+					? await this.data(ctx).repo(Clip).find(query)
+					: await this.unscoped("a super-admin's dead letters: clips of every organization").getRepository(Clip).find(query);
 			const orgOfClip = new Map(clips.map((c) => [c.id, c.orgId]));
 			return letters.map((l) => ({ ...l, orgId: field(l.job, "orgId") ?? orgOfClip.get(field(l.job, "clipId") ?? "") ?? null }));
 		},
@@ -194,8 +216,14 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 			const letter = await this.findLetter(ctx);
 			const jobId = await this.queue(ctx.params.queue).replayDeadLetter(letter.letterId);
 			if (!jobId) throw notFound("Dead letter");
-			await audit(ctx, this.auditData(ctx), "dead_letter.replayed", { type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
-				{ queue: letter.queue, jobId: letter.id, newJobId: jobId, error: letter.error }, { orgId: letter.orgId });
+			await audit(
+				ctx,
+				this.auditData(ctx),
+				"dead_letter.replayed",
+				{ type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
+				{ queue: letter.queue, jobId: letter.id, newJobId: jobId, error: letter.error },
+				{ orgId: letter.orgId },
+			);
 			ctx.meta.$statusCode = 202;
 			return { queue: letter.queue, letterId: letter.letterId, jobId };
 		},
@@ -203,8 +231,14 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 		async discard(this: JobsService, ctx: VigilContext<LetterParams>) {
 			const letter = await this.findLetter(ctx);
 			if (!(await this.queue(ctx.params.queue).discardDeadLetter(letter.letterId))) throw notFound("Dead letter");
-			await audit(ctx, this.auditData(ctx), "dead_letter.discarded", { type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
-				{ queue: letter.queue, jobId: letter.id, error: letter.error }, { orgId: letter.orgId });
+			await audit(
+				ctx,
+				this.auditData(ctx),
+				"dead_letter.discarded",
+				{ type: "dead_letter", id: `${letter.queue}/${letter.letterId}` },
+				{ queue: letter.queue, jobId: letter.id, error: letter.error },
+				{ orgId: letter.orgId },
+			);
 			ctx.meta.$statusCode = 204;
 			return null;
 		},

@@ -31,20 +31,35 @@ import { id, optional, orgPath, storePath } from "./schemas";
 
 export { NOTIFY_QUEUE, type NotifyJob } from "../lib/notify/engine";
 
-type NotifierService = RepositoryService & JobQueueService<{ [NOTIFY_QUEUE]: NotifyJob }> & {
-	/** Sends to a channel: the notify jobs and the test button. */
-	sender: ChannelSender;
-	/** Routing, rate limit, sweep and delivery: everything here that is not the API. */
-	engine: NotificationEngine;
-	sweepTimer?: NodeJS.Timeout;
-	sweeping?: Promise<void>;
-};
+type NotifierService = RepositoryService &
+	JobQueueService<{ [NOTIFY_QUEUE]: NotifyJob }> & {
+		/** Sends to a channel: the notify jobs and the test button. */
+		sender: ChannelSender;
+		/** Routing, rate limit, sweep and delivery: everything here that is not the API. */
+		engine: NotificationEngine;
+		sweepTimer?: NodeJS.Timeout;
+		sweeping?: Promise<void>;
+	};
 
 const configProps = {
 	url: { type: "string", optional: true, max: 2048, $$t: "webhook: the URL Vigil POSTs to (http or https; stored encrypted, shown masked)" },
 	botToken: { type: "string", optional: true, max: 256, $$t: "telegram: the bot token from BotFather (stored encrypted, shown masked)" },
-	chatId: { type: "multi", optional: true, rules: [{ type: "string", max: 70 }, { type: "number", integer: true }], $$t: "telegram: the chat id (a number, negative for groups) or @channelname" },
-	to: { type: "array", optional: true, max: 50, items: { type: "email", normalize: true, max: 254 }, $$t: "email: addresses that get every alert of this channel" },
+	chatId: {
+		type: "multi",
+		optional: true,
+		rules: [
+			{ type: "string", max: 70 },
+			{ type: "number", integer: true },
+		],
+		$$t: "telegram: the chat id (a number, negative for groups) or @channelname",
+	},
+	to: {
+		type: "array",
+		optional: true,
+		max: 50,
+		items: { type: "email", normalize: true, max: 254 },
+		$$t: "email: addresses that get every alert of this channel",
+	},
 	members: { type: "boolean", optional: true, $$t: "email: also write to every member who can see the alert's store (their mutes apply)" },
 } as const;
 
@@ -53,7 +68,15 @@ const channelFields = {
 	kind: { type: "enum", values: CHANNEL_KINDS, $$t: "webhook, telegram or email" },
 	config: { type: "object", strict: "remove", props: configProps, $$t: "The kind's settings: webhook {url}; telegram {botToken, chatId}; email {to, members}" },
 	minSeverity: { type: "enum", values: SEVERITIES, default: "low", $$t: "Alerts below this severity are not sent here" },
-	storeIds: { type: "array", items: "uuid", max: 1000, unique: true, optional: true, nullable: true, $$t: "Only alerts of these stores; absent or null: every store" },
+	storeIds: {
+		type: "array",
+		items: "uuid",
+		max: 1000,
+		unique: true,
+		optional: true,
+		nullable: true,
+		$$t: "Only alerts of these stores; absent or null: every store",
+	},
 	enabled: { type: "boolean", default: true },
 } as const;
 
@@ -72,15 +95,30 @@ interface ChannelParams {
 }
 
 const presentMute = (m: NotificationMute) => ({
-	id: m.id, orgId: m.orgId, storeId: m.storeId, storeName: m.store?.name ?? null, cameraId: m.cameraId, cameraName: m.camera?.name ?? null, until: m.until, createdAt: m.createdAt,
+	id: m.id,
+	orgId: m.orgId,
+	storeId: m.storeId,
+	storeName: m.store?.name ?? null,
+	cameraId: m.cameraId,
+	cameraName: m.camera?.name ?? null,
+	until: m.until,
+	createdAt: m.createdAt,
 });
 
 export default function createNotifierService(config: Config): ServiceSchema<ServiceSettingSchema, NotifierService> {
 	return {
 		name: "notifier",
-		mixins: [RepositoryMixin, JobQueueMixin({
-			[NOTIFY_QUEUE]: { maxDeliver: config.notifyMaxAttempts, retryBaseMs: config.notifyRetryBase, retryMaxMs: config.notifyRetryMax, concurrency: config.notifyConcurrency },
-		})],
+		mixins: [
+			RepositoryMixin,
+			JobQueueMixin({
+				[NOTIFY_QUEUE]: {
+					maxDeliver: config.notifyMaxAttempts,
+					retryBaseMs: config.notifyRetryBase,
+					retryMaxMs: config.notifyRetryMax,
+					concurrency: config.notifyConcurrency,
+				},
+			}),
+		],
 		settings: { rest: "/" },
 
 		actions: {
@@ -92,7 +130,9 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				async handler(this: NotifierService, ctx: VigilContext<ChannelParams>) {
 					const p = ctx.params as Required<ChannelParams>;
 					if (p.kind === "email" && !this.config.smtpUrl)
-						throw invalid("Email is not set up on this server", [{ field: "kind", type: "emailNotConfigured", message: "Email channels need SMTP_URL set on the notifier nodes." }]);
+						throw invalid("Email is not set up on this server", [
+							{ field: "kind", type: "emailNotConfigured", message: "Email channels need SMTP_URL set on the notifier nodes." },
+						]);
 					const built = buildConfig(p.kind, p.config);
 					if (!built.config) throw invalid("The channel's settings are not valid", built.problems);
 					await this.checkWebhookTarget(built.config);
@@ -100,8 +140,12 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 					const configEnc = sealChannelConfig(this.config.encryptionKey, built.config);
 					const channel = await this.data(ctx).transaction(async (tx) => {
 						const saved = await tx.repo(NotificationChannel).save({
-							kind: p.kind, name: p.name, configEnc,
-							minSeverity: p.minSeverity, storeIds: p.storeIds ?? null, enabled: p.enabled,
+							kind: p.kind,
+							name: p.name,
+							configEnc,
+							minSeverity: p.minSeverity,
+							storeIds: p.storeIds ?? null,
+							enabled: p.enabled,
 						});
 						await audit(ctx, tx, "notification_channel.created", { type: "notification_channel", id: saved.id }, { kind: p.kind, name: p.name });
 						return saved;
@@ -117,7 +161,9 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				params: { $$strict: "remove", ...orgPath },
 				openapi: { summary: "Notification channels of an organization (secrets masked)", responses: { 200: "NotificationChannelList" } },
 				async handler(this: NotifierService, ctx: VigilContext<{ orgId: string }>) {
-					const channels = await this.data(ctx).repo(NotificationChannel).find({ order: { createdAt: "ASC" } });
+					const channels = await this.data(ctx)
+						.repo(NotificationChannel)
+						.find({ order: { createdAt: "ASC" } });
 					return { items: channels.map((c) => this.presentChannel(c)) };
 				},
 			},
@@ -136,7 +182,15 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				rest: "PATCH /orgs/:orgId/notification-channels/:channelId",
 				permission: { scope: "org", roles: ["owner", "admin"] },
 				params: {
-					$$strict: "remove", ...channelPath, ...optional({ name: channelFields.name, config: channelFields.config, minSeverity: channelFields.minSeverity, storeIds: channelFields.storeIds, enabled: channelFields.enabled }),
+					$$strict: "remove",
+					...channelPath,
+					...optional({
+						name: channelFields.name,
+						config: channelFields.config,
+						minSeverity: channelFields.minSeverity,
+						storeIds: channelFields.storeIds,
+						enabled: channelFields.enabled,
+					}),
 					rotateSecret: { type: "boolean", optional: true, $$t: "webhook: make a new signing secret (in the answer, this once)" },
 				},
 				openapi: { summary: "Change a channel; config fields given replace those stored, the others stay", responses: { 200: "NotificationChannel" } },
@@ -154,12 +208,17 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 					}
 					if (storeIds !== undefined) await this.checkStores(ctx, storeIds);
 					Object.assign(channel, {
-						...(name !== undefined && { name }), ...(minSeverity && { minSeverity }), ...(storeIds !== undefined && { storeIds }), ...(enabled !== undefined && { enabled }),
+						...(name !== undefined && { name }),
+						...(minSeverity && { minSeverity }),
+						...(storeIds !== undefined && { storeIds }),
+						...(enabled !== undefined && { enabled }),
 					});
 					const saved = await this.data(ctx).transaction(async (tx) => {
 						const row = await tx.repo(NotificationChannel).save(channel);
 						// Which fields changed, never their values: they may hold secrets.
-						const changed = Object.keys(ctx.params).filter((k) => !["orgId", "channelId"].includes(k) && (ctx.params as unknown as Record<string, unknown>)[k] !== undefined);
+						const changed = Object.keys(ctx.params).filter(
+							(k) => !["orgId", "channelId"].includes(k) && (ctx.params as unknown as Record<string, unknown>)[k] !== undefined,
+						);
 						await audit(ctx, tx, "notification_channel.updated", { type: "notification_channel", id: row.id }, { changed });
 						return row;
 					});
@@ -212,18 +271,39 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				rest: "GET /orgs/:orgId/stores/:storeId/alerts/:alertId/deliveries",
 				permission: { scope: "store", roles: ["owner", "admin", "staff"] },
 				params: { $$strict: "remove", ...storePath, alertId: id },
-				openapi: { summary: "Where an alert was sent: one entry per channel (and email recipient) with its status and attempts", responses: { 200: "NotificationDeliveryList" } },
+				openapi: {
+					summary: "Where an alert was sent: one entry per channel (and email recipient) with its status and attempts",
+					responses: { 200: "NotificationDeliveryList" },
+				},
 				async handler(this: NotifierService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>) {
 					const { storeId, alertId } = ctx.params;
 					const data = this.data(ctx);
 					if (!(await data.repo(Alert).existsBy({ id: alertId, storeId }))) throw notFound("Alert");
-					const rows = await data.repo(NotificationDelivery).find({ where: { alertId }, relations: { channel: true, digest: true }, order: { createdAt: "ASC" } });
+					const rows = await data
+						.repo(NotificationDelivery)
+						.find({ where: { alertId }, relations: { channel: true, digest: true }, order: { createdAt: "ASC" } });
 					return {
 						items: rows.map((d) => ({
-							id: d.id, channelId: d.channelId, channelName: d.channel?.name ?? null, kind: d.channel?.kind ?? null, recipient: d.recipient || null,
-							status: d.status, attempts: d.attempts, lastError: d.lastError, sentAt: d.sentAt, createdAt: d.createdAt, updatedAt: d.updatedAt,
+							id: d.id,
+							channelId: d.channelId,
+							channelName: d.channel?.name ?? null,
+							kind: d.channel?.kind ?? null,
+							recipient: d.recipient || null,
+							status: d.status,
+							attempts: d.attempts,
+							lastError: d.lastError,
+							sentAt: d.sentAt,
+							createdAt: d.createdAt,
+							updatedAt: d.updatedAt,
 							digest: d.digest
-								? { id: d.digest.id, status: d.digest.status, dueAt: d.digest.dueAt, attempts: d.digest.attempts, lastError: d.digest.lastError, sentAt: d.digest.sentAt }
+								? {
+										id: d.digest.id,
+										status: d.digest.status,
+										dueAt: d.digest.dueAt,
+										attempts: d.digest.attempts,
+										lastError: d.digest.lastError,
+										sentAt: d.digest.sentAt,
+									}
 								: null,
 						})),
 					};
@@ -239,18 +319,30 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 					cameraId: { ...id, optional: true, $$t: "...or one camera (give one of the two)" },
 					until: { type: "date", convert: true, optional: true, nullable: true, $$t: "Until when (ISO 8601); absent or null: until you remove it" },
 				},
-				openapi: { summary: "Stop your own alert emails about a store or a camera, for a while or until removed", responses: { 201: "Mute", 200: "Mute (an existing mute of the same target, with its new end)" } },
+				openapi: {
+					summary: "Stop your own alert emails about a store or a camera, for a while or until removed",
+					responses: { 201: "Mute", 200: "Mute (an existing mute of the same target, with its new end)" },
+				},
 				async handler(this: NotifierService, ctx: VigilContext<{ storeId?: string; cameraId?: string; until?: Date | null }>) {
 					const { storeId, cameraId, until } = ctx.params;
 					if (Boolean(storeId) === Boolean(cameraId))
-						throw invalid("Give either a store or a camera", [{ field: storeId ? "cameraId" : "storeId", type: "oneOf", message: "Give exactly one of storeId and cameraId." }]);
-					if (until && until.getTime() <= Date.now()) throw invalid("The end of a mute must be in the future", [{ field: "until", type: "dateMin", message: "Give a time in the future." }]);
+						throw invalid("Give either a store or a camera", [
+							{ field: storeId ? "cameraId" : "storeId", type: "oneOf", message: "Give exactly one of storeId and cameraId." },
+						]);
+					if (until && until.getTime() <= Date.now())
+						throw invalid("The end of a mute must be in the future", [{ field: "until", type: "dateMin", message: "Give a time in the future." }]);
 					const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
 					const target = await this.visibleTarget(caller, storeId, cameraId);
 					// The target's organization, once the caller was shown to see it.
 					const repo = this.tenantData({ orgId: target.orgId, storeIds: null }).repo(NotificationMute);
 					const existing = await repo.findOneBy({ userId: caller.userId, storeId: target.storeId, cameraId: target.cameraId ?? IsNull() });
-					const mute = await repo.save({ ...(existing ?? {}), userId: caller.userId, storeId: target.storeId, cameraId: target.cameraId, until: until ?? null });
+					const mute = await repo.save({
+						...(existing ?? {}),
+						userId: caller.userId,
+						storeId: target.storeId,
+						cameraId: target.cameraId,
+						until: until ?? null,
+					});
 					ctx.meta.$statusCode = existing ? 200 : 201;
 					return presentMute((await repo.findOne({ where: { id: mute.id }, relations: { store: true, camera: true } })) ?? mute);
 				},
@@ -263,7 +355,9 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				openapi: { summary: "Your mutes that have not ended", responses: { 200: "MuteList" } },
 				async handler(this: NotifierService, ctx: VigilContext) {
 					const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
-					const mutes = await this.unscoped("a user's own mutes, across their organizations").getRepository(NotificationMute).find({ where: { userId: caller.userId }, relations: { store: true, camera: true }, order: { createdAt: "ASC" } });
+					const mutes = await this.unscoped("a user's own mutes, across their organizations")
+						.getRepository(NotificationMute)
+						.find({ where: { userId: caller.userId }, relations: { store: true, camera: true }, order: { createdAt: "ASC" } });
 					const now = Date.now();
 					return { items: mutes.filter((m) => !m.until || m.until.getTime() > now).map(presentMute) };
 				},
@@ -276,7 +370,9 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 				openapi: { summary: "Remove one of your mutes", responses: { 204: null } },
 				async handler(this: NotifierService, ctx: VigilContext<{ muteId: string }>) {
 					const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
-					const result = await this.unscoped("a user's own mute, in any of their organizations").getRepository(NotificationMute).delete({ id: ctx.params.muteId, userId: caller.userId });
+					const result = await this.unscoped("a user's own mute, in any of their organizations")
+						.getRepository(NotificationMute)
+						.delete({ id: ctx.params.muteId, userId: caller.userId });
 					if (!result.affected) throw notFound("Mute");
 					ctx.meta.$statusCode = 204;
 					return null;
@@ -307,16 +403,29 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 
 			presentChannel(this: NotifierService, c: NotificationChannel) {
 				return {
-					id: c.id, orgId: c.orgId, kind: c.kind, name: c.name, config: maskConfig(c.kind, this.sender.open(c)), minSeverity: c.minSeverity, storeIds: c.storeIds,
-					enabled: c.enabled, createdAt: c.createdAt, updatedAt: c.updatedAt,
+					id: c.id,
+					orgId: c.orgId,
+					kind: c.kind,
+					name: c.name,
+					config: maskConfig(c.kind, this.sender.open(c)),
+					minSeverity: c.minSeverity,
+					storeIds: c.storeIds,
+					enabled: c.enabled,
+					createdAt: c.createdAt,
+					updatedAt: c.updatedAt,
 				};
 			},
 
 			/** A channel may only name stores of its own organization. */
 			async checkStores(this: NotifierService, ctx: VigilContext<unknown>, storeIds: string[] | null) {
 				if (!storeIds?.length) return;
-				const found = await this.data(ctx).repo(Store).countBy({ id: In(storeIds) });
-				if (found !== new Set(storeIds).size) throw invalid("Some stores are not stores of this organization", [{ field: "storeIds", type: "unknownStore", message: "Use stores of this organization." }]);
+				const found = await this.data(ctx)
+					.repo(Store)
+					.countBy({ id: In(storeIds) });
+				if (found !== new Set(storeIds).size)
+					throw invalid("Some stores are not stores of this organization", [
+						{ field: "storeIds", type: "unknownStore", message: "Use stores of this organization." },
+					]);
 			},
 
 			/** The store (and camera) of a mute, if the caller can see it; otherwise it does not exist for them. */
@@ -344,7 +453,14 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 			async checkWebhookTarget(this: NotifierService, config: ChannelConfig) {
 				if (this.config.notifyAllowPrivateUrls || !("url" in config)) return;
 				const refused = await nonPublicTarget((config as WebhookConfig).url);
-				if (refused) throw invalid("The webhook URL points to a non-public address", [{ field: "config.url", type: "privateAddress", message: `It is or resolves to ${refused}; a server operator can allow such receivers with NOTIFY_ALLOW_PRIVATE_URLS.` }]);
+				if (refused)
+					throw invalid("The webhook URL points to a non-public address", [
+						{
+							field: "config.url",
+							type: "privateAddress",
+							message: `It is or resolves to ${refused}; a server operator can allow such receivers with NOTIFY_ALLOW_PRIVATE_URLS.`,
+						},
+					]);
 			},
 		},
 
@@ -354,12 +470,18 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 
 		async started(this: NotifierService) {
 			const queue = this.queues[NOTIFY_QUEUE];
-			this.engine = new NotificationEngine({ db: this.unscoped("the notification engine routes and sends every organization's alerts"), settings: this.config, sender: this.sender, queueJob: (job, options) => queue.send(job, options) });
+			this.engine = new NotificationEngine({
+				db: this.unscoped("the notification engine routes and sends every organization's alerts"),
+				settings: this.config,
+				sender: this.sender,
+				queueJob: (job, options) => queue.send(job, options),
+			});
 			// Embedded mode keeps jobs in memory: after a restart, everything still pending is queued again.
 			if (!this.config.transporter) await this.engine.forgetQueuedJobs();
 			await queue.start((job, ctl) => this.engine.deliver(job, ctl));
 			const run = (requeueAfterMs?: number) => {
-				this.sweeping ??= this.engine.sweep(requeueAfterMs)
+				this.sweeping ??= this.engine
+					.sweep(requeueAfterMs)
 					.catch((err: unknown) => this.logger.warn("Notification sweep failed; the next one tries again", err))
 					.finally(() => (this.sweeping = undefined));
 			};

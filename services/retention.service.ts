@@ -39,7 +39,14 @@ const FIRST_RUN_MAX_DELAY_MS = 5 * 60_000;
 const days = { type: "number", integer: true, min: 1, max: 3650, nullable: true, $$t: "Days; null keeps it for ever" } as const;
 
 const presentRun = (r: RetentionRun) => ({
-	id: r.id, trigger: r.trigger, node: r.node, startedAt: r.startedAt, finishedAt: r.finishedAt, removed: r.removed, perOrg: r.perOrg, errors: r.errors,
+	id: r.id,
+	trigger: r.trigger,
+	node: r.node,
+	startedAt: r.startedAt,
+	finishedAt: r.finishedAt,
+	removed: r.removed,
+	perOrg: r.perOrg,
+	errors: r.errors,
 });
 
 const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionService> = {
@@ -52,7 +59,10 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			rest: "GET /orgs/:orgId/retention",
 			permission: { scope: "org", roles: ["owner", "admin"] },
 			params: { $$strict: "remove", ...orgPath },
-			openapi: { summary: "How long the organization keeps clips, snapshots and detections (its own policy, or the defaults)", responses: { 200: "RetentionPolicy" } },
+			openapi: {
+				summary: "How long the organization keeps clips, snapshots and detections (its own policy, or the defaults)",
+				responses: { 200: "RetentionPolicy" },
+			},
 			async handler(this: RetentionService, ctx: VigilContext<{ orgId: string }>) {
 				return this.presentPolicy(await this.data(ctx).repo(RetentionPolicy).findOneBy({}));
 			},
@@ -62,7 +72,10 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			rest: "PUT /orgs/:orgId/retention",
 			permission: { scope: "org", roles: ["owner"] },
 			params: { $$strict: "remove", ...orgPath, clipsDays: days, snapshotsDays: days, detectionsDays: days },
-			openapi: { summary: "Set the organization's retention, per kind, in days (null: keep for ever); the next cleanup applies it", responses: { 200: "RetentionPolicy" } },
+			openapi: {
+				summary: "Set the organization's retention, per kind, in days (null: keep for ever); the next cleanup applies it",
+				responses: { 200: "RetentionPolicy" },
+			},
 			async handler(this: RetentionService, ctx: VigilContext<RetentionDays & { orgId: string }>) {
 				const { orgId, clipsDays, snapshotsDays, detectionsDays } = ctx.params;
 				const caller = ctx.meta.caller as Extract<Caller, { kind: "user" }>;
@@ -90,12 +103,17 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			openapi: { summary: "Recent cleanup runs, newest first, with what each removed from this organization", responses: { 200: "RetentionRunList" } },
 			async handler(this: RetentionService, ctx: VigilContext<{ orgId: string; limit: number }>) {
 				const { orgId } = ctx.params;
-				const runs = await this.unscoped("a cleanup run reports on every organization; this organization's part is picked out below").getRepository(RetentionRun).find({ order: { startedAt: "DESC" }, take: ctx.params.limit });
+				const runs = await this.unscoped("a cleanup run reports on every organization; this organization's part is picked out below")
+					.getRepository(RetentionRun)
+					.find({ order: { startedAt: "DESC" }, take: ctx.params.limit });
 				return {
 					items: runs.map((r) => {
 						const mine = r.perOrg[orgId];
 						return {
-							id: r.id, trigger: r.trigger, startedAt: r.startedAt, finishedAt: r.finishedAt,
+							id: r.id,
+							trigger: r.trigger,
+							startedAt: r.startedAt,
+							finishedAt: r.finishedAt,
 							removed: mine ? { clips: mine.clips, snapshots: mine.snapshots, detections: mine.detections } : noCounts(),
 							errors: mine?.errors ?? [],
 						};
@@ -108,11 +126,21 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			rest: "POST /admin/retention/run",
 			permission: { scope: "superadmin" },
 			timeout: MANUAL_RUN_TIMEOUT_MS,
-			openapi: { summary: "Run the retention cleanup now, on this node, and return its report (409 while another run is going)", responses: { 200: "RetentionRun" } },
+			openapi: {
+				summary: "Run the retention cleanup now, on this node, and return its report (409 while another run is going)",
+				responses: { 200: "RetentionRun" },
+			},
 			async handler(this: RetentionService, ctx: VigilContext) {
 				const run = await this.runOnce("manual");
 				if (!run) throw conflict("A retention cleanup is already running; its report will be in the runs list", "RETENTION_RUNNING");
-				await audit(ctx, this.unscoped("the cleanup run is the platform's, not an organization's"), "retention.run", { type: "retention_run", id: run.id }, { removed: run.removed }, { orgId: null });
+				await audit(
+					ctx,
+					this.unscoped("the cleanup run is the platform's, not an organization's"),
+					"retention.run",
+					{ type: "retention_run", id: run.id },
+					{ removed: run.removed },
+					{ orgId: null },
+				);
 				return presentRun(run);
 			},
 		},
@@ -120,7 +148,11 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 
 	methods: {
 		defaults(this: RetentionService): RetentionDays {
-			return { clipsDays: this.config.retentionClipsDays, snapshotsDays: this.config.retentionSnapshotsDays, detectionsDays: this.config.retentionDetectionsDays };
+			return {
+				clipsDays: this.config.retentionClipsDays,
+				snapshotsDays: this.config.retentionSnapshotsDays,
+				detectionsDays: this.config.retentionDetectionsDays,
+			};
 		},
 
 		presentPolicy(this: RetentionService, policy: RetentionPolicy | null) {
@@ -152,13 +184,17 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 		/** Every node keeps a timer: after one node's run, the others find it recent and skip. */
 		async ranRecently(this: RetentionService): Promise<boolean> {
 			const since = new Date(Date.now() - this.config.retentionInterval * 1000 * 0.9);
-			return this.unscoped("cleanup runs belong to no organization").getRepository(RetentionRun).existsBy({ trigger: "schedule", startedAt: MoreThan(since) });
+			return this.unscoped("cleanup runs belong to no organization")
+				.getRepository(RetentionRun)
+				.existsBy({ trigger: "schedule", startedAt: MoreThan(since) });
 		},
 
 		async sweep(this: RetentionService, trigger: "schedule" | "manual"): Promise<RetentionRun> {
 			const system = this.unscoped("retention sweep: every organization's expired media and detections");
 			const repo = system.getRepository(RetentionRun);
-			const run = await repo.save(repo.create({ trigger, node: this.broker.nodeID ?? hostname(), startedAt: new Date(), finishedAt: null, removed: noCounts(), perOrg: {}, errors: [] }));
+			const run = await repo.save(
+				repo.create({ trigger, node: this.broker.nodeID ?? hostname(), startedAt: new Date(), finishedAt: null, removed: noCounts(), perOrg: {}, errors: [] }),
+			);
 			let result;
 			try {
 				result = await sweepAll(system, this.defaults(), {
@@ -177,7 +213,11 @@ const RetentionServiceSchema: ServiceSchema<ServiceSettingSchema, RetentionServi
 			await repo.delete({ startedAt: LessThan(new Date(Date.now() - this.config.retentionReportDays * 86_400_000)) });
 			const summary = RETENTION_KINDS.map((k) => `${result.removed[k]} ${k}`).join(", ");
 			const errors = result.errors.length + Object.values(result.perOrg).reduce((n, o) => n + o.errors.length, 0);
-			(errors ? this.logger.warn : this.logger.info).call(this.logger, `Retention ${trigger} run removed ${summary}`, { runId: run.id, organizations: Object.keys(result.perOrg).length, errors });
+			(errors ? this.logger.warn : this.logger.info).call(this.logger, `Retention ${trigger} run removed ${summary}`, {
+				runId: run.id,
+				organizations: Object.keys(result.perOrg).length,
+				errors,
+			});
 			return run;
 		},
 

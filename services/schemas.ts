@@ -25,4 +25,6 @@ export const role = { type: "enum", values: ["owner", "admin", "staff"], $$t: "R
 
 /** Every field optional (and without its create-time default), for PATCH. */
 export const optional = <T extends Record<string, object>>(fields: T) =>
-	Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { ...v, optional: true, default: undefined }])) as unknown as { [K in keyof T]: T[K] & { optional: true } };
+	Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { ...v, optional: true, default: undefined }])) as unknown as {
+		[K in keyof T]: T[K] & { optional: true };
+	};

@@ -18,11 +18,36 @@ import { id, orgPath, role, storePath, timezone } from "./schemas";
 type TenancyService = RepositoryService;
 type UserCaller = Extract<Caller, { kind: "user" }>;
 
-const storeIds = { type: "array", items: "uuid", optional: true, nullable: true, max: 1000, $$t: "Stores a staff member is limited to; null or absent = all stores" } as const;
+const storeIds = {
+	type: "array",
+	items: "uuid",
+	optional: true,
+	nullable: true,
+	max: 1000,
+	$$t: "Stores a staff member is limited to; null or absent = all stores",
+} as const;
 const name = { type: "string", trim: true, min: 1, max: 200 } as const;
 
-const presentStore = (s: Store) => ({ id: s.id, orgId: s.orgId, name: s.name, address: s.address, timezone: s.timezone, createdAt: s.createdAt, updatedAt: s.updatedAt });
-const presentInvitation = (i: Invitation) => ({ id: i.id, orgId: i.orgId, email: i.email, role: i.role, storeIds: i.storeIds, expiresAt: i.expiresAt, createdAt: i.createdAt, acceptedAt: i.acceptedAt, revokedAt: i.revokedAt });
+const presentStore = (s: Store) => ({
+	id: s.id,
+	orgId: s.orgId,
+	name: s.name,
+	address: s.address,
+	timezone: s.timezone,
+	createdAt: s.createdAt,
+	updatedAt: s.updatedAt,
+});
+const presentInvitation = (i: Invitation) => ({
+	id: i.id,
+	orgId: i.orgId,
+	email: i.email,
+	role: i.role,
+	storeIds: i.storeIds,
+	expiresAt: i.expiresAt,
+	createdAt: i.createdAt,
+	acceptedAt: i.acceptedAt,
+	revokedAt: i.revokedAt,
+});
 
 const access = (ctx: VigilContext) => ctx.locals.access as Access;
 
@@ -64,10 +89,14 @@ const TenancyServiceSchema: ServiceSchema = {
 			async handler(this: TenancyService, ctx: VigilContext) {
 				const caller = ctx.meta.caller as UserCaller;
 				if (caller.superAdmin) {
-					const orgs = await this.unscoped("a super-admin lists every organization").getRepository(Organization).find({ order: { createdAt: "ASC" } });
+					const orgs = await this.unscoped("a super-admin lists every organization")
+						.getRepository(Organization)
+						.find({ order: { createdAt: "ASC" } });
 					return { items: orgs.map((o) => ({ id: o.id, name: o.name, role: "superadmin", createdAt: o.createdAt })) };
 				}
-				const memberships = await this.unscoped("a user's memberships across their organizations").getRepository(Membership).find({ where: { userId: caller.userId }, relations: { organization: true }, order: { createdAt: "ASC" } });
+				const memberships = await this.unscoped("a user's memberships across their organizations")
+					.getRepository(Membership)
+					.find({ where: { userId: caller.userId }, relations: { organization: true }, order: { createdAt: "ASC" } });
 				return { items: memberships.map((m) => ({ id: m.orgId, name: m.organization?.name, role: m.role, createdAt: m.organization?.createdAt })) };
 			},
 		},
@@ -124,7 +153,9 @@ const TenancyServiceSchema: ServiceSchema = {
 			openapi: { summary: "Add a store (a site) to an organization", responses: { 201: "Store" } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; name: string; address?: string; timezone: string }>) {
 				const { orgId, name: storeName, address, timezone: tz } = ctx.params;
-				const store = await this.data(ctx).repo(Store).save({ name: storeName, address: address ?? null, timezone: tz });
+				const store = await this.data(ctx)
+					.repo(Store)
+					.save({ name: storeName, address: address ?? null, timezone: tz });
 				// Members who see the whole organization see the new store's alerts on their open streams too.
 				ctx.broadcast("access.changed", { orgId, reason: "store_created" });
 				ctx.meta.$statusCode = 201;
@@ -139,7 +170,9 @@ const TenancyServiceSchema: ServiceSchema = {
 			openapi: { summary: "Stores of an organization you can see", responses: { 200: "StoreList" } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
 				// The caller's data holds only the stores they may see (a staff member's limit).
-				const stores = await this.data(ctx).repo(Store).find({ order: { name: "ASC" } });
+				const stores = await this.data(ctx)
+					.repo(Store)
+					.find({ order: { name: "ASC" } });
 				return { items: stores.map(presentStore) };
 			},
 		},
@@ -157,7 +190,13 @@ const TenancyServiceSchema: ServiceSchema = {
 		updateStore: {
 			rest: "PATCH /orgs/:orgId/stores/:storeId",
 			permission: { scope: "store", roles: ["owner", "admin"] },
-			params: { $$strict: "remove", ...storePath, name: { ...name, optional: true }, address: { type: "string", optional: true, nullable: true, max: 500 }, timezone: { ...timezone, optional: true } },
+			params: {
+				$$strict: "remove",
+				...storePath,
+				name: { ...name, optional: true },
+				address: { type: "string", optional: true, nullable: true, max: 500 },
+				timezone: { ...timezone, optional: true },
+			},
 			openapi: { summary: "Change a store", responses: { 200: "Store" } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; storeId: string; name?: string; address?: string | null; timezone?: string }>) {
 				const { orgId: _o, storeId, ...changes } = ctx.params;
@@ -193,8 +232,19 @@ const TenancyServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...orgPath },
 			openapi: { summary: "People of an organization with their roles", responses: { 200: "MemberList" } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
-				const members = await this.data(ctx).repo(Membership).find({ relations: { user: true }, order: { createdAt: "ASC" } });
-				return { items: members.map((m) => ({ userId: m.userId, email: m.user?.email, displayName: m.user?.displayName, role: m.role, storeIds: m.storeIds, since: m.createdAt })) };
+				const members = await this.data(ctx)
+					.repo(Membership)
+					.find({ relations: { user: true }, order: { createdAt: "ASC" } });
+				return {
+					items: members.map((m) => ({
+						userId: m.userId,
+						email: m.user?.email,
+						displayName: m.user?.displayName,
+						role: m.role,
+						storeIds: m.storeIds,
+						since: m.createdAt,
+					})),
+				};
 			},
 		},
 
@@ -257,7 +307,9 @@ const TenancyServiceSchema: ServiceSchema = {
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string; email: string; role: Role; storeIds?: string[] | null }>) {
 				const { orgId, email, role: invitedRole } = ctx.params;
 				assertCanAssign(access(ctx), undefined, invitedRole);
-				const existing = await this.unscoped("an invitee's account, found by email: accounts belong to no organization").getRepository(User).findOneBy({ email });
+				const existing = await this.unscoped("an invitee's account, found by email: accounts belong to no organization")
+					.getRepository(User)
+					.findOneBy({ email });
 				if (existing && (await this.data(ctx).repo(Membership).existsBy({ userId: existing.id })))
 					throw conflict("This person is already a member", "ALREADY_MEMBER");
 				const token = newToken("vin");
@@ -286,10 +338,12 @@ const TenancyServiceSchema: ServiceSchema = {
 			params: { $$strict: "remove", ...orgPath },
 			openapi: { summary: "Invitations not yet accepted, revoked or expired", responses: { 200: "InvitationList" } },
 			async handler(this: TenancyService, ctx: VigilContext<{ orgId: string }>) {
-				const pending = await this.data(ctx).repo(Invitation).find({
-					where: { acceptedAt: IsNull(), revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-					order: { createdAt: "DESC" },
-				});
+				const pending = await this.data(ctx)
+					.repo(Invitation)
+					.find({
+						where: { acceptedAt: IsNull(), revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+						order: { createdAt: "DESC" },
+					});
 				return { items: pending.map(presentInvitation) };
 			},
 		},
@@ -315,13 +369,18 @@ const TenancyServiceSchema: ServiceSchema = {
 			visibility: "public",
 			async handler(this: TenancyService, ctx: VigilContext): Promise<{ all: boolean; storeIds: string[]; orgIds: string[] }> {
 				const caller = ctx.meta.caller;
-				if (!caller || caller.kind !== "user") return caller?.kind === "service" ? { all: false, storeIds: [caller.storeId], orgIds: [caller.orgId] } : { all: false, storeIds: [], orgIds: [] };
+				if (!caller || caller.kind !== "user")
+					return caller?.kind === "service" ? { all: false, storeIds: [caller.storeId], orgIds: [caller.orgId] } : { all: false, storeIds: [], orgIds: [] };
 				if (caller.superAdmin) return { all: true, storeIds: [], orgIds: [] };
 				const system = this.unscoped("live push: a user's stores across their organizations");
 				const memberships = await system.getRepository(Membership).findBy({ userId: caller.userId });
 				const whole = memberships.filter((m) => !m.storeIds).map((m) => m.orgId);
 				const stores = whole.length ? await system.getRepository(Store).findBy({ orgId: In(whole) }) : [];
-				return { all: false, storeIds: [...new Set([...stores.map((s) => s.id), ...memberships.flatMap((m) => m.storeIds ?? [])])], orgIds: memberships.map((m) => m.orgId) };
+				return {
+					all: false,
+					storeIds: [...new Set([...stores.map((s) => s.id), ...memberships.flatMap((m) => m.storeIds ?? [])])],
+					orgIds: memberships.map((m) => m.orgId),
+				};
 			},
 		},
 
@@ -339,9 +398,19 @@ const TenancyServiceSchema: ServiceSchema = {
 					if (invitation.acceptedAt) throw new VigilError("This invitation has already been used", 410, "INVITATION_USED");
 					if (invitation.expiresAt.getTime() <= Date.now()) throw new VigilError("This invitation has expired; ask for a new one", 410, "INVITATION_EXPIRED");
 					if (await tx.existsBy(Membership, { orgId: invitation.orgId, userId: caller.userId })) throw conflict("You are already a member", "ALREADY_MEMBER");
-					await tx.save(Membership, tx.create(Membership, { orgId: invitation.orgId, userId: caller.userId, role: invitation.role, storeIds: invitation.storeIds }));
+					await tx.save(
+						Membership,
+						tx.create(Membership, { orgId: invitation.orgId, userId: caller.userId, role: invitation.role, storeIds: invitation.storeIds }),
+					);
 					await tx.update(Invitation, { id: invitation.id }, { acceptedAt: new Date(), acceptedBy: caller.userId });
-					await audit(ctx, tx, "invitation.accepted", { type: "invitation", id: invitation.id }, { role: invitation.role, storeIds: invitation.storeIds }, { orgId: invitation.orgId });
+					await audit(
+						ctx,
+						tx,
+						"invitation.accepted",
+						{ type: "invitation", id: invitation.id },
+						{ role: invitation.role, storeIds: invitation.storeIds },
+						{ orgId: invitation.orgId },
+					);
 					const org = await tx.findOneByOrFail(Organization, { id: invitation.orgId });
 					return { id: org.id, name: org.name, role: invitation.role, createdAt: org.createdAt };
 				});
@@ -376,7 +445,10 @@ const TenancyServiceSchema: ServiceSchema = {
 			if (!ids) return null;
 			const unique = [...new Set(ids)];
 			const found = await data.repo(Store).countBy({ id: In(unique) });
-			if (found !== unique.length) throw invalid("Some stores do not belong to this organization", [{ field: "storeIds", type: "unknownStore", message: "Every store id must be a store of this organization." }]);
+			if (found !== unique.length)
+				throw invalid("Some stores do not belong to this organization", [
+					{ field: "storeIds", type: "unknownStore", message: "Every store id must be a store of this organization." },
+				]);
 			return unique;
 		},
 	},

@@ -4,7 +4,13 @@ import { Alert, AlertRule, LearnedThreshold } from "../../entities";
 
 /** A camera's enabled rules: its own and its store's. */
 export function rulesOf(tx: EntityManager, camera: { id: string; storeId: string }): Promise<AlertRule[]> {
-	return tx.getRepository(AlertRule).find({ where: [{ storeId: camera.storeId, cameraId: camera.id, enabled: true }, { storeId: camera.storeId, cameraId: IsNull(), enabled: true }], order: { createdAt: "ASC" } });
+	return tx.getRepository(AlertRule).find({
+		where: [
+			{ storeId: camera.storeId, cameraId: camera.id, enabled: true },
+			{ storeId: camera.storeId, cameraId: IsNull(), enabled: true },
+		],
+		order: { createdAt: "ASC" },
+	});
 }
 
 /** An alert of this camera, class and rule, from a clip or an edge box, within the rule's cooldown before `at`. */

@@ -52,7 +52,13 @@ export async function evaluateClip(db: DataSource, clipId: string, generation: n
 }
 
 /** The evaluation proper, in the caller's transaction with the clip row locked. Null when there was nothing to do. */
-export async function evaluateLocked(tx: EntityManager, clip: Clip, camera: Camera, learned: Map<string, number>, hooks: Pick<ClipEvaluationHooks, "snapshot">) {
+export async function evaluateLocked(
+	tx: EntityManager,
+	clip: Clip,
+	camera: Camera,
+	learned: Map<string, number>,
+	hooks: Pick<ClipEvaluationHooks, "snapshot">,
+) {
 	const segments = await tx.find(ClipSegment, { where: { clipId: clip.id }, order: { index: "ASC" } });
 	const { committedFrames, allIn, finished, failureReason } = segmentProgress(segments);
 	const terminal = clip.status === "done" || clip.status === "failed";
@@ -65,7 +71,10 @@ export async function evaluateLocked(tx: EntityManager, clip: Clip, camera: Came
 		tx.findBy(Zone, { cameraId: camera.id }),
 		rulesOf(tx, camera),
 		tx.findOneBy(CameraState, { cameraId: camera.id }),
-		tx.find(Detection, { where: { clipId: clip.id, frameIndex: And(MoreThanOrEqual(from), LessThan(committedFrames)) }, order: { frameIndex: "ASC", ordinal: "ASC" } }),
+		tx.find(Detection, {
+			where: { clipId: clip.id, frameIndex: And(MoreThanOrEqual(from), LessThan(committedFrames)) },
+			order: { frameIndex: "ASC", ordinal: "ASC" },
+		}),
 	]);
 	// A clip evaluated from its start: tracks of an earlier generation go.
 	if (!state) await tx.delete(Track, { clipId: clip.id });
@@ -79,7 +88,12 @@ export async function evaluateLocked(tx: EntityManager, clip: Clip, camera: Came
 	const ended: TrackView[] = [];
 	const raised: string[] = [];
 	for (let frame = from; frame < committedFrames; frame++) {
-		const found = (byFrame.get(frame) ?? []).map((d) => ({ classId: d.classId, className: d.className, score: d.score, box: [d.x1, d.y1, d.x2, d.y2] as [number, number, number, number] }));
+		const found = (byFrame.get(frame) ?? []).map((d) => ({
+			classId: d.classId,
+			className: d.className,
+			score: d.score,
+			box: [d.x1, d.y1, d.x2, d.y2] as [number, number, number, number],
+		}));
 		const events = tracker.update({ index: frame, time: frame / clip.sampleFps }, found);
 		ended.push(...events.ended);
 		for (const track of events.updated) {
@@ -96,12 +110,24 @@ export async function evaluateLocked(tx: EntityManager, clip: Clip, camera: Came
 		}
 	}
 	if (finished) ended.push(...tracker.finish());
-	if (ended.length) await tx.insert(Track, ended.map((t) => trackRow(clip.id, t)));
-	await tx.upsert(ClipEvaluation, { clipId: clip.id, generation: clip.generation, framesEvaluated: Math.max(from, committedFrames), tracker: tracker.snapshot(), decided: [...decided] }, ["clipId"]);
+	if (ended.length)
+		await tx.insert(
+			Track,
+			ended.map((t) => trackRow(clip.id, t)),
+		);
+	await tx.upsert(
+		ClipEvaluation,
+		{ clipId: clip.id, generation: clip.generation, framesEvaluated: Math.max(from, committedFrames), tracker: tracker.snapshot(), decided: [...decided] },
+		["clipId"],
+	);
 	if (finished) {
 		await tx.update(Clip, { id: clip.id }, { status: finished, failureReason, finishedAt: new Date(), summary: clipSummary(tracker.summary()) });
 		const stored = await tx.find(Track, { where: { clipId: clip.id } });
-		const remembered = rememberStationary(memory, stored.map((t) => ({ confirmed: true, stationary: t.stationary, className: t.className, bestBox: t.bestBox }) as TrackView), clip.createdAt.getTime() / 1000);
+		const remembered = rememberStationary(
+			memory,
+			stored.map((t) => ({ confirmed: true, stationary: t.stationary, className: t.className, bestBox: t.bestBox }) as TrackView),
+			clip.createdAt.getTime() / 1000,
+		);
 		await tx.upsert(CameraState, { cameraId: camera.id, stationaryMemory: remembered }, ["cameraId"]);
 	}
 	return { raised, finished };
@@ -111,9 +137,26 @@ export async function evaluateLocked(tx: EntityManager, clip: Clip, camera: Came
 async function insertClipAlert(tx: EntityManager, clip: Clip, camera: Camera, track: TrackView, rule: AlertRule, at: Date): Promise<string | null> {
 	if (await tx.existsBy(Alert, { clipId: clip.id, trackNo: track.id, ruleId: rule.id })) return null;
 	if (await coolingDown(tx, camera.id, track.className, rule, at)) return null;
-	const inserted = await tx.createQueryBuilder().insert().into(Alert).values({
-		orgId: clip.orgId, storeId: clip.storeId, cameraId: camera.id, clipId: clip.id, trackNo: track.id, ruleId: rule.id, className: track.className,
-		score: track.maxScore, severity: rule.severity, occurredAt: at, frameTime: track.bestFrame.time, box: track.bestBox,
-	}).orIgnore().returning("id").execute();
+	const inserted = await tx
+		.createQueryBuilder()
+		.insert()
+		.into(Alert)
+		.values({
+			orgId: clip.orgId,
+			storeId: clip.storeId,
+			cameraId: camera.id,
+			clipId: clip.id,
+			trackNo: track.id,
+			ruleId: rule.id,
+			className: track.className,
+			score: track.maxScore,
+			severity: rule.severity,
+			occurredAt: at,
+			frameTime: track.bestFrame.time,
+			box: track.bestBox,
+		})
+		.orIgnore()
+		.returning("id")
+		.execute();
 	return (inserted.raw as { id: string }[])[0]?.id ?? null;
 }

@@ -47,8 +47,17 @@ export function clipSummary(summary: TrackerSummary): ClipSummary {
 /** The stored row of a track that ended. */
 export function trackRow(clipId: string, t: Track) {
 	return {
-		clipId, trackNo: t.id, className: t.className, firstTime: t.firstTime, lastTime: t.lastTime, bestTime: t.bestFrame.time,
-		bestBox: t.bestBox, maxScore: t.maxScore, meanScore: t.meanScore, stationary: t.stationary, zonesEntered: t.zonesEntered,
+		clipId,
+		trackNo: t.id,
+		className: t.className,
+		firstTime: t.firstTime,
+		lastTime: t.lastTime,
+		bestTime: t.bestFrame.time,
+		bestBox: t.bestBox,
+		maxScore: t.maxScore,
+		meanScore: t.meanScore,
+		stationary: t.stationary,
+		zonesEntered: t.zonesEntered,
 		lineCrossings: Object.fromEntries(Object.entries(t.lineCrossings).map(([k, v]) => [k, { count: v.count, forward: v.forward, backward: v.backward }])),
 	};
 }

@@ -30,7 +30,13 @@ export interface EdgeAlertDue {
 }
 
 /** Evaluates the camera's edge events between `oldest` and `newest` (default: its newest event). */
-export async function evaluateEdge(db: DataSource, cameraId: string, oldest: Date | undefined, newest: Date | undefined, hooks: EdgeEvaluationHooks): Promise<void> {
+export async function evaluateEdge(
+	db: DataSource,
+	cameraId: string,
+	oldest: Date | undefined,
+	newest: Date | undefined,
+	hooks: EdgeEvaluationHooks,
+): Promise<void> {
 	const camera = await db.getRepository(Camera).findOneBy({ id: cameraId });
 	if (!camera) return;
 	const events = db.getRepository(EdgeEvent);
@@ -44,7 +50,17 @@ export async function evaluateEdge(db: DataSource, cameraId: string, oldest: Dat
 		events.find({ where: { cameraId, time: And(MoreThanOrEqual(from), LessThan(new Date(newest.getTime() + 1))) }, order: { time: "ASC" } }),
 	]);
 	const replay = replayEdgeEvents(
-		rows.map((e) => ({ ref: e.id, eventId: e.eventId, time: e.time, className: e.className, score: e.score, box: e.box, trackId: e.trackId, plate: e.plate, trackKey: e.trackKey })),
+		rows.map((e) => ({
+			ref: e.id,
+			eventId: e.eventId,
+			time: e.time,
+			className: e.className,
+			score: e.score,
+			box: e.box,
+			trackId: e.trackId,
+			plate: e.plate,
+			trackKey: e.trackKey,
+		})),
 		zones.map((z) => ({ id: z.id, kind: z.kind, points: z.points, classes: z.classes })),
 	);
 	// Store the track keys that changed (most events of the window keep theirs from the previous batch).
@@ -59,7 +75,8 @@ export async function evaluateEdge(db: DataSource, cameraId: string, oldest: Dat
 	for (const { handle, track } of replay.updates) {
 		const key = replay.keys.get(handle)!;
 		const at = new Date(replay.start + track.firstTime * 1000);
-		for (const rule of newlyMet(camera, track, at, rules, memory, decided, key, learned)) due.push({ key, track, rule, at, plate: replay.plates.get(handle) ?? null });
+		for (const rule of newlyMet(camera, track, at, rules, memory, decided, key, learned))
+			due.push({ key, track, rule, at, plate: replay.plates.get(handle) ?? null });
 	}
 	for (const alert of due) {
 		const alertId = await raiseEdge(db, camera, alert);
@@ -73,9 +90,29 @@ export async function raiseEdge(db: DataSource, camera: Camera, due: EdgeAlertDu
 	const repo = db.getRepository(Alert);
 	if (await repo.existsBy({ cameraId: camera.id, edgeTrackKey: key, ruleId: rule.id })) return null;
 	if (await coolingDown(db.manager, camera.id, track.className, rule, at)) return null;
-	const inserted = await repo.createQueryBuilder().insert().into(Alert).values({
-		source: "edge", orgId: camera.orgId, storeId: camera.storeId, cameraId: camera.id, clipId: null, trackNo: null, edgeTrackKey: key, plate: due.plate, ruleId: rule.id,
-		className: track.className, score: track.maxScore, severity: rule.severity, occurredAt: at, frameTime: track.bestFrame.time - track.firstTime, box: track.bestBox,
-	}).orIgnore().returning("id").execute();
+	const inserted = await repo
+		.createQueryBuilder()
+		.insert()
+		.into(Alert)
+		.values({
+			source: "edge",
+			orgId: camera.orgId,
+			storeId: camera.storeId,
+			cameraId: camera.id,
+			clipId: null,
+			trackNo: null,
+			edgeTrackKey: key,
+			plate: due.plate,
+			ruleId: rule.id,
+			className: track.className,
+			score: track.maxScore,
+			severity: rule.severity,
+			occurredAt: at,
+			frameTime: track.bestFrame.time - track.firstTime,
+			box: track.bestBox,
+		})
+		.orIgnore()
+		.returning("id")
+		.execute();
 	return (inserted.raw as { id: string }[])[0]?.id ?? null;
 }

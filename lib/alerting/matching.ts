@@ -26,7 +26,16 @@ export const decidedKey = (trackKey: string, ruleId: string) => `${trackKey}:${r
  * The rules `track` satisfies at `at` that are not yet in `decided`; each one returned is added to `decided`.
  * `learned` holds the camera's threshold per class (pinned, else learned from feedback).
  */
-export function newlyMet<R extends MatchableRule>(camera: MatchingCamera, track: Track, at: Date, rules: R[], memory: StationaryMemory, decided: Set<string>, trackKey: string, learned: Map<string, number>): R[] {
+export function newlyMet<R extends MatchableRule>(
+	camera: MatchingCamera,
+	track: Track,
+	at: Date,
+	rules: R[],
+	memory: StationaryMemory,
+	decided: Set<string>,
+	trackKey: string,
+	learned: Map<string, number>,
+): R[] {
 	if (!isNewIncident(track, memory)) return [];
 	const met: R[] = [];
 	for (const rule of rules) {

@@ -14,7 +14,11 @@ const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
 /** Day of week (0 = Sunday) and minutes after midnight of an instant, in a time zone. */
 export function localTime(at: Date, timezone: string): { day: number; minutes: number } {
-	const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", { timeZone: timezone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(at).map((p) => [p.type, p.value]));
+	const parts = Object.fromEntries(
+		new Intl.DateTimeFormat("en-US", { timeZone: timezone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+			.formatToParts(at)
+			.map((p) => [p.type, p.value]),
+	);
 	return { day: WEEKDAYS.indexOf(parts.weekday), minutes: Number(parts.hour) * 60 + Number(parts.minute) };
 }
 
@@ -24,7 +28,8 @@ const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.
 export function inSchedule(schedule: Schedule | null, at: Date, timezone: string): boolean {
 	if (!schedule) return true;
 	const { day, minutes } = localTime(at, timezone);
-	const start = toMinutes(schedule.start), end = toMinutes(schedule.end);
+	const start = toMinutes(schedule.start),
+		end = toMinutes(schedule.end);
 	if (start <= end) return schedule.days.includes(day) && minutes >= start && minutes < end;
 	if (minutes >= start) return schedule.days.includes(day);
 	return minutes < end && schedule.days.includes((day + 6) % 7);

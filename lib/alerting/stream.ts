@@ -216,7 +216,10 @@ export class AlertStream {
 	/** Only the latest access re-check applies: an older answer arriving late must not undo a newer one. */
 	private checks = 0;
 
-	constructor(private readonly sink: StreamSink, private readonly options: AlertStreamOptions) {
+	constructor(
+		private readonly sink: StreamSink,
+		private readonly options: AlertStreamOptions,
+	) {
 		this.caller = options.caller;
 		this.token = options.token;
 		this.all = options.visibility.all;
@@ -356,7 +359,10 @@ export class AlertStreamHub {
 	private readonly streams = new Set<AlertStream>();
 	private readonly sequencer: AlertSequencer;
 
-	constructor(private readonly backend: AlertStreamBackend, private readonly options: { reorderWaitMs: number; replayMax: number }) {
+	constructor(
+		private readonly backend: AlertStreamBackend,
+		private readonly options: { reorderWaitMs: number; replayMax: number },
+	) {
 		this.sequencer = new AlertSequencer({
 			waitMs: options.reorderWaitMs,
 			fetchAfter: (seq) => backend.since(seq, { all: true, storeIds: [] }, SINCE_BATCH),
@@ -408,10 +414,12 @@ export class AlertStreamHub {
 	/** Re-checks at once every stream the change may concern; resolves when all have their answer. */
 	async accessChanged(change: AccessChange): Promise<void> {
 		const affected = [...this.streams].filter((s) => s.concerns(change));
-		await Promise.all(affected.map(async (stream) => {
-			const ticket = stream.checking();
-			stream.checked(ticket, await this.recheck(stream, change));
-		}));
+		await Promise.all(
+			affected.map(async (stream) => {
+				const ticket = stream.checking();
+				stream.checked(ticket, await this.recheck(stream, change));
+			}),
+		);
 	}
 
 	close(): void {

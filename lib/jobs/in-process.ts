@@ -138,7 +138,11 @@ export class InProcessJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 	private readonly unreport: () => void;
 	private closed = false;
 
-	constructor(readonly name: string, private readonly settings: JobQueueSettings, private readonly options: InProcessJobQueueOptions) {
+	constructor(
+		readonly name: string,
+		private readonly settings: JobQueueSettings,
+		private readonly options: InProcessJobQueueOptions,
+	) {
 		this.state = options.hub.state(name);
 		this.pool = new WorkerPool(name, options.nodeId, settings, this, options.logger);
 		this.unreport = reportDepth(name, async () => this.depth());
@@ -194,7 +198,16 @@ export class InProcessJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 	}
 
 	private present(d: StoredDeadLetter): DeadLetter<T> {
-		return { letterId: d.letterId, id: d.id, job: JSON.parse(d.payload) as T, error: d.error, attempts: d.attempts, failedAt: d.failedAt, queue: this.name, node: d.node };
+		return {
+			letterId: d.letterId,
+			id: d.id,
+			job: JSON.parse(d.payload) as T,
+			error: d.error,
+			attempts: d.attempts,
+			failedAt: d.failedAt,
+			queue: this.name,
+			node: d.node,
+		};
 	}
 
 	async close(): Promise<void> {

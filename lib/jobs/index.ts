@@ -28,7 +28,13 @@ export function createJobQueue<T>(name: string, settings: Partial<JobQueueSettin
 	const nodeId = options.nodeId ?? `${hostname()}-${process.pid}`;
 	const logger = options.logger ?? silentLogger;
 	if (options.natsUrl || options.connection) {
-		return new NatsJobQueue<T>(name, resolved, { natsUrl: options.natsUrl, connection: options.connection, nodeId, namespace: options.namespace ?? "vigil", logger });
+		return new NatsJobQueue<T>(name, resolved, {
+			natsUrl: options.natsUrl,
+			connection: options.connection,
+			nodeId,
+			namespace: options.namespace ?? "vigil",
+			logger,
+		});
 	}
 	return new InProcessJobQueue<T>(name, resolved, { hub: options.hub ?? defaultHub, nodeId, logger });
 }

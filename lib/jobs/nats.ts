@@ -94,12 +94,24 @@ function apiErrorCode(err: unknown): number | undefined {
 
 /** NATS header values are one line; errors are kept readable and bounded. */
 function headerValue(text: string): string {
-	return text.replace(/[\r\n]+/g, " ").trim().slice(0, 2000) || "(no message)";
+	return (
+		text
+			.replace(/[\r\n]+/g, " ")
+			.trim()
+			.slice(0, 2000) || "(no message)"
+	);
 }
 
 /** The dead-letter stream of a queue: the same fixed settings wherever it is created. */
 function deadLetterStream(name: string, subject: string): Partial<StreamConfig> & { name: string } {
-	return { name, subjects: [subject], retention: RetentionPolicy.Limits, storage: StorageType.File, discard: DiscardPolicy.Old, duplicate_window: nanos(120000) };
+	return {
+		name,
+		subjects: [subject],
+		retention: RetentionPolicy.Limits,
+		storage: StorageType.File,
+		discard: DiscardPolicy.Old,
+		duplicate_window: nanos(120000),
+	};
 }
 
 /** A letter id is its dead-letter stream sequence; anything else names no letter. */
@@ -140,7 +152,11 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 	/** The connection closed under us: this instance can take no more jobs. */
 	private gone = false;
 
-	constructor(readonly name: string, private readonly settings: JobQueueSettings, private readonly options: NatsJobQueueOptions) {
+	constructor(
+		readonly name: string,
+		private readonly settings: JobQueueSettings,
+		private readonly options: NatsJobQueueOptions,
+	) {
 		if (!options.natsUrl && !options.connection) throw new Error(`Job queue ${name}: a NATS URL or connection is needed`);
 		this.names = jobStreamNames(options.namespace, name);
 		this.logger = options.logger;

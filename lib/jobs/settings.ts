@@ -14,12 +14,42 @@ interface JobSetting {
 }
 
 export const JOB_QUEUE_SETTINGS = {
-	concurrency: { default: 1, min: 1, max: 1000, unit: "jobs", doc: "Jobs of this queue one node runs at once: video work is CPU or GPU bound, so one at a time unless a service knows better." },
-	ackWaitMs: { default: 30000, min: 1000, max: 3600000, unit: "ms", doc: "How long a worker may stay silent before its job is given to another node; a live worker says \"still working\" every third of it." },
-	maxDeliver: { default: 5, min: 1, max: 1000, unit: "attempts", doc: "Attempts before a job goes to the dead letters: enough to ride out a restart, few enough that a poison job stops soon." },
-	retryBaseMs: { default: 1000, min: 0, max: 3600000, unit: "ms", doc: "Delay before the first retry; it doubles with each attempt (with jitter) so a struggling dependency gets room." },
+	concurrency: {
+		default: 1,
+		min: 1,
+		max: 1000,
+		unit: "jobs",
+		doc: "Jobs of this queue one node runs at once: video work is CPU or GPU bound, so one at a time unless a service knows better.",
+	},
+	ackWaitMs: {
+		default: 30000,
+		min: 1000,
+		max: 3600000,
+		unit: "ms",
+		doc: 'How long a worker may stay silent before its job is given to another node; a live worker says "still working" every third of it.',
+	},
+	maxDeliver: {
+		default: 5,
+		min: 1,
+		max: 1000,
+		unit: "attempts",
+		doc: "Attempts before a job goes to the dead letters: enough to ride out a restart, few enough that a poison job stops soon.",
+	},
+	retryBaseMs: {
+		default: 1000,
+		min: 0,
+		max: 3600000,
+		unit: "ms",
+		doc: "Delay before the first retry; it doubles with each attempt (with jitter) so a struggling dependency gets room.",
+	},
 	retryMaxMs: { default: 60000, min: 0, max: 86400000, unit: "ms", doc: "Cap on the retry delay, so a failing job is still retried at least this often." },
-	duplicateWindowMs: { default: 120000, min: 1000, max: 86400000, unit: "ms", doc: "How long NATS remembers a job id to drop a repeated send (in-process: while the job is pending or running)." },
+	duplicateWindowMs: {
+		default: 120000,
+		min: 1000,
+		max: 86400000,
+		unit: "ms",
+		doc: "How long NATS remembers a job id to drop a repeated send (in-process: while the job is pending or running).",
+	},
 } satisfies Record<string, JobSetting>;
 
 export type JobQueueSettings = { [K in keyof typeof JOB_QUEUE_SETTINGS]: number };
@@ -43,7 +73,8 @@ export function resolveJobQueueSettings(name: string, given: Partial<JobQueueSet
 		resolved[key] = value;
 	}
 	for (const key of Object.keys(given)) {
-		if (!(key in JOB_QUEUE_SETTINGS)) throw new ConfigError(`jobs.${name}.${key}`, `is not a job queue setting; known: ${Object.keys(JOB_QUEUE_SETTINGS).join(", ")}`);
+		if (!(key in JOB_QUEUE_SETTINGS))
+			throw new ConfigError(`jobs.${name}.${key}`, `is not a job queue setting; known: ${Object.keys(JOB_QUEUE_SETTINGS).join(", ")}`);
 	}
 	if (resolved.retryMaxMs < resolved.retryBaseMs) throw new ConfigError(`jobs.${name}.retryMaxMs`, `must be at least retryBaseMs (${resolved.retryBaseMs})`);
 	return resolved;

@@ -31,7 +31,7 @@ export class QueueGoneError extends Error {
 
 export function errorMessage(err: unknown): string {
 	if (err instanceof Error) return err.message || err.name;
-	return typeof err === "string" ? err : JSON.stringify(err) ?? String(err);
+	return typeof err === "string" ? err : (JSON.stringify(err) ?? String(err));
 }
 
 /** The id of a dead letter's job sent again: the original id (without earlier replay marks) and the letter. */
@@ -154,7 +154,9 @@ export class WorkerPool<T> {
 				} else {
 					const delay = retryDelayMs(delivery.attempt, settings);
 					await delivery.retry(delay);
-					this.logger.info(`Job queue ${queue}: job ${delivery.id} failed (attempt ${delivery.attempt} of ${settings.maxDeliver}), retrying in ${delay} ms: ${message}`);
+					this.logger.info(
+						`Job queue ${queue}: job ${delivery.id} failed (attempt ${delivery.attempt} of ${settings.maxDeliver}), retrying in ${delay} ms: ${message}`,
+					);
 				}
 			}
 		} catch (err) {
@@ -168,6 +170,7 @@ export class WorkerPool<T> {
 
 export function resolveConcurrency(queue: string, given: number | undefined, fallback: number): number {
 	const concurrency = given ?? fallback;
-	if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new Error(`Job queue ${queue}: concurrency must be an integer from 1 to 1000, got ${String(concurrency)}`);
+	if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)
+		throw new Error(`Job queue ${queue}: concurrency must be an integer from 1 to 1000, got ${String(concurrency)}`);
 	return concurrency;
 }

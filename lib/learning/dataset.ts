@@ -18,14 +18,9 @@ export function yoloLine(classIndex: number, box: readonly [number, number, numb
  * The same images serve as train and val: split them yourself for a held-out measure.
  */
 export function dataYaml(names: readonly string[], comment: string): string {
-	return [
-		...comment.split("\n").map((line) => `# ${line}`),
-		"train: images",
-		"val: images",
-		`nc: ${names.length}`,
-		`names: ${JSON.stringify(names)}`,
-		"",
-	].join("\n");
+	return [...comment.split("\n").map((line) => `# ${line}`), "train: images", "val: images", `nc: ${names.length}`, `names: ${JSON.stringify(names)}`, ""].join(
+		"\n",
+	);
 }
 
 const BLOCK = 512;

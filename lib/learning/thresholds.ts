@@ -87,7 +87,9 @@ export interface ThresholdStats {
 
 /** How a threshold (null: none) would have done on the labelled alerts. */
 export function statsAt(labelled: readonly LabelledScore[], threshold: number | null, z = WILSON_Z): ThresholdStats {
-	let kept = 0, keptTrue = 0, truePositives = 0;
+	let kept = 0,
+		keptTrue = 0,
+		truePositives = 0;
 	for (const l of labelled) {
 		if (l.truePositive) truePositives++;
 		if (threshold !== null && l.score < threshold) continue;
@@ -120,7 +122,8 @@ export function learnThreshold(labelled: readonly LabelledScore[], options: Lear
 	if (labelled.length < options.minVerdicts) return { threshold: null, ...statsAt(labelled, null, z) };
 	const sorted = [...labelled].sort((a, b) => b.score - a.score);
 	// Walking down from the top score: at each distinct score t, the alerts scoring t or more are those seen so far.
-	let kept = 0, keptTrue = 0;
+	let kept = 0,
+		keptTrue = 0;
 	let lowest: number | null = null;
 	for (let i = 0; i < sorted.length; i++) {
 		kept++;
@@ -130,7 +133,8 @@ export function learnThreshold(labelled: readonly LabelledScore[], options: Lear
 		if (wilsonLowerBound(keptTrue, kept, z) >= options.targetPrecision) lowest = t;
 	}
 	if (lowest === null) return { threshold: null, ...statsAt(labelled, null, z) };
-	const lo = Math.min(options.minThreshold, options.maxThreshold), hi = Math.max(options.minThreshold, options.maxThreshold);
+	const lo = Math.min(options.minThreshold, options.maxThreshold),
+		hi = Math.max(options.minThreshold, options.maxThreshold);
 	const threshold = Math.min(hi, Math.max(lo, lowest));
 	return { threshold, ...statsAt(labelled, threshold, z) };
 }

@@ -11,8 +11,12 @@ export type MediaScope = { cameraId: string } | { storeId: string } | { orgId: s
 
 export async function mediaKeysOf(data: AnyData, scope: MediaScope): Promise<string[]> {
 	const [clips, alerts] = [
-		await managerOf(data).getRepository(Clip).find({ where: scope, select: { id: true, storageKey: true } }),
-		await managerOf(data).getRepository(Alert).find({ where: scope, select: { id: true, snapshotKey: true, frameKey: true } }),
+		await managerOf(data)
+			.getRepository(Clip)
+			.find({ where: scope, select: { id: true, storageKey: true } }),
+		await managerOf(data)
+			.getRepository(Alert)
+			.find({ where: scope, select: { id: true, snapshotKey: true, frameKey: true } }),
 	];
 	return [...clips.map((c) => c.storageKey), ...alerts.flatMap((a) => [a.snapshotKey, a.frameKey])].filter((k): k is string => Boolean(k));
 }

@@ -10,7 +10,24 @@ import type { Box } from "../vision/types";
  */
 export function grabFrame(ffmpeg: string, file: string, timeSec: number, size: { width: number; height: number }): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
-		const args = ["-v", "error", "-nostdin", "-ss", timeSec.toFixed(3), "-i", file, "-frames:v", "1", "-vf", `scale=${size.width}:${size.height}`, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"];
+		const args = [
+			"-v",
+			"error",
+			"-nostdin",
+			"-ss",
+			timeSec.toFixed(3),
+			"-i",
+			file,
+			"-frames:v",
+			"1",
+			"-vf",
+			`scale=${size.width}:${size.height}`,
+			"-f",
+			"rawvideo",
+			"-pix_fmt",
+			"rgb24",
+			"pipe:1",
+		];
 		const child = spawn(ffmpeg, args, { stdio: ["ignore", "pipe", "pipe"] });
 		const chunks: Buffer[] = [];
 		let stderr = "";
@@ -19,7 +36,8 @@ export function grabFrame(ffmpeg: string, file: string, timeSec: number, size: {
 		child.on("error", reject);
 		child.on("close", (code) => {
 			const frame = Buffer.concat(chunks);
-			if (frame.length < size.width * size.height * 3) return reject(new Error(`No frame at ${timeSec}s (ffmpeg ${code}): ${stderr.trim().split("\n").pop() ?? ""}`));
+			if (frame.length < size.width * size.height * 3)
+				return reject(new Error(`No frame at ${timeSec}s (ffmpeg ${code}): ${stderr.trim().split("\n").pop() ?? ""}`));
 			resolve(frame.subarray(0, size.width * size.height * 3));
 		});
 	});

@@ -14,7 +14,10 @@ export interface VideoInfo {
 }
 
 export class VideoError extends Error {
-	constructor(message: string, readonly kind: "unsupported" | "undecodable") {
+	constructor(
+		message: string,
+		readonly kind: "unsupported" | "undecodable",
+	) {
 		super(message);
 		this.name = "VideoError";
 	}
@@ -25,7 +28,12 @@ export class VideoError extends Error {
  * before the range's frames: a truncated file) or "decoder_failed" (ffmpeg gave up with an error).
  */
 export class FrameDecodeError extends VideoError {
-	constructor(readonly decoded: number, readonly expected: number, readonly reason: "ended_early" | "decoder_failed", readonly detail: string) {
+	constructor(
+		readonly decoded: number,
+		readonly expected: number,
+		readonly reason: "ended_early" | "decoder_failed",
+		readonly detail: string,
+	) {
 		super(`Decoding failed after ${decoded} of ${expected} frames: ${detail}`, "undecodable");
 		this.name = "FrameDecodeError";
 	}
@@ -46,7 +54,8 @@ export async function looksLikeMp4(file: string): Promise<boolean> {
 function run(bin: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-		let stdout = "", stderr = "";
+		let stdout = "",
+			stderr = "";
 		child.stdout.on("data", (d: Buffer) => (stdout += d));
 		child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d).slice(-8000)));
 		const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -73,7 +82,9 @@ export async function probeVideo(file: string, tools: { ffprobe: string; ffmpeg:
 	}
 	const stream = parsed.streams?.[0];
 	if (probe.code !== 0 || !stream) throw new VideoError(`No decodable video stream: ${lastLine(probe.stderr) || "ffprobe found none"}`, "undecodable");
-	const [num, den] = String(stream.avg_frame_rate ?? stream.r_frame_rate ?? "0/1").split("/").map(Number);
+	const [num, den] = String(stream.avg_frame_rate ?? stream.r_frame_rate ?? "0/1")
+		.split("/")
+		.map(Number);
 	const durationSec = Number(stream.duration ?? parsed.format?.duration ?? 0);
 	// A phone held upright records landscape pixels and a rotation tag; ffmpeg turns decoded frames upright, so
 	// the clip's size (and every frame and snapshot made from it) is the displayed one.
@@ -90,7 +101,8 @@ export async function probeVideo(file: string, tools: { ffprobe: string; ffmpeg:
 	const decoded = decode.stdout.split("\n").filter((line) => line.trim() && !line.startsWith("#")).length;
 	// One frame of slack: where the cut of -t falls between two frames is a matter of rounding.
 	const expected = Math.max(1, Math.floor(firstSecond * info.fps + 1e-6) - 1);
-	if (decode.code !== 0 || decoded < expected) throw new VideoError(`The video does not decode: ${lastLine(decode.stderr) || `${decoded} of its first ${expected} frames came out`}`, "undecodable");
+	if (decode.code !== 0 || decoded < expected)
+		throw new VideoError(`The video does not decode: ${lastLine(decode.stderr) || `${decoded} of its first ${expected} frames came out`}`, "undecodable");
 	return info;
 }
 
@@ -109,7 +121,10 @@ function quarterTurns(stream: ProbedStream): number {
 }
 
 /** ffmpeg's last log line, as clients see it: without the file's server path, which ffmpeg puts first. */
-const lastLine = (text: string) => (text.trim().split("\n").pop()?.trim() ?? "").replace(/^(?:[A-Za-z]:)?[\\/].*?: /, "").replace(/(?<=^|[\s'"(])(?:[A-Za-z]:)?[\\/][^\s'"]*[\\/][^\s'"]*/g, "(file)");
+const lastLine = (text: string) =>
+	(text.trim().split("\n").pop()?.trim() ?? "")
+		.replace(/^(?:[A-Za-z]:)?[\\/].*?: /, "")
+		.replace(/(?<=^|[\s'"(])(?:[A-Za-z]:)?[\\/][^\s'"]*[\\/][^\s'"]*/g, "(file)");
 
 export interface FrameRequest {
 	file: string;
@@ -134,9 +149,23 @@ export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: Ab
 	const frameBytes = req.width * req.height * 3;
 	const args = [
 		// No -xerror: one damaged packet would end the whole range. A shortfall of frames is what counts (below).
-		"-v", "error", "-nostdin",
-		"-ss", req.startSec.toFixed(3), "-t", req.durationSec.toFixed(3), "-i", req.file,
-		"-an", "-vf", `fps=${req.fps},${req.scaleFilter}`, "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
+		"-v",
+		"error",
+		"-nostdin",
+		"-ss",
+		req.startSec.toFixed(3),
+		"-t",
+		req.durationSec.toFixed(3),
+		"-i",
+		req.file,
+		"-an",
+		"-vf",
+		`fps=${req.fps},${req.scaleFilter}`,
+		"-pix_fmt",
+		"rgb24",
+		"-f",
+		"rawvideo",
+		"pipe:1",
 	];
 	const child = spawn(ffmpeg, args, { stdio: ["ignore", "pipe", "pipe"], signal });
 	let stderr = "";

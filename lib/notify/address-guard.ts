@@ -9,10 +9,26 @@ import { BlockList, isIP } from "node:net";
 
 const NON_PUBLIC = new BlockList();
 for (const [net, bits] of [
-	["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
-	["192.0.0.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 3],
-] as const) NON_PUBLIC.addSubnet(net, bits, "ipv4");
-for (const [net, bits] of [["::", 127], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8], ["64:ff9b::", 96]] as const) NON_PUBLIC.addSubnet(net, bits, "ipv6");
+	["0.0.0.0", 8],
+	["10.0.0.0", 8],
+	["100.64.0.0", 10],
+	["127.0.0.0", 8],
+	["169.254.0.0", 16],
+	["172.16.0.0", 12],
+	["192.0.0.0", 24],
+	["192.168.0.0", 16],
+	["198.18.0.0", 15],
+	["224.0.0.0", 3],
+] as const)
+	NON_PUBLIC.addSubnet(net, bits, "ipv4");
+for (const [net, bits] of [
+	["::", 127],
+	["fc00::", 7],
+	["fe80::", 10],
+	["ff00::", 8],
+	["64:ff9b::", 96],
+] as const)
+	NON_PUBLIC.addSubnet(net, bits, "ipv6");
 
 /** True for an address a public webhook receiver never has. IPv4-mapped IPv6 addresses are judged as IPv4. */
 export function isNonPublicAddress(address: string): boolean {

@@ -44,7 +44,12 @@ const TELEGRAM_CHAT = /^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,63})$/;
  * The config a channel will have: `given` over `previous` (a PATCH changes only what it names). A new webhook
  * channel, or `rotateSecret`, gets a fresh signing secret.
  */
-export function buildConfig(kind: ChannelKind, given: ConfigInput, previous?: ChannelConfig, rotateSecret = false): { config?: ChannelConfig; problems: Problem[] } {
+export function buildConfig(
+	kind: ChannelKind,
+	given: ConfigInput,
+	previous?: ChannelConfig,
+	rotateSecret = false,
+): { config?: ChannelConfig; problems: Problem[] } {
 	const problems: Problem[] = [];
 	const need = (field: string, message: string, type = "required") => problems.push({ field: `config.${field}`, type, message });
 	switch (kind) {

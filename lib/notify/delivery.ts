@@ -49,7 +49,14 @@ export async function attempt(
 /** Where an alert happened, by name, for the message. */
 export async function placeOf(db: DataSource, orgId: string, storeId: string, cameraId: string): Promise<Place> {
 	const [store, camera] = await Promise.all([db.getRepository(Store).findOneBy({ id: storeId }), db.getRepository(Camera).findOneBy({ id: cameraId })]);
-	return { orgId, storeId, storeName: store?.name ?? storeId, cameraId, cameraName: camera?.name ?? cameraId, timezone: camera?.timezone ?? store?.timezone ?? "UTC" };
+	return {
+		orgId,
+		storeId,
+		storeName: store?.name ?? storeId,
+		cameraId,
+		cameraName: camera?.name ?? cameraId,
+		timezone: camera?.timezone ?? store?.timezone ?? "UTC",
+	};
 }
 
 /** Sends one alert's delivery to its channel (and recipient). */
@@ -58,7 +65,8 @@ export async function deliverAlert(db: DataSource, settings: DeliverySettings, s
 	const delivery = await repo.findOne({ where: { id: deliveryId }, relations: { channel: true, alert: true } });
 	// Gone with its alert or channel, or already sent by an earlier run. A failed one runs again: its dead letter was replayed.
 	if (!delivery?.channel || !delivery.alert || !RUNNABLE.has(delivery.status)) return;
-	if (!delivery.channel.enabled) return void (await repo.update({ id: deliveryId }, { status: "failed", lastError: "The channel was disabled before the alert was sent" }));
+	if (!delivery.channel.enabled)
+		return void (await repo.update({ id: deliveryId }, { status: "failed", lastError: "The channel was disabled before the alert was sent" }));
 	const alert = delivery.alert;
 	const place = await placeOf(db, alert.orgId, alert.storeId, alert.cameraId);
 	const message = alertMessage({ ...alert, hasSnapshot: Boolean(alert.snapshotKey) }, place, delivery.id);
@@ -74,12 +82,16 @@ export async function deliverDigest(db: DataSource, settings: DeliverySettings, 
 	const repo = db.getRepository(NotificationDigest);
 	const digest = await repo.findOne({ where: { id: digestId }, relations: { channel: true } });
 	if (!digest?.channel || !RUNNABLE.has(digest.status)) return;
-	if (!digest.channel.enabled) return void (await repo.update({ id: digestId }, { status: "failed", lastError: "The channel was disabled before the digest was sent" }));
+	if (!digest.channel.enabled)
+		return void (await repo.update({ id: digestId }, { status: "failed", lastError: "The channel was disabled before the digest was sent" }));
 	const held = await db.getRepository(NotificationDelivery).find({ where: { digestId }, relations: { alert: true } });
 	const alerts = held.flatMap((d) => (d.alert ? [d.alert] : []));
 	if (!alerts.length) return void (await repo.update({ id: digestId }, { status: "failed", lastError: "Its alerts were deleted before it was sent" }));
 	const place = await placeOf(db, digest.orgId, alerts[0].storeId, digest.cameraId);
-	const message = digestMessage({ id: digest.id, windowStart: digest.windowStart, windowEnd: digest.dueAt, alerts, limit: settings.notifyRateLimit, windowSec: settings.notifyRateWindow }, place);
+	const message = digestMessage(
+		{ id: digest.id, windowStart: digest.windowStart, windowEnd: digest.dueAt, alerts, limit: settings.notifyRateLimit, windowSec: settings.notifyRateWindow },
+		place,
+	);
 	await attempt(
 		{ jobAttempt: ctl.attempt, maxAttempts: settings.notifyMaxAttempts, kind: digest.channel.kind, attempts: digest.attempts + 1 },
 		() => sender.send(digest.channel as NotificationChannel, digest.recipient, message),

@@ -9,9 +9,7 @@
  * in the database, so any node can flush a digest when its window ends.
  */
 import { In, IsNull, LessThan, LessThanOrEqual, type DataSource, type EntityManager } from "typeorm";
-import {
-	Alert, Membership, NotificationChannel, NotificationDelivery, NotificationDigest, NotificationMute, NotificationWindow, User,
-} from "../../entities";
+import { Alert, Membership, NotificationChannel, NotificationDelivery, NotificationDigest, NotificationMute, NotificationWindow, User } from "../../entities";
 import type { JobControl } from "../jobs";
 import type { ChannelSender } from "./channel-sender";
 import type { EmailConfig } from "./channel-config";
@@ -80,18 +78,18 @@ export class NotificationEngine {
 		const { to, members } = this.sender.open(channel) as EmailConfig;
 		const memberList = members
 			? (await this.db.getRepository(Membership).find({ where: { orgId: alert.orgId }, relations: { user: true } }))
-				.filter((m) => m.user && !m.user.disabledAt)
-				.map((m) => ({ email: (m.user as User).email, storeIds: m.storeIds }))
+					.filter((m) => m.user && !m.user.disabledAt)
+					.map((m) => ({ email: (m.user as User).email, storeIds: m.storeIds }))
 			: null;
 		const candidates = [...new Set([...to, ...(memberList ?? []).map((m) => m.email)])];
 		const users = candidates.length ? await this.db.getRepository(User).find({ where: { email: In(candidates) }, select: { id: true, email: true } }) : [];
 		const mutes = users.length
 			? await this.db.getRepository(NotificationMute).find({
-				where: [
-					{ userId: In(users.map((u) => u.id)), storeId: alert.storeId, cameraId: IsNull() },
-					{ userId: In(users.map((u) => u.id)), cameraId: alert.cameraId },
-				],
-			})
+					where: [
+						{ userId: In(users.map((u) => u.id)), storeId: alert.storeId, cameraId: IsNull() },
+						{ userId: In(users.map((u) => u.id)), cameraId: alert.cameraId },
+					],
+				})
 			: [];
 		return emailRecipients(to, memberList, mutedEmails(users, mutes, alert, new Date()), alert.storeId);
 	}
@@ -105,20 +103,35 @@ export class NotificationEngine {
 		const limit = { limit: this.settings.notifyRateLimit, windowMs: this.settings.notifyRateWindow * 1000 };
 		const key = { channelId: channel.id, cameraId: alert.cameraId, recipient };
 		const deliveryId = await this.db.transaction(async (tx: EntityManager) => {
-			const inserted = await tx.createQueryBuilder().insert().into(NotificationDelivery)
+			const inserted = await tx
+				.createQueryBuilder()
+				.insert()
+				.into(NotificationDelivery)
 				.values({ orgId: alert.orgId, alertId: alert.id, channelId: channel.id, recipient, status: "pending" })
-				.orIgnore().returning("id").execute();
+				.orIgnore()
+				.returning("id")
+				.execute();
 			const id = (inserted.raw as { id: string }[])[0]?.id;
 			if (!id) return null;
 			const now = Date.now();
-			await tx.createQueryBuilder().insert().into(NotificationWindow).values({ ...key, windowStart: new Date(now), sent: 0 }).orIgnore().execute();
+			await tx
+				.createQueryBuilder()
+				.insert()
+				.into(NotificationWindow)
+				.values({ ...key, windowStart: new Date(now), sent: 0 })
+				.orIgnore()
+				.execute();
 			const window = await tx.getRepository(NotificationWindow).findOneOrFail({ where: key, lock: { mode: "pessimistic_write" } });
 			let decision = decide({ start: window.windowStart.getTime(), sent: window.sent }, now, limit);
 			if (decision.action === "hold") {
 				const windowStart = new Date(decision.window.start);
-				await tx.createQueryBuilder().insert().into(NotificationDigest)
+				await tx
+					.createQueryBuilder()
+					.insert()
+					.into(NotificationDigest)
 					.values({ orgId: alert.orgId, ...key, windowStart, dueAt: new Date(decision.digestDueAt), status: "collecting" })
-					.orIgnore().execute();
+					.orIgnore()
+					.execute();
 				const digest = await tx.getRepository(NotificationDigest).findOneOrFail({ where: { ...key, windowStart }, lock: { mode: "pessimistic_write" } });
 				if (digest.status === "collecting") {
 					await tx.update(NotificationDelivery, { id }, { status: "digested", digestId: digest.id });
@@ -158,7 +171,9 @@ export class NotificationEngine {
 			await this.enqueue({ kind: "delivery", deliveryId: d.id, orgId: d.orgId });
 		for (const d of await digests.find({ where: { status: "pending", queuedAt: IsNull(), updatedAt: LessThan(stale) }, take: SWEEP_BATCH }))
 			await this.enqueue({ kind: "digest", digestId: d.id, orgId: d.orgId });
-		for (const a of await this.db.getRepository(Alert).find({ where: { routedAt: IsNull(), createdAt: LessThan(stale) }, select: { id: true }, order: { createdAt: "ASC" }, take: SWEEP_BATCH }))
+		for (const a of await this.db
+			.getRepository(Alert)
+			.find({ where: { routedAt: IsNull(), createdAt: LessThan(stale) }, select: { id: true }, order: { createdAt: "ASC" }, take: SWEEP_BATCH }))
 			await this.routeAlert(a.id);
 	}
 

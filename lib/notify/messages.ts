@@ -41,7 +41,16 @@ export function formatTime(at: Date, timezone: string): string {
 	} catch {
 		zone = "UTC";
 	}
-	const text = new Intl.DateTimeFormat("sv-SE", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(at);
+	const text = new Intl.DateTimeFormat("sv-SE", {
+		timeZone: zone,
+		year: "numeric",
+		month: "2-digit",
+		day: "2-digit",
+		hour: "2-digit",
+		minute: "2-digit",
+		second: "2-digit",
+		hourCycle: "h23",
+	}).format(at);
 	return `${text} ${zone}`;
 }
 
@@ -62,8 +71,19 @@ export function alertMessage(alert: AlertFacts, place: Place, deliveryId: string
 			type: "alert.raised",
 			deliveryId,
 			alert: {
-				id: alert.id, seq: alert.seq, orgId: place.orgId, storeId: place.storeId, storeName: place.storeName, cameraId: place.cameraId, cameraName: place.cameraName,
-				className: alert.className, score: alert.score, severity: alert.severity, occurredAt: alert.occurredAt.toISOString(), status: alert.status, hasSnapshot: alert.hasSnapshot,
+				id: alert.id,
+				seq: alert.seq,
+				orgId: place.orgId,
+				storeId: place.storeId,
+				storeName: place.storeName,
+				cameraId: place.cameraId,
+				cameraName: place.cameraName,
+				className: alert.className,
+				score: alert.score,
+				severity: alert.severity,
+				occurredAt: alert.occurredAt.toISOString(),
+				status: alert.status,
+				hasSnapshot: alert.hasSnapshot,
 			},
 		},
 	};
@@ -88,7 +108,9 @@ export function summarize(alerts: DigestFacts["alerts"]): { className: string; s
 		const group = groups.get(key) ?? groups.set(key, { className: a.className, severity: a.severity, count: 0 }).get(key)!;
 		group.count++;
 	}
-	return [...groups.values()].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || b.count - a.count || a.className.localeCompare(b.className));
+	return [...groups.values()].sort(
+		(a, b) => severityRank(b.severity) - severityRank(a.severity) || b.count - a.count || a.className.localeCompare(b.className),
+	);
 }
 
 export function digestMessage(digest: DigestFacts, place: Place): Message {
@@ -111,7 +133,11 @@ export function digestMessage(digest: DigestFacts, place: Place): Message {
 		payload: {
 			type: "alert.digest",
 			deliveryId: digest.id,
-			orgId: place.orgId, storeId: place.storeId, storeName: place.storeName, cameraId: place.cameraId, cameraName: place.cameraName,
+			orgId: place.orgId,
+			storeId: place.storeId,
+			storeName: place.storeName,
+			cameraId: place.cameraId,
+			cameraName: place.cameraName,
 			window: { start: digest.windowStart.toISOString(), end: digest.windowEnd.toISOString() },
 			count: n,
 			groups,
@@ -122,5 +148,10 @@ export function digestMessage(digest: DigestFacts, place: Place): Message {
 
 export function testMessage(channel: { id: string; name: string; orgId: string }, deliveryId: string): Message {
 	const text = `Test message from Vigil for the channel "${channel.name}". If you can read this, alerts will reach you here.`;
-	return { event: "test", subject: "[Vigil] Test notification", text, payload: { type: "test", deliveryId, orgId: channel.orgId, channelId: channel.id, text } };
+	return {
+		event: "test",
+		subject: "[Vigil] Test notification",
+		text,
+		payload: { type: "test", deliveryId, orgId: channel.orgId, channelId: channel.id, text },
+	};
 }

@@ -18,7 +18,9 @@ export interface ChannelRoute {
 
 /** An enabled channel takes alerts of at least its severity, from its stores (all when none are listed). */
 export function channelWants(channel: ChannelRoute, alert: RoutedAlert): boolean {
-	return channel.enabled && severityRank(alert.severity) >= severityRank(channel.minSeverity) && (!channel.storeIds || channel.storeIds.includes(alert.storeId));
+	return (
+		channel.enabled && severityRank(alert.severity) >= severityRank(channel.minSeverity) && (!channel.storeIds || channel.storeIds.includes(alert.storeId))
+	);
 }
 
 export interface MuteRule {

@@ -80,7 +80,9 @@ export async function sendEmail(transport: Transporter, from: string, to: string
 	} catch (err) {
 		const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
 		const detail = e.response ?? e.message ?? String(err);
-		throw new SendError(`The SMTP server refused the message${e.responseCode ? ` (${e.responseCode})` : e.code ? ` (${e.code})` : ""}: ${detail.slice(0, 200)}`);
+		throw new SendError(
+			`The SMTP server refused the message${e.responseCode ? ` (${e.responseCode})` : e.code ? ` (${e.code})` : ""}: ${detail.slice(0, 200)}`,
+		);
 	}
 	if (info.rejected?.length) throw new SendError(`The SMTP server rejected the recipient ${to}`);
 }

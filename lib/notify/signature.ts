@@ -37,7 +37,13 @@ export function webhookHeaders(secret: string, body: string, delivery: string, e
 export type Verification = { ok: true } | { ok: false; reason: "missing" | "stale" | "mismatch" };
 
 /** Checks a received request: the signature over the raw body, and a timestamp within `toleranceSec` of now. */
-export function verifyWebhook(secret: string, headers: Record<string, string | string[] | undefined>, rawBody: string, toleranceSec = DEFAULT_TOLERANCE_SEC, now = Date.now()): Verification {
+export function verifyWebhook(
+	secret: string,
+	headers: Record<string, string | string[] | undefined>,
+	rawBody: string,
+	toleranceSec = DEFAULT_TOLERANCE_SEC,
+	now = Date.now(),
+): Verification {
 	const timestamp = Number(headers[WEBHOOK_HEADERS.timestamp]);
 	const signature = String(headers[WEBHOOK_HEADERS.signature] ?? "");
 	if (!Number.isInteger(timestamp) || !signature) return { ok: false, reason: "missing" };

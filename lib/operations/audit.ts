@@ -54,20 +54,22 @@ export function actorOf(caller: Caller | undefined): AuditActor {
 }
 
 export async function recordAudit(db: AnyData, entry: AuditRecord): Promise<void> {
-	await managerOf(db).getRepository(AuditEntry).insert({
-		orgId: entry.orgId,
-		actorKind: entry.actor.kind,
-		actorId: entry.actor.id,
-		actorEmail: clip(entry.actor.email),
-		action: entry.action,
-		targetType: entry.target?.type ?? null,
-		targetId: clip(entry.target?.id),
-		// TypeORM's insert typing cannot express a free-form jsonb object.
-		details: (entry.details ?? {}) as QueryDeepPartialEntity<AuditEntry>["details"],
-		ip: clip(entry.ip, 64),
-		userAgent: clip(entry.userAgent, USER_AGENT_MAX),
-		requestId: clip(entry.requestId, 100),
-	});
+	await managerOf(db)
+		.getRepository(AuditEntry)
+		.insert({
+			orgId: entry.orgId,
+			actorKind: entry.actor.kind,
+			actorId: entry.actor.id,
+			actorEmail: clip(entry.actor.email),
+			action: entry.action,
+			targetType: entry.target?.type ?? null,
+			targetId: clip(entry.target?.id),
+			// TypeORM's insert typing cannot express a free-form jsonb object.
+			details: (entry.details ?? {}) as QueryDeepPartialEntity<AuditEntry>["details"],
+			ip: clip(entry.ip, 64),
+			userAgent: clip(entry.userAgent, USER_AGENT_MAX),
+			requestId: clip(entry.requestId, 100),
+		});
 }
 
 export interface AuditOptions {
@@ -88,8 +90,10 @@ export function audit(
 ): Promise<void> {
 	const caller = ctx.meta.caller;
 	const param = (ctx.params as { orgId?: unknown } | null | undefined)?.orgId;
-	const orgId = options.orgId !== undefined ? options.orgId
-		: ctx.locals?.access?.orgId ?? (typeof param === "string" ? param : caller?.kind === "service" ? caller.orgId : null);
+	const orgId =
+		options.orgId !== undefined
+			? options.orgId
+			: (ctx.locals?.access?.orgId ?? (typeof param === "string" ? param : caller?.kind === "service" ? caller.orgId : null));
 	return recordAudit(db, {
 		orgId,
 		actor: options.actor ?? actorOf(caller),

@@ -32,7 +32,11 @@ export function livenessOf(lastSeenAt: Date | null | undefined, now: Date, t: Li
 
 /** Liveness of each camera id given (unknown for those never seen). */
 export async function camerasLiveness(db: AnyData, cameraIds: string[], t: LivenessThresholds, now = new Date()): Promise<Map<string, Liveness>> {
-	const rows = cameraIds.length ? await managerOf(db).getRepository(CameraLiveness).findBy({ cameraId: In(cameraIds) }) : [];
+	const rows = cameraIds.length
+		? await managerOf(db)
+				.getRepository(CameraLiveness)
+				.findBy({ cameraId: In(cameraIds) })
+		: [];
 	const seen = new Map(rows.map((r) => [r.cameraId, r.lastSeenAt]));
 	return new Map(cameraIds.map((id) => [id, livenessOf(seen.get(id), now, t)]));
 }
@@ -47,7 +51,11 @@ export async function markCamerasSeen(db: AnyData, seen: Map<string, Date>, sour
 	const repo = managerOf(db).getRepository(CameraLiveness);
 	await repo.createQueryBuilder().insert().into(CameraLiveness).values(rows).orIgnore().execute();
 	for (const row of rows) {
-		await repo.createQueryBuilder().update(CameraLiveness).set({ lastSeenAt: row.lastSeenAt, source })
-			.where("camera_id = :cameraId AND last_seen_at < :at", { cameraId: row.cameraId, at: row.lastSeenAt }).execute();
+		await repo
+			.createQueryBuilder()
+			.update(CameraLiveness)
+			.set({ lastSeenAt: row.lastSeenAt, source })
+			.where("camera_id = :cameraId AND last_seen_at < :at", { cameraId: row.cameraId, at: row.lastSeenAt })
+			.execute();
 	}
 }

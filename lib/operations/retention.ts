@@ -109,7 +109,10 @@ function expireClips(db: DataSource, storeIds: string[], before: Date, now: Date
 			if (rows.length) await tx.update(Clip, { id: In(rows.map((r) => r.id)) }, { expiredAt: now });
 			return rows;
 		});
-		await deleteFiles(options.storage, expired.map((c) => c.storageKey));
+		await deleteFiles(
+			options.storage,
+			expired.map((c) => c.storageKey),
+		);
 		return expired.length;
 	});
 }
@@ -121,7 +124,10 @@ function dropSnapshots(db: DataSource, storeIds: string[], before: Date, options
 			const old = { storeId: In(storeIds), createdAt: LessThan(before) };
 			const rows = await tx.getRepository(Alert).find({
 				select: { id: true, snapshotKey: true, frameKey: true },
-				where: [{ ...old, snapshotKey: Not(IsNull()) }, { ...old, frameKey: Not(IsNull()) }],
+				where: [
+					{ ...old, snapshotKey: Not(IsNull()) },
+					{ ...old, frameKey: Not(IsNull()) },
+				],
 				order: { createdAt: "ASC" },
 				take: options.batch,
 				lock: { mode: "pessimistic_write", onLocked: "skip_locked" },
@@ -129,14 +135,19 @@ function dropSnapshots(db: DataSource, storeIds: string[], before: Date, options
 			if (rows.length) await tx.update(Alert, { id: In(rows.map((r) => r.id)) }, { snapshotKey: null, frameKey: null });
 			return rows;
 		});
-		await deleteFiles(options.storage, dropped.flatMap((a) => [a.snapshotKey, a.frameKey].filter((k): k is string => Boolean(k))));
+		await deleteFiles(
+			options.storage,
+			dropped.flatMap((a) => [a.snapshotKey, a.frameKey].filter((k): k is string => Boolean(k))),
+		);
 		return dropped.length;
 	});
 }
 
 function dropDetections(db: DataSource, storeIds: string[], before: Date, options: SweepOptions): Promise<number> {
 	return inBatches("detections", options, async () => {
-		const ids = await db.getRepository(Detection).createQueryBuilder("d")
+		const ids = await db
+			.getRepository(Detection)
+			.createQueryBuilder("d")
 			.select("d.id", "id")
 			.innerJoin(Clip, "c", "c.id = d.clipId")
 			.where("c.storeId IN (:...storeIds)", { storeIds })
@@ -153,7 +164,9 @@ function dropDetections(db: DataSource, storeIds: string[], before: Date, option
 /** Detections an edge box reported are detections too; once gone, a box re-sending one would store it again. */
 function dropEdgeEvents(db: DataSource, storeIds: string[], before: Date, options: SweepOptions): Promise<number> {
 	return inBatches("detections", options, async () => {
-		const rows = await db.getRepository(EdgeEvent).find({ select: { id: true }, where: { storeId: In(storeIds), time: LessThan(before) }, take: options.batch });
+		const rows = await db
+			.getRepository(EdgeEvent)
+			.find({ select: { id: true }, where: { storeId: In(storeIds), time: LessThan(before) }, take: options.batch });
 		if (rows.length === 0) return 0;
 		const result = await db.getRepository(EdgeEvent).delete({ id: In(rows.map((r) => r.id)) });
 		return result.affected ?? rows.length;
@@ -176,7 +189,9 @@ export async function sweepAll(db: DataSource, defaults: RetentionDays, options:
 	// Paged by id: organizations created or deleted meanwhile cannot make the walk skip or repeat one.
 	let after: string | undefined;
 	for (;;) {
-		const orgs = await db.getRepository(Organization).find({ select: { id: true }, where: after ? { id: MoreThan(after) } : {}, order: { id: "ASC" }, take: ORG_PAGE });
+		const orgs = await db
+			.getRepository(Organization)
+			.find({ select: { id: true }, where: after ? { id: MoreThan(after) } : {}, order: { id: "ASC" }, take: ORG_PAGE });
 		if (orgs.length === 0 || options.signal?.aborted) break;
 		const policies = await db.getRepository(RetentionPolicy).findBy({ orgId: In(orgs.map((o) => o.id)) });
 		const byOrg = new Map(policies.map((p) => [p.orgId, p]));

@@ -16,7 +16,14 @@ import { pgliteDriver } from "./pglite-pool";
 const MIGRATION_LOCK = 74_221_001;
 
 export function createDataSource(config: Pick<Config, "databaseUrl" | "dataDir">): DataSource {
-	const common = { type: "postgres" as const, entities: ENTITIES, migrations: MIGRATIONS, migrationsTableName: "migrations", synchronize: false, logging: false as const };
+	const common = {
+		type: "postgres" as const,
+		entities: ENTITIES,
+		migrations: MIGRATIONS,
+		migrationsTableName: "migrations",
+		synchronize: false,
+		logging: false as const,
+	};
 	if (config.databaseUrl && config.databaseUrl.startsWith("postgres")) {
 		return new DataSource({ ...common, url: config.databaseUrl, poolSize: 10, applicationName: "vigil" });
 	}

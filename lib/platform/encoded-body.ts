@@ -22,7 +22,9 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 export const DECOMPRESSED_ROUTES = /^\/api\/v1\/ingest\//;
 
 export function contentEncoding(req: IncomingMessage): string {
-	return String(req.headers["content-encoding"] ?? "").trim().toLowerCase();
+	return String(req.headers["content-encoding"] ?? "")
+		.trim()
+		.toLowerCase();
 }
 
 /**
@@ -52,7 +54,9 @@ export async function readEncodedJson(req: IncomingMessage, limits: { maxBytes: 
 		decoded = await decode(raw, { maxOutputLength: limits.maxDecodedBytes });
 	} catch (err) {
 		if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
-			throw new VigilError(`The request body is larger than ${limits.maxDecodedBytes} bytes once decompressed`, 413, "PAYLOAD_TOO_LARGE", { limit: limits.maxDecodedBytes });
+			throw new VigilError(`The request body is larger than ${limits.maxDecodedBytes} bytes once decompressed`, 413, "PAYLOAD_TOO_LARGE", {
+				limit: limits.maxDecodedBytes,
+			});
 		throw new VigilError(`The request body is not valid ${encoding} data`, 400, "MALFORMED_ENCODING");
 	}
 	let body: unknown;

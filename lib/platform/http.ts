@@ -29,12 +29,19 @@ export function serializeCookie(cookie: CookieToSet, secure: boolean): string {
 
 export function isSecureRequest(req: IncomingMessage, trustProxy: boolean): boolean {
 	if ((req.socket as { encrypted?: boolean }).encrypted) return true;
-	return trustProxy && String(req.headers["x-forwarded-proto"] ?? "").split(",")[0].trim() === "https";
+	return (
+		trustProxy &&
+		String(req.headers["x-forwarded-proto"] ?? "")
+			.split(",")[0]
+			.trim() === "https"
+	);
 }
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string | undefined {
 	if (trustProxy) {
-		const forwarded = String(req.headers["x-forwarded-for"] ?? "").split(",")[0].trim();
+		const forwarded = String(req.headers["x-forwarded-for"] ?? "")
+			.split(",")[0]
+			.trim();
 		if (forwarded) return forwarded;
 	}
 	return req.socket.remoteAddress ?? undefined;
@@ -134,7 +141,8 @@ export function toErrorResponse(err: AnyError, context: { requestId?: string; bo
 		if (err.type === "entity.parse.failed") return respond(400, "MALFORMED_JSON", "The request body is not valid JSON");
 		if (err.type === "entity.verify.failed") return respond(400, "BAD_REQUEST", "The request body was rejected");
 	}
-	if (err.type === "encoding.unsupported" || err.type === "charset.unsupported") return respond(415, "UNSUPPORTED_ENCODING", err.message ?? "Unsupported content encoding");
+	if (err.type === "encoding.unsupported" || err.type === "charset.unsupported")
+		return respond(415, "UNSUPPORTED_ENCODING", err.message ?? "Unsupported content encoding");
 
 	if (err.type === "VALIDATION_ERROR" && Array.isArray(err.data)) {
 		const details = (err.data as { field?: string; type?: string; message?: string }[]).map((d) => ({ field: d.field, type: d.type, message: d.message }));
@@ -157,7 +165,20 @@ export function toErrorResponse(err: AnyError, context: { requestId?: string; bo
 }
 
 function defaultCode(status: number): string {
-	return { 400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 422: "VALIDATION_FAILED", 429: "RATE_LIMITED" }[status] ?? "BAD_REQUEST";
+	return (
+		{
+			400: "BAD_REQUEST",
+			401: "UNAUTHORIZED",
+			403: "FORBIDDEN",
+			404: "NOT_FOUND",
+			405: "METHOD_NOT_ALLOWED",
+			409: "CONFLICT",
+			413: "PAYLOAD_TOO_LARGE",
+			415: "UNSUPPORTED_MEDIA_TYPE",
+			422: "VALIDATION_FAILED",
+			429: "RATE_LIMITED",
+		}[status] ?? "BAD_REQUEST"
+	);
 }
 
 /** Sent on every response. The API returns JSON only, so the policy forbids everything a page could load. */

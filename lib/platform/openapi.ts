@@ -156,7 +156,12 @@ export function buildOpenApi(routes: RouteInfo[], info: { title: string; version
 		const tag = route.action.split(".")[0];
 		tags.add(tag);
 
-		const parameters: Schema[] = inPath.map((name) => ({ name, in: "path", required: true, schema: params[name] ? ruleToSchema(params[name]) : { type: "string" } }));
+		const parameters: Schema[] = inPath.map((name) => ({
+			name,
+			in: "path",
+			required: true,
+			schema: params[name] ? ruleToSchema(params[name]) : { type: "string" },
+		}));
 		const rest = Object.fromEntries(Object.entries(params).filter(([name]) => !name.startsWith("$$") && !inPath.includes(name)));
 		const operation: Schema = {
 			operationId: route.action,
@@ -196,9 +201,19 @@ export function buildOpenApi(routes: RouteInfo[], info: { title: string; version
 		paths,
 		components: {
 			schemas,
-			responses: Object.fromEntries(Object.entries(ERROR_RESPONSES).map(([status, description]) => [`Error${status}`, { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } }])),
+			responses: Object.fromEntries(
+				Object.entries(ERROR_RESPONSES).map(([status, description]) => [
+					`Error${status}`,
+					{ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+				]),
+			),
 			securitySchemes: {
-				bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Access token from /api/v1/auth/login, or a store service token (vst_...)" },
+				bearerAuth: {
+					type: "http",
+					scheme: "bearer",
+					bearerFormat: "JWT",
+					description: "Access token from /api/v1/auth/login, or a store service token (vst_...)",
+				},
 				cookieAuth: { type: "apiKey", in: "cookie", name: "vigil_access", description: "httpOnly cookie set by /api/v1/auth/login" },
 			},
 		},
@@ -209,9 +224,13 @@ function responsesFor(route: RouteInfo, scope: string, hasParams: boolean): Sche
 	const responses: Schema = {};
 	const declared = route.openapi?.responses ?? { 200: "Object" };
 	for (const [status, name] of Object.entries(declared)) {
-		responses[status] = name === null
-			? { description: "No content" }
-			: { description: name, content: { "application/json": { schema: { $ref: `#/components/schemas/${route.openapi?.schemas?.[name] ? name : "Object"}` } } } };
+		responses[status] =
+			name === null
+				? { description: "No content" }
+				: {
+						description: name,
+						content: { "application/json": { schema: { $ref: `#/components/schemas/${route.openapi?.schemas?.[name] ? name : "Object"}` } } },
+					};
 	}
 	const errors = ["400", "413"];
 	if (hasParams) errors.push("422");

@@ -27,7 +27,8 @@ export function decodeTimeCursor(cursor: string): { at: Date; id: string } {
 	} catch {
 		throw badCursor();
 	}
-	if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== "string" || typeof parsed[1] !== "string" || !UUID.test(parsed[1])) throw badCursor();
+	if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== "string" || typeof parsed[1] !== "string" || !UUID.test(parsed[1]))
+		throw badCursor();
 	const at = new Date(parsed[0]);
 	// PostgreSQL has no year 0, and timestamps beyond 9999 do not round-trip through ISO 8601.
 	const year = at.getUTCFullYear();

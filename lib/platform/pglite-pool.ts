@@ -11,7 +11,8 @@ import { PGlite, types } from "@electric-sql/pglite";
 
 type Callback = (err: Error | null, result?: unknown) => void;
 
-const boolSerializer = (value: unknown) => (value === true || value === "true" || value === 1 ? "TRUE" : value === false || value === "false" || value === 0 ? "FALSE" : String(value));
+const boolSerializer = (value: unknown) =>
+	value === true || value === "true" || value === 1 ? "TRUE" : value === false || value === "false" || value === 0 ? "FALSE" : String(value);
 
 /** A `pg` module stand-in for TypeORM's `driver` option, bound to one database (a directory, or memory). */
 export function pgliteDriver(dataDir: string | undefined): { Pool: new () => PGlitePool } {
@@ -22,18 +23,23 @@ export function pgliteDriver(dataDir: string | undefined): { Pool: new () => PGl
 		db = undefined;
 		if (pending) await (await pending).close();
 	};
-	return { Pool: class extends PGlitePool {
-		constructor() {
-			super(open, close);
-		}
-	} };
+	return {
+		Pool: class extends PGlitePool {
+			constructor() {
+				super(open, close);
+			}
+		},
+	};
 }
 
 export class PGlitePool extends EventEmitter {
 	private queue: (() => void)[] = [];
 	private busy = false;
 
-	constructor(private readonly instance: () => Promise<PGlite>, private readonly close: () => Promise<void>) {
+	constructor(
+		private readonly instance: () => Promise<PGlite>,
+		private readonly close: () => Promise<void>,
+	) {
 		super();
 	}
 
@@ -72,7 +78,10 @@ export class PGlitePool extends EventEmitter {
 	}
 
 	end(callback?: (err: Error | null) => void): void {
-		this.close().then(() => callback?.(null), (err: Error) => callback?.(err));
+		this.close().then(
+			() => callback?.(null),
+			(err: Error) => callback?.(err),
+		);
 	}
 
 	private next(): void {
@@ -95,9 +104,8 @@ class PGliteClient extends EventEmitter {
 		}
 		try {
 			const command = sql.trimStart().split(/\s/, 1)[0].toUpperCase();
-			const result = Array.isArray(params) && params.length > 0
-				? await this.db.query(sql, params)
-				: (await this.db.exec(sql)).at(-1) ?? { rows: [], fields: [] };
+			const result =
+				Array.isArray(params) && params.length > 0 ? await this.db.query(sql, params) : ((await this.db.exec(sql)).at(-1) ?? { rows: [], fields: [] });
 			const shaped = { ...result, command, rowCount: result.affectedRows ?? result.rows.length };
 			callback?.(null, shaped);
 			return shaped;

@@ -208,9 +208,11 @@ export class ScopedRepository<E extends ObjectLiteral> {
 		const chunks: Where<E>[] = [];
 		for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
 			const chunk = rows.slice(i, i + WRITE_CHUNK);
-			chunks.push(keys.length === 1
-				? ({ [keys[0]]: In(chunk.map((r) => r[keys[0]])) } as FindOptionsWhere<E>)
-				: chunk.map((r) => Object.fromEntries(keys.map((k) => [k, r[k]])) as FindOptionsWhere<E>));
+			chunks.push(
+				keys.length === 1
+					? ({ [keys[0]]: In(chunk.map((r) => r[keys[0]])) } as FindOptionsWhere<E>)
+					: chunk.map((r) => Object.fromEntries(keys.map((k) => [k, r[k]])) as FindOptionsWhere<E>),
+			);
 		}
 		return chunks;
 	}

@@ -6,8 +6,7 @@ import type { Config } from "./config";
 
 /** Who is calling, as established by the gateway from a cookie or a Bearer token. */
 export type Caller =
-	| { kind: "user"; userId: string; email: string; superAdmin: boolean }
-	| { kind: "service"; tokenId: string; orgId: string; storeId: string; name: string };
+	{ kind: "user"; userId: string; email: string; superAdmin: boolean } | { kind: "service"; tokenId: string; orgId: string; storeId: string; name: string };
 
 /** A cookie the gateway should set (or clear, with maxAge 0) on the HTTP response. */
 export interface CookieToSet {

@@ -23,7 +23,13 @@ export function renewWindow(row: LoginThrottle, now: Date, windowMs: number): Lo
  */
 export async function lockThrottleRows(tx: EntityManager, keys: string[], now: Date, windowMs: number): Promise<Map<string, LoginThrottle>> {
 	const sorted = [...keys].sort();
-	await tx.createQueryBuilder().insert().into(LoginThrottle).values(sorted.map((key) => ({ key, failures: 0, windowStartedAt: now, lockedUntil: null }))).orIgnore().execute();
+	await tx
+		.createQueryBuilder()
+		.insert()
+		.into(LoginThrottle)
+		.values(sorted.map((key) => ({ key, failures: 0, windowStartedAt: now, lockedUntil: null })))
+		.orIgnore()
+		.execute();
 	const rows = await tx.find(LoginThrottle, { where: { key: In(sorted) }, order: { key: "ASC" }, lock: { mode: "pessimistic_write" } });
 	return new Map(rows.map((row) => [row.key, renewWindow(row, now, windowMs)]));
 }

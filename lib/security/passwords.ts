@@ -24,13 +24,29 @@ export interface PasswordProblem {
 export function passwordProblems(password: string, email: string, field = "password", minStrength = 3): PasswordProblem[] {
 	const problems: PasswordProblem[] = [];
 	if (password.length < PASSWORD_MIN_LENGTH) problems.push({ field, type: "passwordTooShort", message: `Use at least ${PASSWORD_MIN_LENGTH} characters.` });
-	if (Buffer.byteLength(password, "utf8") > PASSWORD_MAX_BYTES) problems.push({ field, type: "passwordTooLong", message: `Use at most ${PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest).` });
+	if (Buffer.byteLength(password, "utf8") > PASSWORD_MAX_BYTES)
+		problems.push({ field, type: "passwordTooLong", message: `Use at most ${PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest).` });
 	if (/^(.)\1*$/.test(password)) problems.push({ field, type: "passwordRepetitive", message: "A single repeated character is too easy to guess." });
 	const local = email.split("@")[0]?.toLowerCase();
-	if (local && local.length >= 3 && password.toLowerCase().includes(local)) problems.push({ field, type: "passwordContainsEmail", message: "The password must not contain your email name." });
+	if (local && local.length >= 3 && password.toLowerCase().includes(local))
+		problems.push({ field, type: "passwordContainsEmail", message: "The password must not contain your email name." });
 	// Only judged once the cheap rules pass, so each answer names one clear reason.
-	if (!problems.length && strength.check(password, email.toLowerCase().split(/[@.+_-]/).filter((w) => w.length >= 3)).score < minStrength)
-		problems.push({ field, type: "passwordCommon", message: "This password is common or easy to guess (a known password, word or pattern with a few digits or symbols); choose a longer or less predictable one." });
+	if (
+		!problems.length &&
+		strength.check(
+			password,
+			email
+				.toLowerCase()
+				.split(/[@.+_-]/)
+				.filter((w) => w.length >= 3),
+		).score < minStrength
+	)
+		problems.push({
+			field,
+			type: "passwordCommon",
+			message:
+				"This password is common or easy to guess (a known password, word or pattern with a few digits or symbols); choose a longer or less predictable one.",
+		});
 	return problems;
 }
 

@@ -27,7 +27,8 @@ export const newToken = (prefix: string, bytes = 32): string => `${prefix}_${ran
 export const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex");
 
 export function safeEqual(a: string, b: string): boolean {
-	const ab = Buffer.from(a), bb = Buffer.from(b);
+	const ab = Buffer.from(a),
+		bb = Buffer.from(b);
 	return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 

@@ -119,7 +119,8 @@ export async function loadDetector(modelDir: string, options: LoadDetectorOption
 			if (frames.length !== sources.length) throw new RangeError(`${frames.length} frames but ${sources.length} source sizes`);
 			const frameBytes = width * height * 3;
 			frames.forEach((f, i) => {
-				if (f.length !== frameBytes) throw new RangeError(`frame ${i} has ${f.length} bytes; ${model.modelName} takes RGB24 at ${width}x${height} (${frameBytes} bytes)`);
+				if (f.length !== frameBytes)
+					throw new RangeError(`frame ${i} has ${f.length} bytes; ${model.modelName} takes RGB24 at ${width}x${height} (${frameBytes} bytes)`);
 			});
 			const decodeOpts: DecodeOptions = { ...opts, classIds: opts.classes && classFilter(opts.classes) };
 			const results: Detection[][] = [];
@@ -147,7 +148,10 @@ export async function loadDetector(modelDir: string, options: LoadDetectorOption
 		return new Set(
 			names.map((name) => {
 				const id = classIds.get(name);
-				if (id === undefined) throw new RangeError(`${model.modelName} has no class "${name}"; it knows ${model.classNames.slice(0, 20).join(", ")}${model.classNames.length > 20 ? ", ..." : ""}`);
+				if (id === undefined)
+					throw new RangeError(
+						`${model.modelName} has no class "${name}"; it knows ${model.classNames.slice(0, 20).join(", ")}${model.classNames.length > 20 ? ", ..." : ""}`,
+					);
 				return id;
 			}),
 		);

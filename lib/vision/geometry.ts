@@ -3,9 +3,14 @@ export type Point = [number, number];
 
 /** Does segment p1-p2 properly or touchingly intersect segment p3-p4? */
 export function segmentsIntersect(p1: Point, p2: Point, p3: Point, p4: Point): boolean {
-	const d1 = cross(p3, p4, p1), d2 = cross(p3, p4, p2), d3 = cross(p1, p2, p3), d4 = cross(p1, p2, p4);
+	const d1 = cross(p3, p4, p1),
+		d2 = cross(p3, p4, p2),
+		d3 = cross(p1, p2, p3),
+		d4 = cross(p1, p2, p4);
 	if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return true;
-	return (d1 === 0 && onSegment(p3, p4, p1)) || (d2 === 0 && onSegment(p3, p4, p2)) || (d3 === 0 && onSegment(p1, p2, p3)) || (d4 === 0 && onSegment(p1, p2, p4));
+	return (
+		(d1 === 0 && onSegment(p3, p4, p1)) || (d2 === 0 && onSegment(p3, p4, p2)) || (d3 === 0 && onSegment(p1, p2, p3)) || (d4 === 0 && onSegment(p1, p2, p4))
+	);
 }
 
 function cross(a: Point, b: Point, c: Point): number {
@@ -65,7 +70,11 @@ export function validateZoneShape(kind: "polygon" | "line", points: Point[]): Zo
 		if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === "number" && Number.isFinite(v)))
 			problems.push({ field: `points[${i}]`, message: "A point is [x, y] with two numbers.", type: "zonePoint" });
 		else if (p.some((v) => v < 0 || v > 1))
-			problems.push({ field: `points[${i}]`, message: "Coordinates are normalised: x and y must be within 0..1 (inside the frame).", type: "zoneOutsideFrame" });
+			problems.push({
+				field: `points[${i}]`,
+				message: "Coordinates are normalised: x and y must be within 0..1 (inside the frame).",
+				type: "zoneOutsideFrame",
+			});
 	});
 	if (problems.length) return problems;
 	if (kind === "line") {
@@ -76,7 +85,9 @@ export function validateZoneShape(kind: "polygon" | "line", points: Point[]): Zo
 	}
 	if (points.length < 3) return [{ field: "points", message: "A polygon needs at least 3 points.", type: "zoneTooFewPoints" }];
 	// Crossing first: a symmetric bow tie also has zero signed area, but "self-intersecting" is the useful answer.
-	if (!isSimplePolygon(points)) return [{ field: "points", message: "The polygon's edges cross each other (self-intersecting).", type: "zoneSelfIntersecting" }];
-	if (Math.abs(signedArea2(points)) < 1e-9) return [{ field: "points", message: "The polygon has no area (its points are collinear).", type: "zoneDegenerate" }];
+	if (!isSimplePolygon(points))
+		return [{ field: "points", message: "The polygon's edges cross each other (self-intersecting).", type: "zoneSelfIntersecting" }];
+	if (Math.abs(signedArea2(points)) < 1e-9)
+		return [{ field: "points", message: "The polygon has no area (its points are collinear).", type: "zoneDegenerate" }];
 	return problems;
 }

@@ -70,9 +70,20 @@ export async function describeModelDir(dir: string): Promise<ModelDescription> {
 		const [, height, width] = inputShape;
 		if (!(height > 0 && width > 0)) throw new Error(`${dir}: the model's input size is not fixed ([${inputShape.join(", ")}])`);
 		const outputName = detections[1].name?.replace(/:0$/, "") ?? detections[0];
-		return { kind: "centernet", modelName, graphFile, classNames: labels.value as string[], input: { width, height, letterbox: false }, inputShape, pixelScale: 1, outputName };
+		return {
+			kind: "centernet",
+			modelName,
+			graphFile,
+			classNames: labels.value as string[],
+			input: { width, height, letterbox: false },
+			inputShape,
+			pixelScale: 1,
+			outputName,
+		};
 	}
-	throw new Error(`${dir}: not a recognised detector: expected an Ultralytics export (model.json + metadata.yaml) or CenterNet (a [1, K, 6] detections output + labels.json)`);
+	throw new Error(
+		`${dir}: not a recognised detector: expected an Ultralytics export (model.json + metadata.yaml) or CenterNet (a [1, K, 6] detections output + labels.json)`,
+	);
 }
 
 /** Loads the graph model onto the current backend; weight shards are concatenated in manifest order. */
@@ -145,8 +156,10 @@ function classNamesOf(names: UltralyticsMetadata["names"], dir: string): string[
 /** Ultralytics' imgsz is [height, width] or one number; the graph's fixed input dimensions must agree. */
 function imgsz(value: UltralyticsMetadata["imgsz"], inputShape: number[], dir: string): { width: number; height: number } {
 	const [height, width] = Array.isArray(value) ? [value[0], value[1] ?? value[0]] : [value ?? inputShape[1], value ?? inputShape[2]];
-	if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) throw new Error(`${dir}: metadata imgsz ${JSON.stringify(value)} is not a size`);
+	if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0))
+		throw new Error(`${dir}: metadata imgsz ${JSON.stringify(value)} is not a size`);
 	const [, h, w] = inputShape;
-	if ((h > 0 && h !== height) || (w > 0 && w !== width)) throw new Error(`${dir}: metadata imgsz ${height}x${width} (h x w) disagrees with the model input [${inputShape.join(", ")}]`);
+	if ((h > 0 && h !== height) || (w > 0 && w !== width))
+		throw new Error(`${dir}: metadata imgsz ${height}x${width} (h x w) disagrees with the model input [${inputShape.join(", ")}]`);
 	return { width, height };
 }

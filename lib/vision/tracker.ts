@@ -164,7 +164,8 @@ export class Tracker {
 		this.options = { ...defaultTrackerOptions, ...options };
 		const o = this.options;
 		if (!(o.lowThreshold <= o.highThreshold)) throw new RangeError("lowThreshold must not exceed highThreshold");
-		if (!(o.minHits >= 1 && o.maxMisses >= 1 && o.maxTentativeMisses >= 1)) throw new RangeError("minHits, maxMisses and maxTentativeMisses must be at least 1");
+		if (!(o.minHits >= 1 && o.maxMisses >= 1 && o.maxTentativeMisses >= 1))
+			throw new RangeError("minHits, maxMisses and maxTentativeMisses must be at least 1");
 		this.polygons = zones.filter((z) => z.kind === "polygon");
 		this.lines = zones.filter((z) => z.kind === "line");
 		for (const line of this.lines) this.lineTotals[line.id] = { count: 0, forward: 0, backward: 0 };
@@ -181,8 +182,18 @@ export class Tracker {
 		const predicted = new Map(this.tracks.map((s) => [s, predict(s, frame.index)]));
 
 		// Confirmed tracks pick first, so a tentative duplicate cannot take an established object's detection.
-		const first = associate(this.tracks.filter((s) => s.track.confirmed), high, predicted, o.minIou);
-		const tentative = associate(this.tracks.filter((s) => !s.track.confirmed), first.detections, predicted, o.minIou);
+		const first = associate(
+			this.tracks.filter((s) => s.track.confirmed),
+			high,
+			predicted,
+			o.minIou,
+		);
+		const tentative = associate(
+			this.tracks.filter((s) => !s.track.confirmed),
+			first.detections,
+			predicted,
+			o.minIou,
+		);
 		// ByteTrack's point: a partly hidden object scores low but is still there, so it keeps its track alive.
 		// Only confirmed tracks take part, so a low-score detection never helps noise become a track.
 		const second = associate(first.tracks, low, predicted, o.minIou);
@@ -233,7 +244,15 @@ export class Tracker {
 			lastIndex: this.lastIndex ?? null,
 			counts: this.counts,
 			lineTotals: this.lineTotals,
-			tracks: this.tracks.map((s) => ({ track: s.track, velocity: s.velocity, misses: s.misses, scoreSum: s.scoreSum, centres: s.centres, anchor: s.anchor, onLineFrom: [...s.onLineFrom] })),
+			tracks: this.tracks.map((s) => ({
+				track: s.track,
+				velocity: s.velocity,
+				misses: s.misses,
+				scoreSum: s.scoreSum,
+				centres: s.centres,
+				anchor: s.anchor,
+				onLineFrom: [...s.onLineFrom],
+			})),
 		});
 	}
 
@@ -379,7 +398,12 @@ function predict(state: TrackState, index: number): Box {
  * Greedy matching by IoU, same class only, best pairs first. With the few objects a store camera sees, it picks
  * what the Hungarian method would, and it is easy to reason about when it does not.
  */
-function associate(tracks: TrackState[], detections: Detection[], predicted: Map<TrackState, Box>, minIou: number): { matches: Match[]; tracks: TrackState[]; detections: Detection[] } {
+function associate(
+	tracks: TrackState[],
+	detections: Detection[],
+	predicted: Map<TrackState, Box>,
+	minIou: number,
+): { matches: Match[]; tracks: TrackState[]; detections: Detection[] } {
 	const pairs: { t: number; d: number; iou: number }[] = [];
 	tracks.forEach((s, t) => {
 		const box = predicted.get(s) ?? s.track.box;

@@ -52,7 +52,10 @@ export function decodeYolo(output: ModelOutput, classNames: readonly string[], l
 		const score = best * objectness;
 		// Like Ultralytics, the class filter applies to the best class: a car is not reported as a weak person.
 		if (!(score >= opts.minScore) || (opts.classIds && !opts.classIds.has(classId))) continue;
-		const cx = d[base], cy = d[base + attrStride], w = d[base + 2 * attrStride], h = d[base + 3 * attrStride];
+		const cx = d[base],
+			cy = d[base + attrStride],
+			w = d[base + 2 * attrStride],
+			h = d[base + 3 * attrStride];
 		candidates.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score, classId });
 	}
 	if (layout === "v5") scaleNormalisedBoxes(candidates, lb);

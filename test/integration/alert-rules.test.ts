@@ -14,15 +14,52 @@ beforeAll(async () => {
 	const [a, b] = await Promise.all(["A", "B"].map(async (n) => (await api.post(`/api/v1/orgs/${org.id}/stores`, { name: n }, { token })).body));
 	base = `/api/v1/orgs/${org.id}/stores/${a.id}`;
 	cameraId = (await api.post(`${base}/cameras`, { name: "Till" }, { token })).body.id;
-	zoneId = (await api.post(`${base}/cameras/${cameraId}/zones`, { name: "Till", points: [[0, 0], [0.5, 0], [0.5, 0.5]] }, { token })).body.id;
+	zoneId = (
+		await api.post(
+			`${base}/cameras/${cameraId}/zones`,
+			{
+				name: "Till",
+				points: [
+					[0, 0],
+					[0.5, 0],
+					[0.5, 0.5],
+				],
+			},
+			{ token },
+		)
+	).body.id;
 	const otherCam = (await api.post(`/api/v1/orgs/${org.id}/stores/${b.id}/cameras`, { name: "Other" }, { token })).body.id;
-	otherZoneId = (await api.post(`/api/v1/orgs/${org.id}/stores/${b.id}/cameras/${otherCam}/zones`, { name: "Z", points: [[0, 0], [1, 0], [1, 1]] }, { token })).body.id;
+	otherZoneId = (
+		await api.post(
+			`/api/v1/orgs/${org.id}/stores/${b.id}/cameras/${otherCam}/zones`,
+			{
+				name: "Z",
+				points: [
+					[0, 0],
+					[1, 0],
+					[1, 1],
+				],
+			},
+			{ token },
+		)
+	).body.id;
 });
 afterAll(() => cluster?.stop());
 
 describe("alert rules", () => {
 	it("creates, lists, changes and deletes a rule with zones and a night schedule", async () => {
-		const created = await api.post(`${base}/alert-rules`, { name: "Till at night", cameraId, classes: ["person"], zoneIds: [zoneId], schedule: { days: [1, 2, 3, 4, 5], start: "22:00", end: "06:00" }, severity: "critical" }, { token });
+		const created = await api.post(
+			`${base}/alert-rules`,
+			{
+				name: "Till at night",
+				cameraId,
+				classes: ["person"],
+				zoneIds: [zoneId],
+				schedule: { days: [1, 2, 3, 4, 5], start: "22:00", end: "06:00" },
+				severity: "critical",
+			},
+			{ token },
+		);
 		expect(created.status).toBe(201);
 		expect(created.body).toMatchObject({ minScore: 0.5, cooldownSec: 60, minDurationSec: 0, enabled: true, severity: "critical", zoneIds: [zoneId] });
 		const patched = await api.patch(`${base}/alert-rules/${created.body.id}`, { minScore: 0.7, enabled: false }, { token });

@@ -30,7 +30,11 @@ async function setUpStore(name: string): Promise<StoreSetup> {
 	const storeId = (await api.post(`/api/v1/orgs/${orgId}/stores`, { name }, { token: owner.token })).body.id;
 	const cameraId = (await api.post(`/api/v1/orgs/${orgId}/stores/${storeId}/cameras`, { name: `${name} door` }, { token: owner.token })).body.id;
 	const box = (await api.post(`/api/v1/orgs/${orgId}/stores/${storeId}/service-tokens`, { name: `${name} box` }, { token: owner.token })).body.token;
-	const rule = await api.post(`/api/v1/orgs/${orgId}/stores/${storeId}/alert-rules`, { name: "People", classes: ["person"], cooldownSec: 0 }, { token: owner.token });
+	const rule = await api.post(
+		`/api/v1/orgs/${orgId}/stores/${storeId}/alert-rules`,
+		{ name: "People", classes: ["person"], cooldownSec: 0 },
+		{ token: owner.token },
+	);
 	if (rule.status !== 201) throw new Error(`rule: ${rule.status} ${JSON.stringify(rule.body)}`);
 	return { storeId, cameraId, box };
 }
@@ -41,7 +45,15 @@ const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOStri
 /** An edge box reports a person (a track of its own): one alert, read back from the database. */
 async function raiseAlert(store: StoreSetup): Promise<{ id: string; seq: number }> {
 	const track = `t${Date.now().toString(36)}${serial++}`;
-	const events = [0, 1, 2].map((k) => ({ id: `${track}-${k}`, cameraId: store.cameraId, time: ago(5 - k), className: "person", score: 0.9, box: [0.1 + 0.02 * k, 0.3, 0.3 + 0.02 * k, 0.8], trackId: track }));
+	const events = [0, 1, 2].map((k) => ({
+		id: `${track}-${k}`,
+		cameraId: store.cameraId,
+		time: ago(5 - k),
+		className: "person",
+		score: 0.9,
+		box: [0.1 + 0.02 * k, 0.3, 0.3 + 0.02 * k, 0.8],
+		trackId: track,
+	}));
 	const sent = await api.post("/api/v1/ingest/events", { events }, { token: store.box });
 	if (sent.status !== 200 || sent.body.accepted !== 3) throw new Error(`ingest: ${sent.status} ${JSON.stringify(sent.body)}`);
 	const key = `box:${track}:${events[0].id}`;
@@ -124,7 +136,11 @@ describe("a stream follows access at once", () => {
 	it("a password change ends the user's open streams within a second", async () => {
 		const user = await member("stream-password", "admin");
 		const theirs = await stream(user.token);
-		const changed = await api.post("/api/v1/auth/password", { currentPassword: PASSWORD, newPassword: "Violet-Harbor-Quill-8261-Tundra" }, { token: user.token });
+		const changed = await api.post(
+			"/api/v1/auth/password",
+			{ currentPassword: PASSWORD, newPassword: "Violet-Harbor-Quill-8261-Tundra" },
+			{ token: user.token },
+		);
 		expect(changed.status).toBe(200);
 		expect(await endsWithin(theirs, CUT_OFF_MS)).toBe("session_ended");
 		// The old token no longer opens one; the new session's does.
@@ -183,11 +199,17 @@ describe("what a stream carries", () => {
 		expect((await api.post(`${path}/resolve`, {}, { token: owner.token })).status).toBe(200);
 		const updates = () => mine.events.filter((e) => e.event === "alert.updated").map((e) => JSON.parse(e.data) as { id: string; status: string });
 		await eventually(async () => (updates().length >= 2 ? true : undefined), 10000, 50);
-		expect(updates().map((u) => [u.id, u.status])).toEqual([[alert.id, "acknowledged"], [alert.id, "resolved"]]);
+		expect(updates().map((u) => [u.id, u.status])).toEqual([
+			[alert.id, "acknowledged"],
+			[alert.id, "resolved"],
+		]);
 	}, 60000);
 
 	it("a Last-Event-ID or cursor beyond any sequence number answers 400 INVALID_LAST_EVENT_ID; the stream keeps working for others", async () => {
-		for (const [headers, query] of [[{ "last-event-id": "9223372036854775808" }, ""], [{}, "?lastEventId=99999999999999999999999"]] as const) {
+		for (const [headers, query] of [
+			[{ "last-event-id": "9223372036854775808" }, ""],
+			[{}, "?lastEventId=99999999999999999999999"],
+		] as const) {
 			const res = await fetch(`${cluster.url}/api/v1/alerts/stream${query}`, { headers: { authorization: `Bearer ${owner.token}`, ...headers } });
 			expect(res.status).toBe(400);
 			expect(((await res.json()) as { error: { code: string } }).error.code).toBe("INVALID_LAST_EVENT_ID");

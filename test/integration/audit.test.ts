@@ -60,18 +60,31 @@ async function join(name: string, role: string) {
 
 describe("what is recorded", () => {
 	it("a failed login: the email tried, why, from where and which request; no organization", async () => {
-		const wrong = await api.post("/api/v1/auth/login", { email: owner.email, password: "not the password at all" }, { headers: { "user-agent": "audit-test/1.0" } });
+		const wrong = await api.post(
+			"/api/v1/auth/login",
+			{ email: owner.email, password: "not the password at all" },
+			{ headers: { "user-agent": "audit-test/1.0" } },
+		);
 		expect(wrong.status).toBe(401);
 		await api.post("/api/v1/auth/login", { email: "nobody-here@example.com", password: "whatever it is" });
 
 		const failures = await adminLog("?action=auth.login_failed");
 		const mine = failures.find((e) => e.actor.email === owner.email);
 		expect(mine).toMatchObject({
-			orgId: null, action: "auth.login_failed", actor: { kind: "user", id: owner.userId, email: owner.email }, target: { type: "user", id: owner.userId },
-			details: { email: owner.email, reason: "wrong_password" }, userAgent: "audit-test/1.0", requestId: wrong.headers.get("x-request-id"),
+			orgId: null,
+			action: "auth.login_failed",
+			actor: { kind: "user", id: owner.userId, email: owner.email },
+			target: { type: "user", id: owner.userId },
+			details: { email: owner.email, reason: "wrong_password" },
+			userAgent: "audit-test/1.0",
+			requestId: wrong.headers.get("x-request-id"),
 		});
 		expect(mine?.ip).toBeTruthy();
-		expect(failures.find((e) => e.actor.email === "nobody-here@example.com")).toMatchObject({ actor: { kind: "user", id: null }, target: null, details: { reason: "unknown_email" } });
+		expect(failures.find((e) => e.actor.email === "nobody-here@example.com")).toMatchObject({
+			actor: { kind: "user", id: null },
+			target: null,
+			details: { reason: "unknown_email" },
+		});
 		// Account-level entries are not any organization's business.
 		expect((await orgLog()).some((e) => e.action === "auth.login_failed")).toBe(false);
 	});
@@ -84,7 +97,11 @@ describe("what is recorded", () => {
 		// A reused refresh token may have been stolen: every access token issued before it is refused too.
 		expect((await api.get("/api/v1/auth/me", { token: user.token })).status).toBe(401);
 		const again = await api.post("/api/v1/auth/login", { email: user.email, password: PASSWORD });
-		const changed = await api.post("/api/v1/auth/password", { currentPassword: PASSWORD, newPassword: "a brand new passphrase" }, { token: again.body.accessToken });
+		const changed = await api.post(
+			"/api/v1/auth/password",
+			{ currentPassword: PASSWORD, newPassword: "a brand new passphrase" },
+			{ token: again.body.accessToken },
+		);
 		expect(changed.status).toBe(200);
 		await api.post("/api/v1/auth/logout", { refreshToken: changed.body.refreshToken });
 
@@ -97,7 +114,12 @@ describe("what is recorded", () => {
 		const res = await api.patch(`/api/v1/orgs/${orgId}/members/${member.userId}`, { role: "admin" }, { token: owner.token });
 		expect(res.status).toBe(200);
 		const [entry] = await orgLog("?action=member.updated");
-		expect(entry).toMatchObject({ orgId, actor: { kind: "user", id: owner.userId, email: owner.email }, target: { type: "user", id: member.userId }, details: { role: { from: "staff", to: "admin" } } });
+		expect(entry).toMatchObject({
+			orgId,
+			actor: { kind: "user", id: owner.userId, email: owner.email },
+			target: { type: "user", id: member.userId },
+			details: { role: { from: "staff", to: "admin" } },
+		});
 		expect((await orgLog("?action=invitation.")).map((e) => e.action)).toEqual(expect.arrayContaining(["invitation.created", "invitation.accepted"]));
 	});
 
@@ -126,8 +148,21 @@ describe("what is recorded", () => {
 		const other = (await api.post(`/api/v1/orgs/${orgId}/stores/${store}/cameras`, { name: "Front" }, { token: owner.token })).body.id;
 		const db = await cluster.db();
 		const clip = await db.getRepository(Clip).save({
-			orgId, storeId: store, cameraId: other, status: "done", storageKey: `clips/ab/${randomUUID()}.mp4`, sizeBytes: 1, sha256: "a".repeat(64),
-			durationSec: 1, width: 2, height: 2, sourceFps: 5, sampleFps: 5, segmentSec: 2, segmentsTotal: 1, framesTotal: 5,
+			orgId,
+			storeId: store,
+			cameraId: other,
+			status: "done",
+			storageKey: `clips/ab/${randomUUID()}.mp4`,
+			sizeBytes: 1,
+			sha256: "a".repeat(64),
+			durationSec: 1,
+			width: 2,
+			height: 2,
+			sourceFps: 5,
+			sampleFps: 5,
+			segmentSec: 2,
+			segmentsTotal: 1,
+			framesTotal: 5,
 		});
 		const rule = (await api.post(`/api/v1/orgs/${orgId}/stores/${store}/alert-rules`, { name: "Night" }, { token: owner.token })).body.id;
 		expect((await api.delete(`/api/v1/orgs/${orgId}/stores/${store}/cameras/${camera}`, { token: owner.token })).status).toBe(204);
@@ -135,7 +170,12 @@ describe("what is recorded", () => {
 		expect((await api.delete(`/api/v1/orgs/${orgId}/stores/${store}/alert-rules/${rule}`, { token: owner.token })).status).toBe(204);
 		expect((await api.delete(`/api/v1/orgs/${orgId}/stores/${store}`, { token: owner.token })).status).toBe(204);
 		const log = await orgLog();
-		expect(log.slice(0, 4).map((e) => [e.action, e.target?.id])).toEqual([["store.deleted", store], ["alert_rule.deleted", rule], ["clip.deleted", clip.id], ["camera.deleted", camera]]);
+		expect(log.slice(0, 4).map((e) => [e.action, e.target?.id])).toEqual([
+			["store.deleted", store],
+			["alert_rule.deleted", rule],
+			["clip.deleted", clip.id],
+			["camera.deleted", camera],
+		]);
 		expect(await db.getRepository(Camera).existsBy({ id: other })).toBe(false);
 
 		// The organization goes; its trail stays, readable by super-admins.

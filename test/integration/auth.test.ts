@@ -9,7 +9,14 @@ let api: Client;
 
 beforeAll(async () => {
 	// Addresses come from X-Forwarded-For here, so each test signs in from addresses of its own.
-	cluster = await startCluster({ LOGIN_MAX_FAILURES: "3", LOGIN_WINDOW: "60", LOGIN_DELAY_AFTER: "4", LOGIN_DELAY_BASE: "20", LOGIN_DELAY_MAX: "80", TRUST_PROXY: "true" });
+	cluster = await startCluster({
+		LOGIN_MAX_FAILURES: "3",
+		LOGIN_WINDOW: "60",
+		LOGIN_DELAY_AFTER: "4",
+		LOGIN_DELAY_BASE: "20",
+		LOGIN_DELAY_MAX: "80",
+		TRUST_PROXY: "true",
+	});
 	api = new Client(cluster.url);
 });
 afterAll(() => cluster?.stop());
@@ -275,10 +282,18 @@ describe("login throttling", () => {
 		const { email, token } = await signUp(api, "chpw-guess");
 		const thief = newAddress();
 		for (let i = 0; i < 3; i++) {
-			const res = await api.post("/api/v1/auth/password", { currentPassword: `not my password ${i}`, newPassword: "an entirely new passphrase" }, { token, ...from(thief) });
+			const res = await api.post(
+				"/api/v1/auth/password",
+				{ currentPassword: `not my password ${i}`, newPassword: "an entirely new passphrase" },
+				{ token, ...from(thief) },
+			);
 			expect(res.status).toBe(422);
 		}
-		const throttled = await api.post("/api/v1/auth/password", { currentPassword: PASSWORD, newPassword: "an entirely new passphrase" }, { token, ...from(thief) });
+		const throttled = await api.post(
+			"/api/v1/auth/password",
+			{ currentPassword: PASSWORD, newPassword: "an entirely new passphrase" },
+			{ token, ...from(thief) },
+		);
 		expect(throttled.status).toBe(429);
 		expect(throttled.body.error.code).toBe("LOGIN_THROTTLED");
 		expect(retryAfter(throttled)).toBeGreaterThan(0);

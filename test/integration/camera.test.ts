@@ -22,7 +22,15 @@ describe("cameras", () => {
 		const res = await api.post(base, { name: "Entrance" }, { token });
 		expect(res.status).toBe(201);
 		expect(res.headers.get("location")).toBe(`${base}/${res.body.id}`);
-		expect(res.body).toMatchObject({ name: "Entrance", kind: "rtsp", timezone: "Europe/Paris", enabled: true, sampleFps: 5, classes: ["person", "car"], streamUrl: null });
+		expect(res.body).toMatchObject({
+			name: "Entrance",
+			kind: "rtsp",
+			timezone: "Europe/Paris",
+			enabled: true,
+			sampleFps: 5,
+			classes: ["person", "car"],
+			streamUrl: null,
+		});
 	});
 
 	it("keeps stream credentials encrypted at rest and only ever returns them masked", async () => {
@@ -40,7 +48,9 @@ describe("cameras", () => {
 		// The services that open the stream get it in clear, over the bus only.
 		expect(await cluster.core.call("camera.streamUrl", { orgId: created.body.orgId, cameraId: created.body.id })).toBe(url);
 		// Named with another organization, the camera does not exist.
-		await expect(cluster.core.call("camera.streamUrl", { orgId: "00000000-0000-4000-8000-000000000000", cameraId: created.body.id })).rejects.toMatchObject({ code: 404 });
+		await expect(cluster.core.call("camera.streamUrl", { orgId: "00000000-0000-4000-8000-000000000000", cameraId: created.body.id })).rejects.toMatchObject({
+			code: 404,
+		});
 	});
 
 	it("updates fields, replaces and removes the stream", async () => {
@@ -77,20 +87,85 @@ describe("zones", () => {
 	});
 
 	it("stores a polygon and a tripwire line", async () => {
-		const area = await api.post(zones, { name: "Till area", points: [[0.1, 0.1], [0.5, 0.1], [0.5, 0.6], [0.1, 0.6]], classes: ["person"] }, { token });
+		const area = await api.post(
+			zones,
+			{
+				name: "Till area",
+				points: [
+					[0.1, 0.1],
+					[0.5, 0.1],
+					[0.5, 0.6],
+					[0.1, 0.6],
+				],
+				classes: ["person"],
+			},
+			{ token },
+		);
 		expect(area.status).toBe(201);
-		expect(area.body).toMatchObject({ kind: "polygon", classes: ["person"], points: [[0.1, 0.1], [0.5, 0.1], [0.5, 0.6], [0.1, 0.6]] });
-		const line = await api.post(zones, { name: "Door line", kind: "line", points: [[0.2, 0.9], [0.8, 0.9]] }, { token });
+		expect(area.body).toMatchObject({
+			kind: "polygon",
+			classes: ["person"],
+			points: [
+				[0.1, 0.1],
+				[0.5, 0.1],
+				[0.5, 0.6],
+				[0.1, 0.6],
+			],
+		});
+		const line = await api.post(
+			zones,
+			{
+				name: "Door line",
+				kind: "line",
+				points: [
+					[0.2, 0.9],
+					[0.8, 0.9],
+				],
+			},
+			{ token },
+		);
 		expect(line.status).toBe(201);
 		const list = await api.get(zones, { token });
 		expect(list.body.items.map((z: { name: string }) => z.name)).toEqual(["Door line", "Till area"]);
 	});
 
 	it.each([
-		["too few points", [[0.1, 0.1], [0.2, 0.2]], "zoneTooFewPoints"],
-		["a point outside the frame", [[0.1, 0.1], [1.5, 0.1], [0.5, 0.5]], "number"],
-		["a self-intersecting bow tie", [[0, 0], [1, 1], [1, 0], [0, 1]], "zoneSelfIntersecting"],
-		["collinear points", [[0, 0], [0.5, 0.5], [1, 1]], "zoneDegenerate"],
+		[
+			"too few points",
+			[
+				[0.1, 0.1],
+				[0.2, 0.2],
+			],
+			"zoneTooFewPoints",
+		],
+		[
+			"a point outside the frame",
+			[
+				[0.1, 0.1],
+				[1.5, 0.1],
+				[0.5, 0.5],
+			],
+			"number",
+		],
+		[
+			"a self-intersecting bow tie",
+			[
+				[0, 0],
+				[1, 1],
+				[1, 0],
+				[0, 1],
+			],
+			"zoneSelfIntersecting",
+		],
+		[
+			"collinear points",
+			[
+				[0, 0],
+				[0.5, 0.5],
+				[1, 1],
+			],
+			"zoneDegenerate",
+		],
 	])("refuses %s", async (_name, points, type) => {
 		const res = await api.post(zones, { name: "Bad", points }, { token });
 		expect(res.status).toBe(422);
@@ -98,10 +173,45 @@ describe("zones", () => {
 	});
 
 	it("re-validates the shape when a zone is edited", async () => {
-		const zone = (await api.post(zones, { name: "Edit me", points: [[0, 0], [1, 0], [1, 1]] }, { token })).body;
-		const bad = await api.patch(`${zones}/${zone.id}`, { points: [[0, 0], [1, 1], [1, 0], [0, 1]] }, { token });
+		const zone = (
+			await api.post(
+				zones,
+				{
+					name: "Edit me",
+					points: [
+						[0, 0],
+						[1, 0],
+						[1, 1],
+					],
+				},
+				{ token },
+			)
+		).body;
+		const bad = await api.patch(
+			`${zones}/${zone.id}`,
+			{
+				points: [
+					[0, 0],
+					[1, 1],
+					[1, 0],
+					[0, 1],
+				],
+			},
+			{ token },
+		);
 		expect(bad.status).toBe(422);
-		const good = await api.patch(`${zones}/${zone.id}`, { name: "Edited", points: [[0, 0], [1, 0], [0, 1]] }, { token });
+		const good = await api.patch(
+			`${zones}/${zone.id}`,
+			{
+				name: "Edited",
+				points: [
+					[0, 0],
+					[1, 0],
+					[0, 1],
+				],
+			},
+			{ token },
+		);
 		expect(good.status).toBe(200);
 		expect(good.body.name).toBe("Edited");
 		expect((await api.delete(`${zones}/${zone.id}`, { token })).status).toBe(204);

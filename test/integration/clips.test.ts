@@ -62,11 +62,20 @@ describe("bad uploads get a clear 4xx and leave nothing behind", () => {
 		const { request } = await import("node:http");
 		const url = new URL(cluster.url + `${camBase}/clips`);
 		const status = await new Promise<number>((resolve, reject) => {
-			const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "video/mp4", "content-length": String(50 * 1024 ** 3) } }, (res) => {
-				res.resume();
-				resolve(res.statusCode ?? 0);
-				req.destroy();
-			});
+			const req = request(
+				{
+					host: url.hostname,
+					port: url.port,
+					path: url.pathname,
+					method: "POST",
+					headers: { authorization: `Bearer ${token}`, "content-type": "video/mp4", "content-length": String(50 * 1024 ** 3) },
+				},
+				(res) => {
+					res.resume();
+					resolve(res.statusCode ?? 0);
+					req.destroy();
+				},
+			);
 			req.on("error", reject);
 			req.write(Buffer.alloc(1024));
 		});
@@ -98,7 +107,14 @@ describeWithFootage("uploading real footage", () => {
 	it("stores, probes and queues a clip; the same content again returns the same clip", async () => {
 		const first = await upload(streetClip());
 		expect(first.status).toBe(201);
-		expect(first.body).toMatchObject({ status: "queued", durationSec: 10, width: 768, height: 576, sampleFps: 5, progress: { framesDone: 0, framesTotal: 50 } });
+		expect(first.body).toMatchObject({
+			status: "queued",
+			durationSec: 10,
+			width: 768,
+			height: 576,
+			sampleFps: 5,
+			progress: { framesDone: 0, framesTotal: 50 },
+		});
 		const again = await upload(streetClip());
 		expect(again.status).toBe(200);
 		expect(again.body.id).toBe(first.body.id);
@@ -112,7 +128,11 @@ describeWithFootage("uploading real footage", () => {
 		const form = new FormData();
 		form.append("note", "front door");
 		form.append("file", new Blob([streetClip()], { type: "video/mp4" }), "clip.mp4");
-		const res = await fetch(`${cluster.url}${storeBase}/cameras/${otherCam.id}/clips`, { method: "POST", body: form, headers: { authorization: `Bearer ${token}` } });
+		const res = await fetch(`${cluster.url}${storeBase}/cameras/${otherCam.id}/clips`, {
+			method: "POST",
+			body: form,
+			headers: { authorization: `Bearer ${token}` },
+		});
 		expect(res.status).toBe(201);
 		expect(((await res.json()) as { cameraId: string }).cameraId).toBe(otherCam.id);
 	});

@@ -11,12 +11,13 @@ const transporter = process.env.TRANSPORTER;
 const describeOverNats = transporter ? describe : describe.skip;
 if (!transporter) console.warn("cluster.test.ts skipped: set TRANSPORTER=nats://127.0.0.1:4222 to run the multi-node tests");
 
-const freePort = () => new Promise<number>((resolve) => {
-	const srv = createServer().listen(0, "127.0.0.1", () => {
-		const { port } = srv.address() as { port: number };
-		srv.close(() => resolve(port));
+const freePort = () =>
+	new Promise<number>((resolve) => {
+		const srv = createServer().listen(0, "127.0.0.1", () => {
+			const { port } = srv.address() as { port: number };
+			srv.close(() => resolve(port));
+		});
 	});
-});
 
 describeOverNats("gateway and services on different nodes over NATS", () => {
 	it("the gateway is not ready until a services node joins, serves through it, and notices when it leaves", async () => {

@@ -41,7 +41,10 @@ describe("cookie-authenticated changes from another site", () => {
 		const opaque = await formPost(browser, `${channels}?${SMUGGLED}`, { origin: "null" });
 		expect(opaque.body.error.code).toBe("CSRF_REJECTED");
 		// Barrier: a legitimate change made afterwards is visible, the forged one is not.
-		expect((await browser.post(channels, { name: "legit", kind: "webhook", config: { url: "http://127.0.0.1:9/legit" } }, { headers: { origin: cluster.url } })).status).toBe(201);
+		expect(
+			(await browser.post(channels, { name: "legit", kind: "webhook", config: { url: "http://127.0.0.1:9/legit" } }, { headers: { origin: cluster.url } }))
+				.status,
+		).toBe(201);
 		expect(await channelNames()).toEqual(["legit"]);
 	});
 
@@ -65,7 +68,9 @@ describe("cookie-authenticated changes from another site", () => {
 
 describe("what still works", () => {
 	it("the same origin and same-origin fetch metadata", async () => {
-		expect((await browser.post("/api/v1/orgs", { name: "Same origin" }, { headers: { origin: cluster.url, "sec-fetch-site": "same-origin" } })).status).toBe(201);
+		expect((await browser.post("/api/v1/orgs", { name: "Same origin" }, { headers: { origin: cluster.url, "sec-fetch-site": "same-origin" } })).status).toBe(
+			201,
+		);
 		expect((await browser.post("/api/v1/orgs", { name: "Fetch metadata" }, { headers: { "sec-fetch-site": "same-origin" } })).status).toBe(201);
 	});
 

@@ -78,8 +78,21 @@ beforeAll(async () => {
 	const storeId = (await api.post(`/api/v1/orgs/${second.orgId}/stores`, { name: "Shop" }, { token: second.owner })).body.id;
 	const cameraId = (await api.post(`/api/v1/orgs/${second.orgId}/stores/${storeId}/cameras`, { name: "Door" }, { token: second.owner })).body.id;
 	const clip = await (await cluster.db()).getRepository(Clip).save({
-		orgId: second.orgId, storeId, cameraId, status: "failed", storageKey: `clips/ab/${randomUUID()}.mp4`, sizeBytes: 1, sha256: "b".repeat(64),
-		durationSec: 2, width: 2, height: 2, sourceFps: 5, sampleFps: 5, segmentSec: 2, segmentsTotal: 1, framesTotal: 10,
+		orgId: second.orgId,
+		storeId,
+		cameraId,
+		status: "failed",
+		storageKey: `clips/ab/${randomUUID()}.mp4`,
+		sizeBytes: 1,
+		sha256: "b".repeat(64),
+		durationSec: 2,
+		width: 2,
+		height: 2,
+		sourceFps: 5,
+		sampleFps: 5,
+		segmentSec: 2,
+		segmentsTotal: 1,
+		framesTotal: 10,
 	});
 	org2 = { orgId: second.orgId, owner: second.owner, clipId: clip.id };
 
@@ -101,7 +114,14 @@ afterAll(() => cluster?.stop());
 
 describe("seeing dead letters", () => {
 	it("a job that always fails ends in the dead letters with its error and attempts", () => {
-		expect(letters.a).toMatchObject({ queue: DETECT_QUEUE, jobId: "a:0", orgId: org1.orgId, error: "segment decoder crashed on 0", attempts: 2, job: { segment: 0 } });
+		expect(letters.a).toMatchObject({
+			queue: DETECT_QUEUE,
+			jobId: "a:0",
+			orgId: org1.orgId,
+			error: "segment decoder crashed on 0",
+			attempts: 2,
+			job: { segment: 0 },
+		});
 		expect(runs.filter((r) => r.job.orgId === org1.orgId).map((r) => r.attempt)).toEqual([1, 2]);
 	});
 
@@ -124,7 +144,10 @@ describe("seeing dead letters", () => {
 		expect((await api.get(`/api/v1/orgs/${org2.orgId}/dead-letters/${DETECT_QUEUE}/${letters.a.letterId}`, { token: org2.owner })).status).toBe(404);
 		expect((await api.get(`/api/v1/orgs/${org1.orgId}/dead-letters/${DETECT_QUEUE}/99999`, { token: org1.owner })).status).toBe(404);
 		expect((await api.get(`/api/v1/orgs/${org1.orgId}/dead-letters/no-such-queue/1`, { token: org1.owner })).status).toBe(404);
-		expect((await api.get(`/api/v1/admin/dead-letters/${DETECT_QUEUE}/${letters.c.letterId}`, { token: root })).body).toMatchObject({ jobId: "c:2", orgId: null });
+		expect((await api.get(`/api/v1/admin/dead-letters/${DETECT_QUEUE}/${letters.c.letterId}`, { token: root })).body).toMatchObject({
+			jobId: "c:2",
+			orgId: null,
+		});
 	});
 });
 
@@ -138,9 +161,14 @@ describe("acting on dead letters", () => {
 		await eventually(async () => (segment0().length === 3 ? true : undefined), 10000);
 		expect(segment0()).toEqual([1, 2, 1]);
 		expect((await list(`/api/v1/orgs/${org1.orgId}/dead-letters`, org1.owner)).items).toEqual([]);
-		expect((await api.post(`/api/v1/orgs/${org1.orgId}/dead-letters/${DETECT_QUEUE}/${letters.a.letterId}/replay`, {}, { token: org1.owner })).status).toBe(404);
+		expect((await api.post(`/api/v1/orgs/${org1.orgId}/dead-letters/${DETECT_QUEUE}/${letters.a.letterId}/replay`, {}, { token: org1.owner })).status).toBe(
+			404,
+		);
 		const [entry] = (await api.get(`/api/v1/orgs/${org1.orgId}/audit-log?action=dead_letter.replayed`, { token: org1.owner })).body.items;
-		expect(entry).toMatchObject({ target: { type: "dead_letter", id: `${DETECT_QUEUE}/${letters.a.letterId}` }, details: { jobId: "a:0", newJobId: res.body.jobId } });
+		expect(entry).toMatchObject({
+			target: { type: "dead_letter", id: `${DETECT_QUEUE}/${letters.a.letterId}` },
+			details: { jobId: "a:0", newJobId: res.body.jobId },
+		});
 	});
 
 	it("discard removes a letter for good; it is audited", async () => {

@@ -46,7 +46,23 @@ describe("frames made with the letterbox filter", () => {
 	it("are exactly the model's input size with grey bars where the letterbox says, even at odd sizes", () => {
 		const lb = letterbox({ width: 333, height: 555 }, { width: 800, height: 608, letterbox: true });
 		expect(lb.pad.left % 2).toBe(1); // odd offsets are where a yuv420p pad would round
-		const args = ["-v", "error", "-f", "lavfi", "-i", "color=c=red:s=333x555:d=1,format=yuv420p", "-frames:v", "1", "-vf", ffmpegFilter(lb), "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"];
+		const args = [
+			"-v",
+			"error",
+			"-f",
+			"lavfi",
+			"-i",
+			"color=c=red:s=333x555:d=1,format=yuv420p",
+			"-frames:v",
+			"1",
+			"-vf",
+			ffmpegFilter(lb),
+			"-pix_fmt",
+			"rgb24",
+			"-f",
+			"rawvideo",
+			"pipe:1",
+		];
 		const frame = execFileSync(ffmpegInstaller.path, args, { maxBuffer: 64 << 20 });
 		expect(frame.length).toBe(800 * 608 * 3);
 		const pixel = (x: number, y: number) => [...frame.subarray((y * 800 + x) * 3, (y * 800 + x) * 3 + 3)];
@@ -91,7 +107,11 @@ describe("detector on a model with a dynamic batch dimension", () => {
 	it("splits more frames than maxBatch into several inferences, in order", async () => {
 		const execute = jest.spyOn(tf.GraphModel.prototype, "execute");
 		const frames = [frameA, frameB, frameB, frameA, frameB, frameA];
-		const found = await detector.detect(frames, frames.map(() => source), opts);
+		const found = await detector.detect(
+			frames,
+			frames.map(() => source),
+			opts,
+		);
 		expect(execute).toHaveBeenCalledTimes(2);
 		expect(found.map((f) => f[0].className)).toEqual(["a", "b", "b", "a", "b", "a"]);
 	});

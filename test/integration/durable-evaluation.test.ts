@@ -15,7 +15,10 @@ import { commandAvailable, describeWhen, requireService } from "../support/requi
 
 const realServers = Boolean(process.env.TRANSPORTER && process.env.DATABASE_URL);
 if (!realServers) console.warn("durable-evaluation.test.ts runs in the PostgreSQL + NATS pass only (set TRANSPORTER and DATABASE_URL)");
-const runnable = realServers && requireFootage("the durable evaluation test") && requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER), "put it on PATH or set NATS_SERVER_BIN");
+const runnable =
+	realServers &&
+	requireFootage("the durable evaluation test") &&
+	requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER), "put it on PATH or set NATS_SERVER_BIN");
 
 interface Outcome {
 	summary: unknown;
@@ -36,15 +39,24 @@ describeWhen(runnable)("a clip/alert node killed while segments commit", () => {
 		nats = await privateNats();
 		database = await freshDatabase(process.env.DATABASE_URL as string);
 		env = {
-			TRANSPORTER: nats.url, DATABASE_URL: database.url, NAMESPACE: "fault", DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-fault-")),
-			JWT_SECRET: "test-secret-that-is-long-enough-to-pass-32", ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+			TRANSPORTER: nats.url,
+			DATABASE_URL: database.url,
+			NAMESPACE: "fault",
+			DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-fault-")),
+			JWT_SECRET: "test-secret-that-is-long-enough-to-pass-32",
+			ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
 			// Short, so a job whose node died comes back quickly; many, so retries while the node is down cannot run out.
-			JOB_ACK_WAIT: "3000", JOB_MAX_ATTEMPTS: "50",
+			JOB_ACK_WAIT: "3000",
+			JOB_MAX_ATTEMPTS: "50",
 		};
 		core = startNode({ ...env, SERVICES: "clip,alert" });
 		detector = startNode({ ...env, SERVICES: "detector", DETECT_CONCURRENCY: "1" });
 		cluster = await startCluster({ ...env, SERVICES: "api,auth,tenancy,camera" });
-		await eventually(async () => (cluster.core.registry.getServiceList({ onlyAvailable: true }).some((s: { name: string }) => s.name === "detector") ? true : undefined), 120_000, 500);
+		await eventually(
+			async () => (cluster.core.registry.getServiceList({ onlyAvailable: true }).some((s: { name: string }) => s.name === "detector") ? true : undefined),
+			120_000,
+			500,
+		);
 	}, 240_000);
 
 	afterAll(async () => {
@@ -60,19 +72,40 @@ describeWhen(runnable)("a clip/alert node killed while segments commit", () => {
 		const org = (await api.post("/api/v1/orgs", { name: "Durable" }, { token })).body;
 		const store = (await api.post(`/api/v1/orgs/${org.id}/stores`, { name: "S" }, { token })).body;
 		const base = `/api/v1/orgs/${org.id}/stores/${store.id}`;
-		const [clean, crashed] = [(await api.post(`${base}/cameras`, { name: "Clean", classes: ["person"] }, { token })).body, (await api.post(`${base}/cameras`, { name: "Crashed", classes: ["person"] }, { token })).body];
+		const [clean, crashed] = [
+			(await api.post(`${base}/cameras`, { name: "Clean", classes: ["person"] }, { token })).body,
+			(await api.post(`${base}/cameras`, { name: "Crashed", classes: ["person"] }, { token })).body,
+		];
 		expect((await api.post(`${base}/alert-rules`, { name: "People", classes: ["person"], cooldownSec: 0 }, { token })).status).toBe(201);
 
-		const upload = async (cameraId: string) => (await api.request("POST", `${base}/cameras/${cameraId}/clips`, { raw: streetClip(), headers: { "content-type": "video/mp4" }, token })).body.id as string;
+		const upload = async (cameraId: string) =>
+			(await api.request("POST", `${base}/cameras/${cameraId}/clips`, { raw: streetClip(), headers: { "content-type": "video/mp4" }, token })).body
+				.id as string;
 		const clip = (clipId: string) => api.get(`${base}/clips/${clipId}`, { token }).then((r) => r.body);
-		const finished = (clipId: string) => eventually(async () => {
-			const c = await clip(clipId);
-			return c.status === "done" || c.status === "failed" ? c : undefined;
-		}, 240_000, 250);
+		const finished = (clipId: string) =>
+			eventually(
+				async () => {
+					const c = await clip(clipId);
+					return c.status === "done" || c.status === "failed" ? c : undefined;
+				},
+				240_000,
+				250,
+			);
 		const outcome = async (clipId: string): Promise<Outcome> => {
 			const c = await finished(clipId);
 			const tracks = (await api.get(`${base}/clips/${clipId}/tracks`, { token })).body.items;
-			const alerts = ((await api.get(`${base}/alerts?limit=200`, { token })).body.items as { clipId: string; trackNo: number; ruleId: string; className: string; score: number; frameTime: number; box: number[]; hasSnapshot: boolean }[])
+			const alerts = (
+				(await api.get(`${base}/alerts?limit=200`, { token })).body.items as {
+					clipId: string;
+					trackNo: number;
+					ruleId: string;
+					className: string;
+					score: number;
+					frameTime: number;
+					box: number[];
+					hasSnapshot: boolean;
+				}[]
+			)
 				.filter((a) => a.clipId === clipId)
 				.map(({ trackNo, ruleId, className, score, frameTime, box, hasSnapshot }) => ({ trackNo, ruleId, className, score, frameTime, box, hasSnapshot }))
 				.sort((a, b) => a.trackNo - b.trackNo);

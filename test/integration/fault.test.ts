@@ -28,18 +28,31 @@ describeFault("a detector node dies mid-clip", () => {
 		for (let i = 0; i < 2; i++) {
 			const child = spawn(process.execPath, [join(ROOT, "dist", "bin", "vigil.js"), "start"], {
 				env: {
-					...process.env, SERVICES: "detector", TRANSPORTER: cluster.config.transporter, NAMESPACE: cluster.config.namespace, DATA_DIR: cluster.config.dataDir,
-					JWT_SECRET: cluster.config.jwtSecret, ENCRYPTION_KEY: cluster.config.encryptionKey.toString("hex"), JOB_ACK_WAIT: ACK_WAIT,
-					METRICS_PORT: "0", LOG_LEVEL: "warn", LOG_FORMAT: "json", DETECT_CONCURRENCY: "1",
+					...process.env,
+					SERVICES: "detector",
+					TRANSPORTER: cluster.config.transporter,
+					NAMESPACE: cluster.config.namespace,
+					DATA_DIR: cluster.config.dataDir,
+					JWT_SECRET: cluster.config.jwtSecret,
+					ENCRYPTION_KEY: cluster.config.encryptionKey.toString("hex"),
+					JOB_ACK_WAIT: ACK_WAIT,
+					METRICS_PORT: "0",
+					LOG_LEVEL: "warn",
+					LOG_FORMAT: "json",
+					DETECT_CONCURRENCY: "1",
 				},
 				stdio: ["ignore", "inherit", "inherit"],
 			});
 			detectors.push(child);
 		}
-		await eventually(async () => {
-			const nodes = cluster.core.registry.getServiceList({ onlyAvailable: true }).filter((s: { name: string }) => s.name === "detector");
-			return nodes.length >= 2 ? true : undefined;
-		}, 90_000, 500);
+		await eventually(
+			async () => {
+				const nodes = cluster.core.registry.getServiceList({ onlyAvailable: true }).filter((s: { name: string }) => s.name === "detector");
+				return nodes.length >= 2 ? true : undefined;
+			},
+			90_000,
+			500,
+		);
 	}, 150_000);
 
 	afterAll(async () => {
@@ -62,10 +75,14 @@ describeFault("a detector node dies mid-clip", () => {
 		await eventually(async () => ((await api.get(`${base}/clips/${clip.id}`, { token })).body.progress.framesDone >= 10 ? true : undefined), 120_000, 100);
 		detectors[0].kill("SIGKILL");
 
-		const done = await eventually(async () => {
-			const c = (await api.get(`${base}/clips/${clip.id}`, { token })).body;
-			return c.status === "done" && c.summary ? c : undefined;
-		}, 180_000, 500);
+		const done = await eventually(
+			async () => {
+				const c = (await api.get(`${base}/clips/${clip.id}`, { token })).body;
+				return c.status === "done" && c.summary ? c : undefined;
+			},
+			180_000,
+			500,
+		);
 		expect(done.progress.framesDone).toBe(50);
 
 		const db = await cluster.db();

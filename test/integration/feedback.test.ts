@@ -25,7 +25,10 @@ let orgId: string, storeA: string, storeB: string, door: string, side: string, c
 let storeBase: string;
 let video: { key: string; size: number };
 
-const WIDTH = 160, HEIGHT = 120, FPS = 5, FRAMES = 10;
+const WIDTH = 160,
+	HEIGHT = 120,
+	FPS = 5,
+	FRAMES = 10;
 
 beforeAll(async () => {
 	cluster = await startCluster({ SERVICES: "api,auth,tenancy,camera,clip,alert,feedback" });
@@ -33,7 +36,9 @@ beforeAll(async () => {
 	const o = await signUp(api, "owner");
 	owner = o.token;
 	orgId = (await api.post("/api/v1/orgs", { name: "Feedback Org" }, { token: owner })).body.id;
-	[storeA, storeB] = await Promise.all(["A", "B"].map(async (name) => (await api.post(`/api/v1/orgs/${orgId}/stores`, { name }, { token: owner })).body.id as string));
+	[storeA, storeB] = await Promise.all(
+		["A", "B"].map(async (name) => (await api.post(`/api/v1/orgs/${orgId}/stores`, { name }, { token: owner })).body.id as string),
+	);
 	storeBase = `/api/v1/orgs/${orgId}/stores/${storeA}`;
 	const member = async (name: string, role: string, storeIds?: string[]) => {
 		const user = await signUp(api, name);
@@ -48,11 +53,30 @@ beforeAll(async () => {
 	side = (await api.post(`${storeBase}/cameras`, { name: "Side" }, { token: owner })).body.id;
 	cameraB = (await api.post(`/api/v1/orgs/${orgId}/stores/${storeB}/cameras`, { name: "Back" }, { token: owner })).body.id;
 	ruleId = (await api.post(`${storeBase}/alert-rules`, { name: "People", classes: ["person"], minScore: 0.6, cooldownSec: 0 }, { token: owner })).body.id;
-	ruleB = (await api.post(`/api/v1/orgs/${orgId}/stores/${storeB}/alert-rules`, { name: "People", classes: ["person"], minScore: 0.6, cooldownSec: 0 }, { token: owner })).body.id;
+	ruleB = (
+		await api.post(
+			`/api/v1/orgs/${orgId}/stores/${storeB}/alert-rules`,
+			{ name: "People", classes: ["person"], minScore: 0.6, cooldownSec: 0 },
+			{ token: owner },
+		)
+	).body.id;
 
 	// One small real video that every fixture clip points at, so snapshots and clean frames are real JPEGs.
 	const file = join(mkdtempSync(join(tmpdir(), "vigil-fb-")), "clip.mp4");
-	const made = spawnSync(toolPath("ffmpeg"), ["-v", "error", "-f", "lavfi", "-i", `testsrc=size=${WIDTH}x${HEIGHT}:rate=${FPS}:duration=${FRAMES / FPS}`, "-c:v", "mpeg4", "-pix_fmt", "yuv420p", "-y", file]);
+	const made = spawnSync(toolPath("ffmpeg"), [
+		"-v",
+		"error",
+		"-f",
+		"lavfi",
+		"-i",
+		`testsrc=size=${WIDTH}x${HEIGHT}:rate=${FPS}:duration=${FRAMES / FPS}`,
+		"-c:v",
+		"mpeg4",
+		"-pix_fmt",
+		"yuv420p",
+		"-y",
+		file,
+	]);
 	if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr}`);
 	video = await mediaStorage(cluster.config.dataDir).put("clips", "mp4", Readable.from([readFileSync(file)]));
 }, 120_000);
@@ -62,15 +86,41 @@ afterAll(() => cluster?.stop());
 async function clipWithPeople(cameraId: string, storeId: string, scores: number[]): Promise<Alert[]> {
 	const db = await cluster.db();
 	const clip = await db.getRepository(Clip).save({
-		orgId, storeId, cameraId, status: "done" as const, storageKey: video.key, sizeBytes: video.size, sha256: randomBytes(32).toString("hex"),
-		durationSec: FRAMES / FPS, width: WIDTH, height: HEIGHT, sourceFps: FPS, sampleFps: FPS, segmentSec: FRAMES / FPS, segmentsTotal: 1, framesTotal: FRAMES, framesDone: FRAMES,
+		orgId,
+		storeId,
+		cameraId,
+		status: "done" as const,
+		storageKey: video.key,
+		sizeBytes: video.size,
+		sha256: randomBytes(32).toString("hex"),
+		durationSec: FRAMES / FPS,
+		width: WIDTH,
+		height: HEIGHT,
+		sourceFps: FPS,
+		sampleFps: FPS,
+		segmentSec: FRAMES / FPS,
+		segmentsTotal: 1,
+		framesTotal: FRAMES,
+		framesDone: FRAMES,
 	});
 	await db.getRepository(ClipSegment).insert({ clipId: clip.id, index: 0, firstFrame: 0, frameCount: FRAMES, status: "done", framesDone: FRAMES });
 	const detections = [];
 	for (let frame = 0; frame < 6; frame++) {
 		for (const [ordinal, score] of scores.entries()) {
 			const x = 0.05 + ordinal * 0.3 + frame * 0.01;
-			detections.push({ clipId: clip.id, frameIndex: frame, ordinal, timeSec: frame / FPS, classId: 0, className: "person", score, x1: x, y1: 0.2, x2: x + 0.15, y2: 0.7 });
+			detections.push({
+				clipId: clip.id,
+				frameIndex: frame,
+				ordinal,
+				timeSec: frame / FPS,
+				classId: 0,
+				className: "person",
+				score,
+				x1: x,
+				y1: 0.2,
+				x2: x + 0.15,
+				y2: 0.7,
+			});
 		}
 	}
 	await db.getRepository(Detection).insert(detections);
@@ -84,10 +134,22 @@ async function alertsWithScores(cameraId: string, storeId: string, rule: string,
 	const db = await cluster.db();
 	await clipWithPeople(cameraId, storeId, []);
 	const [clip] = await db.getRepository(Clip).find({ where: { cameraId }, order: { createdAt: "DESC" }, take: 1 });
-	return db.getRepository(Alert).save(scores.map((score, i) => ({
-		orgId, storeId, cameraId, clipId: clip.id, trackNo: 1000 + i, ruleId: rule, className: "person", score, severity: "medium" as const,
-		occurredAt: new Date(), frameTime: 0, box: [0.1, 0.1, 0.3, 0.6] as [number, number, number, number],
-	})));
+	return db.getRepository(Alert).save(
+		scores.map((score, i) => ({
+			orgId,
+			storeId,
+			cameraId,
+			clipId: clip.id,
+			trackNo: 1000 + i,
+			ruleId: rule,
+			className: "person",
+			score,
+			severity: "medium" as const,
+			occurredAt: new Date(),
+			frameTime: 0,
+			box: [0.1, 0.1, 0.3, 0.6] as [number, number, number, number],
+		})),
+	);
 }
 
 const thresholdOf = async (cameraId: string, token = owner) => {
@@ -142,7 +204,9 @@ describe("verdicts", () => {
 		}
 		const missing = await api.post(`/api/v1/alerts/00000000-0000-4000-8000-000000000000/feedback`, { verdict: "false_positive" }, { token: staff });
 		expect([missing.status, missing.body.error.message]).toEqual([404, "Alert not found"]);
-		expect((await api.post(`/api/v1/orgs/${orgId}/stores/${storeB}/alerts/${alertB.id}/feedback`, { verdict: "false_positive" }, { token: staff })).status).toBe(404);
+		expect(
+			(await api.post(`/api/v1/orgs/${orgId}/stores/${storeB}/alerts/${alertB.id}/feedback`, { verdict: "false_positive" }, { token: staff })).status,
+		).toBe(404);
 		// Store B's alert addressed through store A's path: not found either.
 		expect((await api.post(`${storeBase}/alerts/${alertB.id}/feedback`, { verdict: "false_positive" }, { token: staff })).status).toBe(404);
 		// Its own staff may.
@@ -217,12 +281,20 @@ describe("dataset export", () => {
 	it("an owner downloads the judged alerts as a YOLO dataset: clean frames, labels, false positives as background", async () => {
 		const raised = await clipWithPeople(side, storeA, [0.7, 0.8, 0.9]);
 		// Raising an alert stores its snapshot only; the first verdict keeps its clean frame for training.
-		expect(raised.map((a) => [Boolean(a.snapshotKey), a.frameKey])).toEqual([[true, null], [true, null], [true, null]]);
+		expect(raised.map((a) => [Boolean(a.snapshotKey), a.frameKey])).toEqual([
+			[true, null],
+			[true, null],
+			[true, null],
+		]);
 		await api.post(`${storeBase}/alerts/${raised[0].id}/feedback`, { verdict: "false_positive" }, { token: staff });
 		await api.post(`${storeBase}/alerts/${raised[1].id}/feedback`, { verdict: "true_positive" }, { token: staff });
 		await api.post(`${storeBase}/alerts/${raised[2].id}/feedback`, { verdict: "wrong_class", correctClass: "mannequin" }, { token: staff });
 		const alerts = (await cluster.db()).getRepository(Alert);
-		const [low, high, other] = [await alerts.findOneByOrFail({ id: raised[0].id }), await alerts.findOneByOrFail({ id: raised[1].id }), await alerts.findOneByOrFail({ id: raised[2].id })];
+		const [low, high, other] = [
+			await alerts.findOneByOrFail({ id: raised[0].id }),
+			await alerts.findOneByOrFail({ id: raised[1].id }),
+			await alerts.findOneByOrFail({ id: raised[2].id }),
+		];
 		expect([low, high, other].every((a) => a.frameKey && a.frameKey !== a.snapshotKey)).toBe(true);
 		// A second verdict keeps the frame it has.
 		await api.post(`${storeBase}/alerts/${low.id}/feedback`, { verdict: "false_positive" }, { token: owner });
@@ -251,7 +323,10 @@ describe("dataset export", () => {
 		expect(label(low)).toBe("");
 		const namesInOrder = JSON.parse(/^names: (.*)$/m.exec(yaml)![1]) as string[];
 		const [x1, y1, x2, y2] = high.box;
-		expect(label(high).trim().split(" ").map(Number)).toEqual([namesInOrder.indexOf("person"), ...[(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1].map((v) => Number(v.toFixed(6)))]);
+		expect(label(high).trim().split(" ").map(Number)).toEqual([
+			namesInOrder.indexOf("person"),
+			...[(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1].map((v) => Number(v.toFixed(6))),
+		]);
 		expect(Number(label(other).split(" ")[0])).toBe(namesInOrder.indexOf("mannequin"));
 	});
 });

@@ -16,10 +16,9 @@ describe("errors have one shape and the right status", () => {
 		const res = await api.post("/api/v1/auth/register", { email: "nope", password: 12 });
 		expect(res.status).toBe(422);
 		expect(res.body.error).toMatchObject({ code: "VALIDATION_FAILED", message: expect.any(String) });
-		expect(res.body.error.details).toEqual(expect.arrayContaining([
-			expect.objectContaining({ field: "email", type: "email" }),
-			expect.objectContaining({ field: "password", type: "string" }),
-		]));
+		expect(res.body.error.details).toEqual(
+			expect.arrayContaining([expect.objectContaining({ field: "email", type: "email" }), expect.objectContaining({ field: "password", type: "string" })]),
+		);
 	});
 
 	it("400 for malformed JSON, with security headers and a request id", async () => {
@@ -79,10 +78,14 @@ describe("browser safety", () => {
 	});
 
 	it("CORS: an allowed origin may call with credentials, another origin gets no grant", async () => {
-		const allowed = await api.request("OPTIONS", "/api/v1/auth/login", { headers: { origin: "https://dashboard.example.com", "access-control-request-method": "POST" } });
+		const allowed = await api.request("OPTIONS", "/api/v1/auth/login", {
+			headers: { origin: "https://dashboard.example.com", "access-control-request-method": "POST" },
+		});
 		expect(allowed.headers.get("access-control-allow-origin")).toBe("https://dashboard.example.com");
 		expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
-		const other = await api.request("OPTIONS", "/api/v1/auth/login", { headers: { origin: "https://evil.example.net", "access-control-request-method": "POST" } });
+		const other = await api.request("OPTIONS", "/api/v1/auth/login", {
+			headers: { origin: "https://evil.example.net", "access-control-request-method": "POST" },
+		});
 		expect(other.headers.get("access-control-allow-origin")).toBeNull();
 	});
 
@@ -90,7 +93,11 @@ describe("browser safety", () => {
 		const { email } = await signUp(api, "dashboard");
 		const browser = new Client(cluster.url, true);
 		expect((await browser.post("/api/v1/auth/login", { email, password: PASSWORD })).status).toBe(200);
-		const fromDashboard = await browser.post("/api/v1/orgs", { name: "From the dashboard" }, { headers: { origin: "https://dashboard.example.com", "sec-fetch-site": "cross-site" } });
+		const fromDashboard = await browser.post(
+			"/api/v1/orgs",
+			{ name: "From the dashboard" },
+			{ headers: { origin: "https://dashboard.example.com", "sec-fetch-site": "cross-site" } },
+		);
 		expect(fromDashboard.status).toBe(201);
 		const forged = await browser.post("/api/v1/orgs", { name: "Forged" }, { headers: { origin: "https://evil.example.net", "sec-fetch-site": "cross-site" } });
 		expect(forged.status).toBe(403);

@@ -17,7 +17,10 @@ import { commandAvailable, describeWhen, requireService } from "../support/requi
 
 const realServers = Boolean(process.env.TRANSPORTER && process.env.DATABASE_URL);
 if (!realServers) console.warn("graceful-stop.test.ts runs in the PostgreSQL + NATS pass only (set TRANSPORTER and DATABASE_URL)");
-const runnable = realServers && requireFootage("the graceful stop test") && requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER), "put it on PATH or set NATS_SERVER_BIN");
+const runnable =
+	realServers &&
+	requireFootage("the graceful stop test") &&
+	requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER), "put it on PATH or set NATS_SERVER_BIN");
 
 describeWhen(runnable)("a detector node stopped with SIGTERM mid-job", () => {
 	let cluster: Cluster;
@@ -31,13 +34,21 @@ describeWhen(runnable)("a detector node stopped with SIGTERM mid-job", () => {
 		nats = await privateNats();
 		database = await freshDatabase(process.env.DATABASE_URL as string);
 		env = {
-			TRANSPORTER: nats.url, DATABASE_URL: database.url, NAMESPACE: "stop", DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-stop-")),
-			JWT_SECRET: "test-secret-that-is-long-enough-to-pass-32", ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+			TRANSPORTER: nats.url,
+			DATABASE_URL: database.url,
+			NAMESPACE: "stop",
+			DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-stop-")),
+			JWT_SECRET: "test-secret-that-is-long-enough-to-pass-32",
+			ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
 			JOB_ACK_WAIT: "3000",
 		};
 		cluster = await startCluster({ ...env, SERVICES: "api,auth,tenancy,camera,clip,alert" });
 		detectors.push(startNode({ ...env, SERVICES: "detector", DETECT_CONCURRENCY: "1" }));
-		await eventually(async () => (cluster.core.registry.getServiceList({ onlyAvailable: true }).some((s: { name: string }) => s.name === "detector") ? true : undefined), 120_000, 250);
+		await eventually(
+			async () => (cluster.core.registry.getServiceList({ onlyAvailable: true }).some((s: { name: string }) => s.name === "detector") ? true : undefined),
+			120_000,
+			250,
+		);
 	}, 240_000);
 
 	afterAll(async () => {
@@ -54,7 +65,8 @@ describeWhen(runnable)("a detector node stopped with SIGTERM mid-job", () => {
 		const store = (await api.post(`/api/v1/orgs/${org.id}/stores`, { name: "S" }, { token })).body;
 		const base = `/api/v1/orgs/${org.id}/stores/${store.id}`;
 		const camera = (await api.post(`${base}/cameras`, { name: "C", classes: ["person"] }, { token })).body;
-		const clipId = (await api.request("POST", `${base}/cameras/${camera.id}/clips`, { raw: streetClip(), headers: { "content-type": "video/mp4" }, token })).body.id as string;
+		const clipId = (await api.request("POST", `${base}/cameras/${camera.id}/clips`, { raw: streetClip(), headers: { "content-type": "video/mp4" }, token }))
+			.body.id as string;
 
 		// The detector holds a job: stop it now.
 		await eventually(async () => ((await cluster.core.call<{ inFlight: number }>("detector.status")).inFlight > 0 ? true : undefined), 120_000, 20);
@@ -67,10 +79,14 @@ describeWhen(runnable)("a detector node stopped with SIGTERM mid-job", () => {
 		expect(await db.getRepository(ClipSegment).countBy({ clipId, status: "done" })).toBeGreaterThan(doneBefore);
 
 		detectors.push(startNode({ ...env, SERVICES: "detector", DETECT_CONCURRENCY: "1" }));
-		const clip = await eventually(async () => {
-			const c = (await api.get(`${base}/clips/${clipId}`, { token })).body;
-			return c.status === "done" ? c : undefined;
-		}, 240_000, 250);
+		const clip = await eventually(
+			async () => {
+				const c = (await api.get(`${base}/clips/${clipId}`, { token })).body;
+				return c.status === "done" ? c : undefined;
+			},
+			240_000,
+			250,
+		);
 		expect(clip.progress.framesDone).toBe(50);
 
 		const nc = await connect({ servers: nats.url });

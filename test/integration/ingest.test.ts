@@ -27,10 +27,20 @@ async function camera(storeId: string, name: string): Promise<string> {
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 let serial = 0;
 const nextId = () => `evt-${Date.now().toString(36)}-${serial++}`;
-const person = (cameraId: string, box: number[], more: object = {}) => ({ id: nextId(), cameraId, time: ago(30), className: "person", score: 0.9, box, ...more });
+const person = (cameraId: string, box: number[], more: object = {}) => ({
+	id: nextId(),
+	cameraId,
+	time: ago(30),
+	className: "person",
+	score: 0.9,
+	box,
+	...more,
+});
 /** A person walking right, one event a second, ending `endAgo` seconds ago. */
 const walk = (cameraId: string, count: number, endAgo: number, start = 0) =>
-	Array.from({ length: count }, (_, k) => person(cameraId, [0.1 + 0.02 * (start + k), 0.3, 0.2 + 0.02 * (start + k), 0.7], { time: ago(endAgo + count - 1 - k) }));
+	Array.from({ length: count }, (_, k) =>
+		person(cameraId, [0.1 + 0.02 * (start + k), 0.3, 0.2 + 0.02 * (start + k), 0.7], { time: ago(endAgo + count - 1 - k) }),
+	);
 
 const ingest = (events: unknown, token = box) => api.post("/api/v1/ingest/events", { events }, { token });
 const alertsOf = async (cameraId: string) => (await cluster.db()).getRepository(Alert).findBy({ cameraId });
@@ -41,7 +51,11 @@ const replayed = async (ids: string[]) => {
 };
 
 beforeAll(async () => {
-	cluster = await startCluster({ SERVICES: "api,auth,tenancy,camera,clip,alert,ingest", CAMERA_STALE_AFTER: String(STALE_AFTER), CAMERA_OFFLINE_AFTER: String(OFFLINE_AFTER) });
+	cluster = await startCluster({
+		SERVICES: "api,auth,tenancy,camera,clip,alert,ingest",
+		CAMERA_STALE_AFTER: String(STALE_AFTER),
+		CAMERA_OFFLINE_AFTER: String(OFFLINE_AFTER),
+	});
 	api = new Client(cluster.url);
 	owner = (await signUp(api, "edge-owner")).token;
 	orgId = (await api.post("/api/v1/orgs", { name: "Edge Org" }, { token: owner })).body.id;
@@ -78,7 +92,10 @@ describe("event batches", () => {
 		const res = await ingest(batch);
 		expect(res.status).toBe(200);
 		expect(res.body).toMatchObject({ accepted: 1, rejected: 7, duplicates: 1 });
-		const outcome = res.body.results.map((r: { status: string; errors?: { field: string; type: string }[] }) => [r.status, ...(r.errors ?? []).map((e) => `${e.field}:${e.type}`)]);
+		const outcome = res.body.results.map((r: { status: string; errors?: { field: string; type: string }[] }) => [
+			r.status,
+			...(r.errors ?? []).map((e) => `${e.field}:${e.type}`),
+		]);
 		expect(outcome).toEqual([
 			["accepted"],
 			["rejected", "cameraId:unknownCamera"],
@@ -139,14 +156,36 @@ describe("alerts from edge events", () => {
 	/** A camera with the two rules these tests use. */
 	async function watchedCamera(name: string) {
 		const cam = await camera(storeA, name);
-		const rule = (await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/alert-rules`, { name: "Anyone", cameraId: cam, classes: ["person"], cooldownSec: 0 }, { token: owner })).body;
-		const longStay = (await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/alert-rules`, { name: "Long stay", cameraId: cam, classes: ["person"], minDurationSec: 3, cooldownSec: 0 }, { token: owner })).body;
-		return { cam, rule, longStay, ruleNames: new Map<string, string>([[rule.id, rule.name], [longStay.id, longStay.name]]) };
+		const rule = (
+			await api.post(
+				`/api/v1/orgs/${orgId}/stores/${storeA}/alert-rules`,
+				{ name: "Anyone", cameraId: cam, classes: ["person"], cooldownSec: 0 },
+				{ token: owner },
+			)
+		).body;
+		const longStay = (
+			await api.post(
+				`/api/v1/orgs/${orgId}/stores/${storeA}/alert-rules`,
+				{ name: "Long stay", cameraId: cam, classes: ["person"], minDurationSec: 3, cooldownSec: 0 },
+				{ token: owner },
+			)
+		).body;
+		return {
+			cam,
+			rule,
+			longStay,
+			ruleNames: new Map<string, string>([
+				[rule.id, rule.name],
+				[longStay.id, longStay.name],
+			]),
+		};
 	}
 
 	/** A camera's alerts without their ids: rule, class, and which event started the track. */
 	const summarize = (alerts: Alert[], ruleNames: Map<string, string>, events: { id: string }[]) =>
-		alerts.map((a) => ({ rule: ruleNames.get(a.ruleId), className: a.className, trackFrom: events.findIndex((e) => a.edgeTrackKey === `auto:${e.id}`) })).sort((x, y) => String(x.rule).localeCompare(String(y.rule)));
+		alerts
+			.map((a) => ({ rule: ruleNames.get(a.ruleId), className: a.className, trackFrom: events.findIndex((e) => a.edgeTrackKey === `auto:${e.id}`) }))
+			.sort((x, y) => String(x.rule).localeCompare(String(y.rule)));
 
 	it("a person seen over a few seconds raises one alert per rule; sending again or more of the same walk raises what one batch of the whole walk raises", async () => {
 		const { cam, rule, longStay, ruleNames } = await watchedCamera("Aisle");
@@ -175,7 +214,10 @@ describe("alerts from edge events", () => {
 		// detection the tracker did not match to the track).
 		await eventually(() => replayed([whole[0].id, whole[whole.length - 1].id]), 20000);
 		const cleanRun = summarize(await alertsOf(clean.cam), clean.ruleNames, whole);
-		expect(cleanRun).toEqual([{ rule: "Anyone", className: "person", trackFrom: 0 }, { rule: "Long stay", className: "person", trackFrom: 0 }]);
+		expect(cleanRun).toEqual([
+			{ rule: "Anyone", className: "person", trackFrom: 0 },
+			{ rule: "Long stay", className: "person", trackFrom: 0 },
+		]);
 		expect(summarize(await alertsOf(cam), ruleNames, [...first, ...second, ...more])).toEqual(cleanRun);
 	}, 90_000); // four waits of up to 20 s each
 
@@ -183,8 +225,21 @@ describe("alerts from edge events", () => {
 		const cam = await camera(storeA, "Gate");
 		const live = await new SseClient(`${cluster.url}/api/v1/alerts/stream`, { authorization: `Bearer ${owner}` }).open();
 		await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/alert-rules`, { name: "Vehicles", cameraId: cam, classes: ["car"] }, { token: owner });
-		const boxes = [[0.05, 0.5, 0.25, 0.7], [0.6, 0.1, 0.8, 0.3], [0.3, 0.6, 0.5, 0.9]];
-		const events = boxes.map((b, k) => ({ id: nextId(), cameraId: cam, time: ago(10 - k), className: "car", score: 0.8, box: b, trackId: "17", plate: "AB-123" }));
+		const boxes = [
+			[0.05, 0.5, 0.25, 0.7],
+			[0.6, 0.1, 0.8, 0.3],
+			[0.3, 0.6, 0.5, 0.9],
+		];
+		const events = boxes.map((b, k) => ({
+			id: nextId(),
+			cameraId: cam,
+			time: ago(10 - k),
+			className: "car",
+			score: 0.8,
+			box: b,
+			trackId: "17",
+			plate: "AB-123",
+		}));
 		expect((await ingest(events)).body.accepted).toBe(3);
 		const [alert] = await eventually(async () => ((await alertsOf(cam)).length ? alertsOf(cam) : undefined), 20000);
 		expect(alert).toMatchObject({ source: "edge", plate: "AB-123", edgeTrackKey: `box:17:${events[0].id}` });
@@ -194,7 +249,10 @@ describe("alerts from edge events", () => {
 		await live.close();
 		expect(pushed).toMatchObject({ cameraId: cam, source: "edge", clipId: null, plate: "AB-123", hasSnapshot: false });
 		// A dashboard that reconnects gets it from the database too.
-		const resumed = await new SseClient(`${cluster.url}/api/v1/alerts/stream`, { authorization: `Bearer ${owner}`, "last-event-id": String(alert.seq - 1) }).open();
+		const resumed = await new SseClient(`${cluster.url}/api/v1/alerts/stream`, {
+			authorization: `Bearer ${owner}`,
+			"last-event-id": String(alert.seq - 1),
+		}).open();
 		await eventually(async () => (resumed.alerts<{ id: string }>().some((a) => a.id === alert.id) ? true : undefined), 10000, 100);
 		await resumed.close();
 	}, 75_000); // two waits of up to 20 s and two of up to 10 s
@@ -206,7 +264,11 @@ describe("heartbeats and commands", () => {
 	it("a heartbeat carries the queued commands until the box acknowledges them", async () => {
 		const restart = await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/edge/commands`, { tokenId: boxId, kind: "restart" }, { token: owner });
 		expect(restart.status).toBe(201);
-		const config = await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/edge/commands`, { tokenId: boxId, kind: "config_update", payload: { fps: 5 } }, { token: owner });
+		const config = await api.post(
+			`/api/v1/orgs/${orgId}/stores/${storeA}/edge/commands`,
+			{ tokenId: boxId, kind: "config_update", payload: { fps: 5 } },
+			{ token: owner },
+		);
 
 		const beat = await api.post("/api/v1/ingest/heartbeat", { uptimeSec: 3600, queueDepth: 4, softwareVersion: "2.1.0", configVersion: "7" }, { token: box });
 		expect(beat.status).toBe(200);
@@ -235,7 +297,9 @@ describe("heartbeats and commands", () => {
 		expect((await commands()).body.items.filter((c: { status: string }) => c.status === "pending")).toEqual([]);
 
 		const boxes = await api.get(`/api/v1/orgs/${orgId}/stores/${storeA}/edge/boxes`, { token: owner });
-		expect(boxes.body.items).toEqual([expect.objectContaining({ tokenId: boxId, name: "gate box", status: "online", pendingCommands: 0, softwareVersion: "2.1.0", uptimeSec: 3600 })]);
+		expect(boxes.body.items).toEqual([
+			expect.objectContaining({ tokenId: boxId, name: "gate box", status: "online", pendingCommands: 0, softwareVersion: "2.1.0", uptimeSec: 3600 }),
+		]);
 	});
 
 	it("refuses a command for a box of another store, or of an unknown kind", async () => {
@@ -243,12 +307,15 @@ describe("heartbeats and commands", () => {
 		const res = await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/edge/commands`, { tokenId: other, kind: "restart" }, { token: owner });
 		expect(res.status).toBe(422);
 		expect(res.body.error.details[0]).toMatchObject({ field: "tokenId", type: "unknownBox" });
-		expect((await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/edge/commands`, { tokenId: boxId, kind: "selfdestruct" }, { token: owner })).status).toBe(422);
+		expect((await api.post(`/api/v1/orgs/${orgId}/stores/${storeA}/edge/commands`, { tokenId: boxId, kind: "selfdestruct" }, { token: owner })).status).toBe(
+			422,
+		);
 	});
 });
 
 describe("camera liveness", () => {
-	const liveness = async (storeId: string, cameraId: string) => (await api.get(`/api/v1/orgs/${orgId}/stores/${storeId}/cameras/${cameraId}`, { token: owner })).body.liveness;
+	const liveness = async (storeId: string, cameraId: string) =>
+		(await api.get(`/api/v1/orgs/${orgId}/stores/${storeId}/cameras/${cameraId}`, { token: owner })).body.liveness;
 	const health = async (token = owner, query = "") => (await api.get(`/api/v1/orgs/${orgId}/cameras/health${query}`, { token })).body;
 
 	it("goes online with a heartbeat listing the camera, then stale, then offline", async () => {

@@ -69,7 +69,8 @@ function listening(port: number, timeoutMs = 200): Promise<boolean> {
 
 const natsUp = requireService(`NATS at ${NATS_URL}`, reachable(NATS_URL), "start it, or set JOB_QUEUE_NATS_URL");
 /** The restart test runs its own nats-server, which it kills. */
-const natsServerBinary = natsUp && requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER, ["--version"]), "put it on PATH or set NATS_SERVER_BIN");
+const natsServerBinary =
+	natsUp && requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER, ["--version"]), "put it on PATH or set NATS_SERVER_BIN");
 let admin: NatsConnection;
 /** Every queue (namespace, name) this run created, so its streams can be deleted. */
 const created: { namespace: string; name: string }[] = [];
@@ -79,7 +80,13 @@ const connections: NatsConnection[] = [];
 const queueName = (what: string) => `t${RUN}_${what}`;
 
 /** One queue instance standing for one node, with its own connection (or the one given). */
-function node<T = Segment>(name: string, nodeId: string, settings: Partial<JobQueueSettings> = {}, connection?: NatsConnection, natsUrl = NATS_URL): JobQueue<T> {
+function node<T = Segment>(
+	name: string,
+	nodeId: string,
+	settings: Partial<JobQueueSettings> = {},
+	connection?: NatsConnection,
+	natsUrl = NATS_URL,
+): JobQueue<T> {
 	if (!created.some((c) => c.name === name)) created.push({ namespace: "vigil", name });
 	const queue = createJobQueue<T>(name, { ackWaitMs: ACK_WAIT, ...settings }, connection ? { connection, nodeId } : { natsUrl, nodeId });
 	open.push(queue as JobQueue<unknown>);
@@ -87,7 +94,11 @@ function node<T = Segment>(name: string, nodeId: string, settings: Partial<JobQu
 }
 
 /** A node whose connection the test can close abruptly, as if its process died. */
-async function mortalNode<T = Segment>(name: string, nodeId: string, settings: Partial<JobQueueSettings> = {}): Promise<{ queue: JobQueue<T>; die: () => Promise<void> }> {
+async function mortalNode<T = Segment>(
+	name: string,
+	nodeId: string,
+	settings: Partial<JobQueueSettings> = {},
+): Promise<{ queue: JobQueue<T>; die: () => Promise<void> }> {
 	const nc = await connect({ servers: NATS_URL, reconnect: false });
 	connections.push(nc);
 	return { queue: node<T>(name, nodeId, settings, nc), die: () => nc.close() };
@@ -154,7 +165,14 @@ describeWhen(natsUp)("job queue over NATS JetStream", () => {
 
 		const letters = await worker.listDeadLetters(10);
 		expect(letters).toHaveLength(1);
-		expect(letters[0]).toMatchObject({ id: "broken:3", job: { clip: "broken", index: 3 }, error: "decoder crashed on attempt 3", attempts: 3, queue: name, node: "node-a" });
+		expect(letters[0]).toMatchObject({
+			id: "broken:3",
+			job: { clip: "broken", index: 3 },
+			error: "decoder crashed on attempt 3",
+			attempts: 3,
+			queue: name,
+			node: "node-a",
+		});
 		expect(Date.now() - letters[0].failedAt.getTime()).toBeLessThan(10000);
 		// Terminated, it left the work-queue stream: nothing is left to deliver again.
 		await until(async () => (await worker.stats()).pending === 0, "the job to leave the work queue");
@@ -289,7 +307,12 @@ describeWhen(natsUp)("job queue over NATS JetStream", () => {
 		await node(name, "old", { ackWaitMs: 1000, maxDeliver: 3, duplicateWindowMs: 60000 }).stats();
 		let consumer = await jsm.consumers.info(names.stream, names.durable);
 		expect(consumer.config).toMatchObject({ ack_wait: nanos(1000), max_deliver: 3, ack_policy: "explicit", deliver_policy: "all" });
-		expect((await jsm.streams.info(names.stream)).config).toMatchObject({ retention: "workqueue", storage: "file", duplicate_window: nanos(60000), subjects: [names.subject] });
+		expect((await jsm.streams.info(names.stream)).config).toMatchObject({
+			retention: "workqueue",
+			storage: "file",
+			duplicate_window: nanos(60000),
+			subjects: [names.subject],
+		});
 
 		await node(name, "new", { ackWaitMs: 2000, maxDeliver: 4, duplicateWindowMs: 90000 }).send({ clip: "c", index: 0 });
 		consumer = await jsm.consumers.info(names.stream, names.durable);
@@ -297,77 +320,81 @@ describeWhen(natsUp)("job queue over NATS JetStream", () => {
 		expect((await jsm.streams.info(names.stream)).config.duplicate_window).toBe(nanos(90000));
 	});
 
-	(natsServerBinary ? it : it.skip)("rides out NATS restarts: a send during the outage arrives, a job in flight is acked once, a worker cut off past ack_wait is told", async () => {
-		const port = await freePort();
-		const dir = mkdtempSync(join(tmpdir(), "vigil-nats-"));
-		const url = `nats://127.0.0.1:${port}`;
-		let server = await startNatsServer(port, dir);
-		try {
-			const name = queueName("restart");
-			// ack_wait longer than the outage: the worker keeps its job while NATS is away.
-			const sender = node(name, "sender", { ackWaitMs: 3000 }, undefined, url);
-			const worker = node(name, "worker", { ackWaitMs: 3000 }, undefined, url);
-			const done: number[] = [];
-			const runs: string[] = [];
-			const slowStarted = gate();
-			await worker.start(async (job, ctl) => {
-				runs.push(`${job.index}#${ctl.attempt}`);
-				if (job.index === 3) {
-					slowStarted.open();
-					await sleep(1500);
-				}
-				done.push(job.index);
-			});
-			await sender.send({ clip: "r", index: 1 });
-			await until(() => done.length === 1, "the job before the restart");
-			// Its ack must have reached the server: an ack lost in the crash is redelivered (at-least-once), by design.
-			await until(async () => (await sender.stats()).pending === 0, "the first job to be acked");
+	(natsServerBinary ? it : it.skip)(
+		"rides out NATS restarts: a send during the outage arrives, a job in flight is acked once, a worker cut off past ack_wait is told",
+		async () => {
+			const port = await freePort();
+			const dir = mkdtempSync(join(tmpdir(), "vigil-nats-"));
+			const url = `nats://127.0.0.1:${port}`;
+			let server = await startNatsServer(port, dir);
+			try {
+				const name = queueName("restart");
+				// ack_wait longer than the outage: the worker keeps its job while NATS is away.
+				const sender = node(name, "sender", { ackWaitMs: 3000 }, undefined, url);
+				const worker = node(name, "worker", { ackWaitMs: 3000 }, undefined, url);
+				const done: number[] = [];
+				const runs: string[] = [];
+				const slowStarted = gate();
+				await worker.start(async (job, ctl) => {
+					runs.push(`${job.index}#${ctl.attempt}`);
+					if (job.index === 3) {
+						slowStarted.open();
+						await sleep(1500);
+					}
+					done.push(job.index);
+				});
+				await sender.send({ clip: "r", index: 1 });
+				await until(() => done.length === 1, "the job before the restart");
+				// Its ack must have reached the server: an ack lost in the crash is redelivered (at-least-once), by design.
+				await until(async () => (await sender.stats()).pending === 0, "the first job to be acked");
 
-			await stopProcess(server, "SIGKILL");
-			const sending = sender.send({ clip: "r", index: 2 });
-			await sleep(700);
-			server = await startNatsServer(port, dir);
-			await sending;
-			await until(() => done.length === 2, "the job sent during the outage", 15000);
-			expect(done).toEqual([1, 2]);
+				await stopProcess(server, "SIGKILL");
+				const sending = sender.send({ clip: "r", index: 2 });
+				await sleep(700);
+				server = await startNatsServer(port, dir);
+				await sending;
+				await until(() => done.length === 2, "the job sent during the outage", 15000);
+				expect(done).toEqual([1, 2]);
 
-			await sender.send({ clip: "r", index: 3 });
-			await slowStarted.promise;
-			await stopProcess(server, "SIGKILL");
-			await sleep(200);
-			server = await startNatsServer(port, dir);
-			await sleep(1000); // a request sent while JetStream is still starting times out (5 s) instead of failing fast
-			await until(async () => (await sender.stats()).pending === 0, "the job in flight to be acked", 15000);
-			expect(runs).toEqual(["1#1", "2#1", "3#1"]);
+				await sender.send({ clip: "r", index: 3 });
+				await slowStarted.promise;
+				await stopProcess(server, "SIGKILL");
+				await sleep(200);
+				server = await startNatsServer(port, dir);
+				await sleep(1000); // a request sent while JetStream is still starting times out (5 s) instead of failing fast
+				await until(async () => (await sender.stats()).pending === 0, "the job in flight to be acked", 15000);
+				expect(runs).toEqual(["1#1", "2#1", "3#1"]);
 
-			// NATS away for longer than ack_wait: the job is no longer this worker's, and its handler is told.
-			const leased = node(queueName("lease"), "worker", { ackWaitMs: 1000, retryBaseMs: 100 }, undefined, url);
-			const leaseRuns: number[] = [];
-			let reason: unknown;
-			const leaseTaken = gate();
-			await leased.start(async (_job, ctl) => {
-				leaseRuns.push(ctl.attempt);
-				if (ctl.attempt > 1) return;
-				leaseTaken.open();
-				await new Promise((resolve) => ctl.signal.addEventListener("abort", resolve));
-				reason = ctl.signal.reason;
-				ctl.signal.throwIfAborted();
-			});
-			await leased.send({ clip: "l", index: 0 });
-			await leaseTaken.promise;
-			await stopProcess(server, "SIGKILL");
-			await until(() => reason !== undefined, "the handler to be told its job is lost", 5000);
-			expect(String(reason)).toMatch(/longer than ackWaitMs/);
-			server = await startNatsServer(port, dir);
-			await until(() => leaseRuns.length === 2, "the job to come back", 15000);
-			expect(leaseRuns).toEqual([1, 2]);
-		} finally {
-			for (const q of open) await q.close().catch(() => undefined);
-			open = [];
-			await stopProcess(server, "SIGTERM");
-			rmSync(dir, { recursive: true, force: true });
-		}
-	}, 120_000); // worst case of its waits: four nats-server starts (10 s each) and the untils (15 + 15 + 5 + 15 s)
+				// NATS away for longer than ack_wait: the job is no longer this worker's, and its handler is told.
+				const leased = node(queueName("lease"), "worker", { ackWaitMs: 1000, retryBaseMs: 100 }, undefined, url);
+				const leaseRuns: number[] = [];
+				let reason: unknown;
+				const leaseTaken = gate();
+				await leased.start(async (_job, ctl) => {
+					leaseRuns.push(ctl.attempt);
+					if (ctl.attempt > 1) return;
+					leaseTaken.open();
+					await new Promise((resolve) => ctl.signal.addEventListener("abort", resolve));
+					reason = ctl.signal.reason;
+					ctl.signal.throwIfAborted();
+				});
+				await leased.send({ clip: "l", index: 0 });
+				await leaseTaken.promise;
+				await stopProcess(server, "SIGKILL");
+				await until(() => reason !== undefined, "the handler to be told its job is lost", 5000);
+				expect(String(reason)).toMatch(/longer than ackWaitMs/);
+				server = await startNatsServer(port, dir);
+				await until(() => leaseRuns.length === 2, "the job to come back", 15000);
+				expect(leaseRuns).toEqual([1, 2]);
+			} finally {
+				for (const q of open) await q.close().catch(() => undefined);
+				open = [];
+				await stopProcess(server, "SIGTERM");
+				rmSync(dir, { recursive: true, force: true });
+			}
+		},
+		120_000,
+	); // worst case of its waits: four nats-server starts (10 s each) and the untils (15 + 15 + 5 + 15 s)
 
 	it("dead letters: inspect one by its letter id, replay it as a fresh job that runs, discard another", async () => {
 		const name = queueName("letters");
@@ -391,7 +418,13 @@ describeWhen(natsUp)("job queue over NATS JetStream", () => {
 		expect(Number(letters[0].letterId)).toBeGreaterThan(Number(letters[1].letterId)); // newest first
 		const a = letters.find((l) => l.id === "a:0")!;
 		const b = letters.find((l) => l.id === "b:1")!;
-		expect(await manager.getDeadLetter(a.letterId)).toMatchObject({ letterId: a.letterId, job: { clip: "a", index: 0 }, error: "bucket offline for a", attempts: 2, node: "node-a" });
+		expect(await manager.getDeadLetter(a.letterId)).toMatchObject({
+			letterId: a.letterId,
+			job: { clip: "a", index: 0 },
+			error: "bucket offline for a",
+			attempts: 2,
+			node: "node-a",
+		});
 		expect(await manager.getDeadLetter("999999")).toBeNull();
 		expect(await manager.getDeadLetter("not-a-number")).toBeNull();
 
@@ -425,7 +458,13 @@ describeWhen(natsUp)("job queue over NATS JetStream", () => {
 		const namespace = `t${RUN}-mixin`;
 		const queue = "segments";
 		created.push({ namespace, name: queue });
-		const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-job-queue-")), JWT_SECRET: "x".repeat(40), ENCRYPTION_KEY: "00".repeat(32), TRANSPORTER: NATS_URL, NAMESPACE: namespace });
+		const config = loadConfig({
+			DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-job-queue-")),
+			JWT_SECRET: "x".repeat(40),
+			ENCRYPTION_KEY: "00".repeat(32),
+			TRANSPORTER: NATS_URL,
+			NAMESPACE: namespace,
+		});
 		type Jobs = { segments: Segment };
 		const settings = { segments: { ackWaitMs: ACK_WAIT } };
 		const done: { job: Segment; node: string }[] = [];
@@ -458,7 +497,10 @@ describeWhen(natsUp)("job queue over NATS JetStream", () => {
 			await clips.call("clips.split", { clip: "m", index: 0 });
 			await clips.call("clips.split", { clip: "m", index: 1 });
 			await until(() => done.length === 2, "both segments on the detector node");
-			expect(done).toEqual([{ job: { clip: "m", index: 0 }, node: `detector-${RUN}` }, { job: { clip: "m", index: 1 }, node: `detector-${RUN}` }]);
+			expect(done).toEqual([
+				{ job: { clip: "m", index: 0 }, node: `detector-${RUN}` },
+				{ job: { clip: "m", index: 1 }, node: `detector-${RUN}` },
+			]);
 			await until(async () => ((await clips.call("clips.depth")) as { pending: number }).pending === 0, "the queue to drain");
 			const jsm = await admin.jetstreamManager();
 			expect((await jsm.streams.info(jobStreamNames(namespace, queue).stream)).config.subjects).toEqual([`${namespace}.jobs.segments`]);

@@ -17,7 +17,11 @@ describe("structured logs", () => {
 			const lines: string[] = [];
 			const spy = jest.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
 			try {
-				await new Client(cluster.url).post("/api/v1/auth/login", { email: uniqueEmail("ghost"), password: "no such account" }, { headers: { "x-request-id": "log-trace-7" } });
+				await new Client(cluster.url).post(
+					"/api/v1/auth/login",
+					{ email: uniqueEmail("ghost"), password: "no such account" },
+					{ headers: { "x-request-id": "log-trace-7" } },
+				);
 			} finally {
 				spy.mockRestore();
 			}

@@ -30,13 +30,39 @@ async function cameraWithMedia(token: string, orgId: string, storeId: string) {
 	const db = await cluster.db();
 	const video = await stored("clips", "mp4");
 	const clip = await db.getRepository(Clip).save({
-		orgId, storeId, cameraId, status: "done", storageKey: video, sizeBytes: 10, sha256: `${serial}`.padStart(64, "0"),
-		durationSec: 2, width: 64, height: 48, sourceFps: 5, sampleFps: 5, segmentSec: 2, segmentsTotal: 1, framesTotal: 10,
+		orgId,
+		storeId,
+		cameraId,
+		status: "done",
+		storageKey: video,
+		sizeBytes: 10,
+		sha256: `${serial}`.padStart(64, "0"),
+		durationSec: 2,
+		width: 64,
+		height: 48,
+		sourceFps: 5,
+		sampleFps: 5,
+		segmentSec: 2,
+		segmentsTotal: 1,
+		framesTotal: 10,
 	});
 	const [snapshot, frame, edgeSnapshot] = [await stored("snapshots", "jpg"), await stored("snapshots", "jpg"), await stored("snapshots", "jpg")];
-	const common = { orgId, storeId, cameraId, ruleId: RULE, className: "person", score: 0.9, severity: "high" as const, occurredAt: new Date(), frameTime: 0, box: [0.1, 0.1, 0.5, 0.9] as [number, number, number, number] };
+	const common = {
+		orgId,
+		storeId,
+		cameraId,
+		ruleId: RULE,
+		className: "person",
+		score: 0.9,
+		severity: "high" as const,
+		occurredAt: new Date(),
+		frameTime: 0,
+		box: [0.1, 0.1, 0.5, 0.9] as [number, number, number, number],
+	};
 	await db.getRepository(Alert).save({ ...common, clipId: clip.id, trackNo: 1, snapshotKey: snapshot, frameKey: frame });
-	const edge = await db.getRepository(Alert).save({ ...common, source: "edge", clipId: null, trackNo: null, edgeTrackKey: `auto:${serial}`, snapshotKey: edgeSnapshot });
+	const edge = await db
+		.getRepository(Alert)
+		.save({ ...common, source: "edge", clipId: null, trackNo: null, edgeTrackKey: `auto:${serial}`, snapshotKey: edgeSnapshot });
 	return { cameraId, files: [video, snapshot, frame, edgeSnapshot], edgeAlertId: edge.id };
 }
 

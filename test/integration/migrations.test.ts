@@ -26,7 +26,9 @@ describe("database migrations", () => {
 			const applied = await migrate(dataSource);
 			expect(applied.length).toBeGreaterThan(0);
 			for (let i = 0; i < applied.length; i++) await dataSource.undoLastMigration({ transaction: "each" });
-			const tables = await dataSource.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'");
+			const tables = await dataSource.query(
+				"SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'",
+			);
 			expect(tables[0].n).toBe(0);
 			expect(await migrate(dataSource)).toEqual(applied);
 		} finally {

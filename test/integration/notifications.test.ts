@@ -70,11 +70,35 @@ async function tenant(stores = ["Corner Shop"]) {
 async function raise(t: { orgId: string }, storeId: string, cameraId: string, severity: Severity = "high", className = "person") {
 	const db = await cluster.db();
 	const clip = await db.getRepository(Clip).save({
-		orgId: t.orgId, storeId, cameraId, status: "done", storageKey: "clips/none.mp4", sizeBytes: 1, sha256: randomUUID(), durationSec: 2, width: 640, height: 480,
-		sourceFps: 25, sampleFps: 5, segmentSec: 2, segmentsTotal: 1, framesTotal: 10,
+		orgId: t.orgId,
+		storeId,
+		cameraId,
+		status: "done",
+		storageKey: "clips/none.mp4",
+		sizeBytes: 1,
+		sha256: randomUUID(),
+		durationSec: 2,
+		width: 640,
+		height: 480,
+		sourceFps: 25,
+		sampleFps: 5,
+		segmentSec: 2,
+		segmentsTotal: 1,
+		framesTotal: 10,
 	});
 	const alert = await db.getRepository(Alert).save({
-		orgId: t.orgId, storeId, cameraId, clipId: clip.id, trackNo: 1, ruleId: randomUUID(), className, score: 0.91, severity, occurredAt: new Date(), frameTime: 0.4, box: [0.1, 0.1, 0.5, 0.9],
+		orgId: t.orgId,
+		storeId,
+		cameraId,
+		clipId: clip.id,
+		trackNo: 1,
+		ruleId: randomUUID(),
+		className,
+		score: 0.91,
+		severity,
+		occurredAt: new Date(),
+		frameTime: 0.4,
+		box: [0.1, 0.1, 0.5, 0.9],
 	});
 	cluster.core.broadcast("alert.raised", presentAlert(alert));
 	return alert;
@@ -100,13 +124,22 @@ function burstSummary(receiver: HttpReceiver, alerts: { id: string }[]) {
 	const single = receiver.received.filter((r) => r.json?.type === "alert.raised" && ids.has(r.json.alert.id)).map((r) => r.json.alert.id as string);
 	const digests = receiver.received.filter((r) => r.json?.type === "alert.digest" && r.json.alerts.some((a: { id: string }) => ids.has(a.id)));
 	const covered = [...single, ...digests.flatMap((d) => d.json.alerts.map((a: { id: string }) => a.id as string))];
-	return { messages: single.length, digests: digests.map((d) => d.json.count as number), covered: new Set(covered).size, repeated: covered.length - new Set(covered).size };
+	return {
+		messages: single.length,
+		digests: digests.map((d) => d.json.count as number),
+		covered: new Set(covered).size,
+		repeated: covered.length - new Set(covered).size,
+	};
 }
 
 describe("channels", () => {
 	it("a webhook channel shows its signing secret once; afterwards its settings come back masked", async () => {
 		const t = await tenant();
-		const created = await api.post(t.channels, { kind: "webhook", name: "SOC", config: { url: "https://ops:hunter2@hooks.example.com/vigil?token=abc" } }, { token: t.owner.token });
+		const created = await api.post(
+			t.channels,
+			{ kind: "webhook", name: "SOC", config: { url: "https://ops:hunter2@hooks.example.com/vigil?token=abc" } },
+			{ token: t.owner.token },
+		);
 		expect(created.status).toBe(201);
 		expect(created.body.signingSecret).toMatch(/^whsec_/);
 		expect(created.body).toMatchObject({ kind: "webhook", name: "SOC", minSeverity: "low", storeIds: null, enabled: true });
@@ -124,7 +157,11 @@ describe("channels", () => {
 
 	it("the settings are stored encrypted, not in clear", async () => {
 		const t = await tenant();
-		const created = await api.post(t.channels, { kind: "telegram", name: "Night shift", config: { botToken: BOT_TOKEN, chatId: -1001234567 } }, { token: t.owner.token });
+		const created = await api.post(
+			t.channels,
+			{ kind: "telegram", name: "Night shift", config: { botToken: BOT_TOKEN, chatId: -1001234567 } },
+			{ token: t.owner.token },
+		);
 		expect(created.status).toBe(201);
 		expect(created.body.config).toEqual({ botToken: "123456789:****", chatId: "-1001234567" });
 		const [row] = await (await cluster.db()).query("SELECT config_enc FROM notification_channels WHERE id = $1", [created.body.id]);
@@ -166,13 +203,22 @@ describe("channels", () => {
 describe("delivery", () => {
 	it("the webhook receiver gets the alert once, signed with the channel's secret, and the alert shows it sent", async () => {
 		const t = await tenant();
-		const channel = (await api.post(t.channels, { kind: "webhook", name: "SOC", config: { url: `${webhook.url}/hooks/vigil` } }, { token: t.owner.token })).body;
+		const channel = (await api.post(t.channels, { kind: "webhook", name: "SOC", config: { url: `${webhook.url}/hooks/vigil` } }, { token: t.owner.token }))
+			.body;
 		const alert = await raise(t, t.storeIds[0], t.cameraIds[0], "high", "person");
 		// Heard twice (several nodes, or a repeated broadcast): still one delivery.
 		cluster.core.broadcast("alert.raised", presentAlert(alert));
 
 		const [delivery] = await eventually(async () => settled(await deliveriesOf(t, t.storeIds[0], alert.id)), 15000);
-		expect(delivery).toMatchObject({ channelId: channel.id, channelName: "SOC", kind: "webhook", recipient: null, status: "sent", attempts: 1, lastError: null });
+		expect(delivery).toMatchObject({
+			channelId: channel.id,
+			channelName: "SOC",
+			kind: "webhook",
+			recipient: null,
+			status: "sent",
+			attempts: 1,
+			lastError: null,
+		});
 		// An alert raised after the repeat is the barrier: once its message is in, a second one for the repeat would be too.
 		await arrived(webhook, (await raise(t, t.storeIds[0], t.cameraIds[0])).id);
 		const bodies = bodiesFor(webhook, alert.id);
@@ -183,7 +229,11 @@ describe("delivery", () => {
 		expect(verifyWebhook("whsec_someone-else", got.headers, got.raw)).toEqual({ ok: false, reason: "mismatch" });
 		expect(got.headers["x-vigil-delivery"]).toBe(delivery.id);
 		expect(got.headers["x-vigil-event"]).toBe("alert.raised");
-		expect(got.json).toMatchObject({ type: "alert.raised", deliveryId: delivery.id, alert: { id: alert.id, severity: "high", className: "person", storeName: "Corner Shop", cameraName: "Corner Shop door" } });
+		expect(got.json).toMatchObject({
+			type: "alert.raised",
+			deliveryId: delivery.id,
+			alert: { id: alert.id, severity: "high", className: "person", storeName: "Corner Shop", cameraName: "Corner Shop door" },
+		});
 	});
 
 	it("a receiver that fails at first gets the message exactly once when it recovers; the delivery ends sent after several attempts", async () => {
@@ -255,7 +305,9 @@ describe("delivery", () => {
 
 	it("Telegram gets sendMessage on the bot's path with the channel's chat, and the test button works", async () => {
 		const t = await tenant();
-		const channel = (await api.post(t.channels, { kind: "telegram", name: "Night shift", config: { botToken: BOT_TOKEN, chatId: "-100777" } }, { token: t.owner.token })).body;
+		const channel = (
+			await api.post(t.channels, { kind: "telegram", name: "Night shift", config: { botToken: BOT_TOKEN, chatId: "-100777" } }, { token: t.owner.token })
+		).body;
 		const alert = await raise(t, t.storeIds[0], t.cameraIds[0], "critical", "car");
 		await eventually(async () => settled(await deliveriesOf(t, t.storeIds[0], alert.id)), 15000);
 		const got = telegram.received.find((r) => r.json?.text?.includes(alert.id));
@@ -271,7 +323,9 @@ describe("delivery", () => {
 
 	it("the test button says why a message did not arrive", async () => {
 		const t = await tenant();
-		const channel = (await api.post(t.channels, { kind: "webhook", name: "Gone", config: { url: `http://127.0.0.1:${await closedPort()}/in` } }, { token: t.owner.token })).body;
+		const channel = (
+			await api.post(t.channels, { kind: "webhook", name: "Gone", config: { url: `http://127.0.0.1:${await closedPort()}/in` } }, { token: t.owner.token })
+		).body;
 		const test = await api.post(`${t.channels}/${channel.id}/test`, {}, { token: t.owner.token });
 		expect(test.status).toBe(200);
 		expect(test.body).toEqual({ sent: false, error: expect.stringMatching(/ECONNREFUSED/) });
@@ -281,7 +335,11 @@ describe("delivery", () => {
 		const t = await tenant(["Shop A", "Shop B"]);
 		const [receiver, everything] = await Promise.all([httpReceiver(), httpReceiver()]);
 		try {
-			await api.post(t.channels, { kind: "webhook", name: "A, high", config: { url: receiver.url }, minSeverity: "high", storeIds: [t.storeIds[0]] }, { token: t.owner.token });
+			await api.post(
+				t.channels,
+				{ kind: "webhook", name: "A, high", config: { url: receiver.url }, minSeverity: "high", storeIds: [t.storeIds[0]] },
+				{ token: t.owner.token },
+			);
 			// A channel that takes everything: once it has all three, the routing of all three is done.
 			await api.post(t.channels, { kind: "webhook", name: "Everything", config: { url: everything.url } }, { token: t.owner.token });
 			const low = await raise(t, t.storeIds[0], t.cameraIds[0], "medium");
@@ -341,7 +399,11 @@ describe("email and mutes", () => {
 		const t = await tenant(["Shop A", "Shop B"]);
 		const staffA = await member(t, "staff-a", [t.storeIds[0]]);
 		const staffB = await member(t, "staff-b", [t.storeIds[1]]);
-		const channel = await api.post(t.channels, { kind: "email", name: "Everyone", config: { to: ["Desk@Example.com"], members: true } }, { token: t.owner.token });
+		const channel = await api.post(
+			t.channels,
+			{ kind: "email", name: "Everyone", config: { to: ["Desk@Example.com"], members: true } },
+			{ token: t.owner.token },
+		);
 		expect(channel.status).toBe(201);
 		expect(channel.body.config).toEqual({ to: ["desk@example.com"], members: true });
 
@@ -353,7 +415,12 @@ describe("email and mutes", () => {
 		expect(items.every((d) => d.status === "sent")).toBe(true);
 
 		const mails = smtp.mails.filter((m) => m.raw.includes(alert.id));
-		expect(mails.map((m) => m.to).flat().sort()).toEqual(["desk@example.com", staffA.email].sort());
+		expect(
+			mails
+				.map((m) => m.to)
+				.flat()
+				.sort(),
+		).toEqual(["desk@example.com", staffA.email].sort());
 		expect(mails[0].from).toBe("alerts@vigil.test");
 		expect(mails[0].user).toBe("vigil");
 		expect(mails[0].raw).toMatch(/Subject: \[Vigil\] HIGH: person at Shop A \/ Shop A door/);
@@ -462,13 +529,32 @@ describe("webhooks and the server's own network", () => {
 		const client = new Client(guarded.url);
 		const owner = await signUp(client, "guarded");
 		const orgId = (await client.post("/api/v1/orgs", { name: "Guarded" }, { token: owner.token })).body.id;
-		for (const url of ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/hook", "http://[::ffff:192.168.0.1]/hook"]) {
-			const res = await client.post(`/api/v1/orgs/${orgId}/notification-channels`, { kind: "webhook", name: "Inside", config: { url } }, { token: owner.token });
+		for (const url of [
+			"http://127.0.0.1:9/hook",
+			"http://localhost/hook",
+			"http://10.1.2.3/hook",
+			"http://169.254.169.254/latest/meta-data",
+			"http://[::1]/hook",
+			"http://[::ffff:192.168.0.1]/hook",
+		]) {
+			const res = await client.post(
+				`/api/v1/orgs/${orgId}/notification-channels`,
+				{ kind: "webhook", name: "Inside", config: { url } },
+				{ token: owner.token },
+			);
 			expect([url, res.status, res.body.error?.details?.[0]?.type]).toEqual([url, 422, "privateAddress"]);
 		}
-		const outside = await client.post(`/api/v1/orgs/${orgId}/notification-channels`, { kind: "webhook", name: "Outside", config: { url: "https://203.0.113.7/hook" } }, { token: owner.token });
+		const outside = await client.post(
+			`/api/v1/orgs/${orgId}/notification-channels`,
+			{ kind: "webhook", name: "Outside", config: { url: "https://203.0.113.7/hook" } },
+			{ token: owner.token },
+		);
 		expect(outside.status).toBe(201);
-		const moved = await client.patch(`/api/v1/orgs/${orgId}/notification-channels/${outside.body.id}`, { config: { url: "http://192.168.1.20/hook" } }, { token: owner.token });
+		const moved = await client.patch(
+			`/api/v1/orgs/${orgId}/notification-channels/${outside.body.id}`,
+			{ config: { url: "http://192.168.1.20/hook" } },
+			{ token: owner.token },
+		);
 		expect([moved.status, moved.body.error?.details?.[0]?.type]).toEqual([422, "privateAddress"]);
 	});
 });

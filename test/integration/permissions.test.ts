@@ -168,8 +168,13 @@ afterAll(() => cluster?.stop());
 
 const NOBODY = "00000000-0000-4000-8000-000000000000";
 function fill(path: string, ids: { orgId: string; storeId: string }) {
-	return path.replace(":orgId", ids.orgId).replace(":storeId", ids.storeId).replace(":cameraId", cameraId).replace(":className", "person")
-		.replace(":queue", "detector").replace(":letterId", "1")
+	return path
+		.replace(":orgId", ids.orgId)
+		.replace(":storeId", ids.storeId)
+		.replace(":cameraId", cameraId)
+		.replace(":className", "person")
+		.replace(":queue", "detector")
+		.replace(":letterId", "1")
 		.replace(/:(zoneId|tokenId|userId|invitationId|clipId|ruleId|alertId|channelId|muteId|commandId)/, NOBODY);
 }
 

@@ -38,7 +38,11 @@ describeWithFootage("clip to alert, end to end", () => {
 		storeBase = `/api/v1/orgs/${org.id}/stores/${store.id}`;
 		const camera = (await api.post(`${storeBase}/cameras`, { name: "Courtyard", classes: ["person"], sampleFps: 5 }, { token: owner })).body;
 		camBase = `${storeBase}/cameras/${camera.id}`;
-		const rule = await api.post(`${storeBase}/alert-rules`, { name: "Anyone in the courtyard", classes: ["person"], minScore: 0.5, minDurationSec: 0.5, cooldownSec: 0, severity: "high" }, { token: owner });
+		const rule = await api.post(
+			`${storeBase}/alert-rules`,
+			{ name: "Anyone in the courtyard", classes: ["person"], minScore: 0.5, minDurationSec: 0.5, cooldownSec: 0, severity: "high" },
+			{ token: owner },
+		);
 		expect(rule.status).toBe(201);
 	});
 	afterAll(async () => {
@@ -47,7 +51,8 @@ describeWithFootage("clip to alert, end to end", () => {
 	});
 
 	it("finds people, tracks them, raises alerts and pushes them only to those allowed to see them", async () => {
-		const sse = (token: string, extra: Record<string, string> = {}) => new SseClient(`${cluster.url}/api/v1/alerts/stream`, { authorization: `Bearer ${token}`, ...extra }).open();
+		const sse = (token: string, extra: Record<string, string> = {}) =>
+			new SseClient(`${cluster.url}/api/v1/alerts/stream`, { authorization: `Bearer ${token}`, ...extra }).open();
 		const mine = await sse(owner);
 		const theirs = await sse(outsider);
 		streams = [mine, theirs];
@@ -58,16 +63,24 @@ describeWithFootage("clip to alert, end to end", () => {
 		expect(uploaded.status).toBe(201);
 		const clipId = uploaded.body.id;
 
-		const done = await eventually(async () => {
-			const clip = (await api.get(`${storeBase}/clips/${clipId}`, { token: owner })).body;
-			return clip.status === "done" && clip.summary ? clip : undefined;
-		}, 180_000, 500);
+		const done = await eventually(
+			async () => {
+				const clip = (await api.get(`${storeBase}/clips/${clipId}`, { token: owner })).body;
+				return clip.status === "done" && clip.summary ? clip : undefined;
+			},
+			180_000,
+			500,
+		);
 		expect(done.progress).toEqual({ framesDone: 50, framesTotal: 50, ratio: 1 });
 		// Several people walk through this footage; each is counted once, not once per frame.
 		expect(done.summary.counts.person).toBeGreaterThanOrEqual(3);
 		expect(done.summary.counts.person).toBeLessThan(30);
 
-		const detections = (await api.get(`${storeBase}/clips/${clipId}/detections`, { token: owner })).body.items as { frameIndex: number; className: string; score: number }[];
+		const detections = (await api.get(`${storeBase}/clips/${clipId}/detections`, { token: owner })).body.items as {
+			frameIndex: number;
+			className: string;
+			score: number;
+		}[];
 		expect(detections.filter((d) => d.className === "person").length).toBeGreaterThan(50);
 		expect(detections.every((d) => d.frameIndex >= 0 && d.frameIndex < 50)).toBe(true);
 		expect(new Set(detections.map((d) => d.frameIndex)).size).toBeGreaterThan(40);
@@ -77,7 +90,12 @@ describeWithFootage("clip to alert, end to end", () => {
 		expect(alerts.every((a) => a.className === "person" && a.clipId === clipId)).toBe(true);
 
 		await eventually(async () => (mine.alerts().length >= alerts.length ? true : undefined), 30_000);
-		expect(mine.alerts<AlertView>().map((a) => a.id).sort()).toEqual(alerts.map((a) => a.id).sort());
+		expect(
+			mine
+				.alerts<AlertView>()
+				.map((a) => a.id)
+				.sort(),
+		).toEqual(alerts.map((a) => a.id).sort());
 		expect(theirs.alerts()).toHaveLength(0);
 
 		// A dashboard that reconnects resumes after the last id it saw, from the database.

@@ -22,7 +22,8 @@ async function tenant(api: Client, name: string) {
 	return { token, base, camera: camera.id as string };
 }
 
-const urlOf = (broker: ServiceBroker) => `http://127.0.0.1:${((broker.getLocalService("api") as unknown as { server: import("node:http").Server }).server.address() as { port: number }).port}`;
+const urlOf = (broker: ServiceBroker) =>
+	`http://127.0.0.1:${((broker.getLocalService("api") as unknown as { server: import("node:http").Server }).server.address() as { port: number }).port}`;
 
 describeWithFootage("recovery", () => {
 	it("a clip that breaks partway ends failed with the reason, keeping the detections made before", async () => {
@@ -39,10 +40,14 @@ describeWithFootage("recovery", () => {
 			const { token, base, camera } = await tenant(api, "broken");
 			const uploaded = await api.request("POST", `${base}/cameras/${camera}/clips`, { raw: broken, headers: { "content-type": "video/mp4" }, token });
 			expect(uploaded.status).toBe(201);
-			const ended = await eventually(async () => {
-				const c = (await api.get(`${base}/clips/${uploaded.body.id}`, { token })).body;
-				return c.status === "failed" || c.status === "done" ? c : undefined;
-			}, 120_000, 500);
+			const ended = await eventually(
+				async () => {
+					const c = (await api.get(`${base}/clips/${uploaded.body.id}`, { token })).body;
+					return c.status === "failed" || c.status === "done" ? c : undefined;
+				},
+				120_000,
+				500,
+			);
 			expect(ended.status).toBe("failed");
 			expect(ended.failureReason).toMatch(/Decoding failed/);
 			const detections = (await api.get(`${base}/clips/${uploaded.body.id}/detections`, { token })).body.items as { frameIndex: number }[];
@@ -64,7 +69,11 @@ describeWithFootage("recovery", () => {
 			const api = new Client(urlOf(withoutDetector));
 			const t = await tenant(api, "restart");
 			({ token, base } = t);
-			const uploaded = await api.request("POST", `${base}/cameras/${t.camera}/clips`, { raw: readFileSync(STREET_CLIP), headers: { "content-type": "video/mp4" }, token });
+			const uploaded = await api.request("POST", `${base}/cameras/${t.camera}/clips`, {
+				raw: readFileSync(STREET_CLIP),
+				headers: { "content-type": "video/mp4" },
+				token,
+			});
 			expect(uploaded.body.status).toBe("queued");
 			clipId = uploaded.body.id;
 		} finally {
@@ -76,10 +85,14 @@ describeWithFootage("recovery", () => {
 		try {
 			const api = new Client(urlOf(again));
 			await waitForReady(urlOf(again));
-			const done = await eventually(async () => {
-				const c = (await api.get(`${base}/clips/${clipId}`, { token })).body;
-				return c.status === "done" ? c : undefined;
-			}, 180_000, 500);
+			const done = await eventually(
+				async () => {
+					const c = (await api.get(`${base}/clips/${clipId}`, { token })).body;
+					return c.status === "done" ? c : undefined;
+				},
+				180_000,
+				500,
+			);
 			expect(done.progress.framesDone).toBe(50);
 		} finally {
 			await again.stop();

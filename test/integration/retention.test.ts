@@ -45,16 +45,52 @@ async function clipAged(t: Tenant, ageDays: number, { alertAgeDays = ageDays, st
 	const snapshot = await storage().put("snapshots", "jpg", Readable.from([Buffer.from(`jpeg ${serial}`)]));
 	const frame = await storage().put("snapshots", "jpg", Readable.from([Buffer.from(`frame ${serial}`)]));
 	const clip = await db.getRepository(Clip).save({
-		orgId: t.orgId, storeId: t.storeId, cameraId: t.cameraId, status, storageKey: video.key, sizeBytes: video.size, sha256: video.sha256,
-		durationSec: 2, width: 64, height: 48, sourceFps: 5, sampleFps: 5, segmentSec: 2, segmentsTotal: 1, framesTotal: 10,
+		orgId: t.orgId,
+		storeId: t.storeId,
+		cameraId: t.cameraId,
+		status,
+		storageKey: video.key,
+		sizeBytes: video.size,
+		sha256: video.sha256,
+		durationSec: 2,
+		width: 64,
+		height: 48,
+		sourceFps: 5,
+		sampleFps: 5,
+		segmentSec: 2,
+		segmentsTotal: 1,
+		framesTotal: 10,
 	});
 	await db.getRepository(Clip).update({ id: clip.id }, { createdAt: new Date(Date.now() - ageDays * DAY) });
-	await db.getRepository(Detection).insert([0, 1, 2].map((frameIndex) => ({
-		clipId: clip.id, frameIndex, ordinal: 0, timeSec: frameIndex / 5, classId: 0, className: "person", score: 0.9, x1: 0.1, y1: 0.1, x2: 0.5, y2: 0.9,
-	})));
+	await db.getRepository(Detection).insert(
+		[0, 1, 2].map((frameIndex) => ({
+			clipId: clip.id,
+			frameIndex,
+			ordinal: 0,
+			timeSec: frameIndex / 5,
+			classId: 0,
+			className: "person",
+			score: 0.9,
+			x1: 0.1,
+			y1: 0.1,
+			x2: 0.5,
+			y2: 0.9,
+		})),
+	);
 	const alert = await db.getRepository(Alert).save({
-		orgId: t.orgId, storeId: t.storeId, cameraId: t.cameraId, clipId: clip.id, trackNo: 1, ruleId: "00000000-0000-4000-8000-000000000001", className: "person",
-		score: 0.9, severity: "high", occurredAt: new Date(Date.now() - alertAgeDays * DAY), frameTime: 0.2, box: [0.1, 0.1, 0.5, 0.9], snapshotKey: snapshot.key,
+		orgId: t.orgId,
+		storeId: t.storeId,
+		cameraId: t.cameraId,
+		clipId: clip.id,
+		trackNo: 1,
+		ruleId: "00000000-0000-4000-8000-000000000001",
+		className: "person",
+		score: 0.9,
+		severity: "high",
+		occurredAt: new Date(Date.now() - alertAgeDays * DAY),
+		frameTime: 0.2,
+		box: [0.1, 0.1, 0.5, 0.9],
+		snapshotKey: snapshot.key,
 		frameKey: frame.key,
 	});
 	await db.getRepository(Alert).update({ id: alert.id }, { createdAt: new Date(Date.now() - alertAgeDays * DAY) });
@@ -65,7 +101,12 @@ const runNow = () => api.post("/api/v1/admin/retention/run", {}, { token: root }
 
 beforeAll(async () => {
 	// Defaults: snapshots kept 365 days; the rest for ever. No schedule: the test runs the cleanup itself.
-	cluster = await startCluster({ SERVICES: "api,auth,tenancy,camera,clip,alert,audit,retention,jobs", RETENTION_INTERVAL: "0", RETENTION_BATCH: "2", RETENTION_SNAPSHOTS_DAYS: "365" });
+	cluster = await startCluster({
+		SERVICES: "api,auth,tenancy,camera,clip,alert,audit,retention,jobs",
+		RETENTION_INTERVAL: "0",
+		RETENTION_BATCH: "2",
+		RETENTION_SNAPSHOTS_DAYS: "365",
+	});
 	api = new Client(cluster.url);
 	const rootEmail = uniqueEmail("root");
 	await cluster.core.call("auth.createUser", { email: rootEmail, password: "super admin passphrase", superAdmin: true });
@@ -77,7 +118,12 @@ describe("an organization's retention policy", () => {
 	it("starts from the node's defaults; its owner sets days per kind (null keeps for ever); an admin may only read it", async () => {
 		const t = await tenant("policy-owner");
 		const path = `/api/v1/orgs/${t.orgId}/retention`;
-		expect((await api.get(path, { token: t.owner.token })).body).toMatchObject({ clipsDays: null, snapshotsDays: 365, detectionsDays: null, source: "defaults" });
+		expect((await api.get(path, { token: t.owner.token })).body).toMatchObject({
+			clipsDays: null,
+			snapshotsDays: 365,
+			detectionsDays: null,
+			source: "defaults",
+		});
 
 		const set = await api.request("PUT", path, { token: t.owner.token, body: { clipsDays: 30, snapshotsDays: null, detectionsDays: 7 } });
 		expect(set.status).toBe(200);
@@ -85,7 +131,10 @@ describe("an organization's retention policy", () => {
 		expect((await api.get(path, { token: t.owner.token })).body).toMatchObject({ clipsDays: 30, snapshotsDays: null, detectionsDays: 7 });
 
 		const [entry] = (await api.get(`/api/v1/orgs/${t.orgId}/audit-log?action=retention.policy_changed`, { token: t.owner.token })).body.items;
-		expect(entry.details).toEqual({ from: { clipsDays: null, snapshotsDays: 365, detectionsDays: null }, to: { clipsDays: 30, snapshotsDays: null, detectionsDays: 7 } });
+		expect(entry.details).toEqual({
+			from: { clipsDays: null, snapshotsDays: 365, detectionsDays: null },
+			to: { clipsDays: 30, snapshotsDays: null, detectionsDays: 7 },
+		});
 
 		const admin = await signUp(api, "policy-admin");
 		const invite = await api.post(`/api/v1/orgs/${t.orgId}/invitations`, { email: admin.email, role: "admin" }, { token: t.owner.token });
@@ -118,12 +167,24 @@ describe("the cleanup", () => {
 		// Org b keeps the defaults: clips and detections for ever, snapshots 365 days.
 		const elsewhere = await clipAged(b, 200);
 		// Edge boxes' events are detections too, aged by their own time.
-		const edgeEvent = async (t: Tenant, ageDays: number) => (await cluster.db()).getRepository(EdgeEvent).save({
-			orgId: t.orgId, storeId: t.storeId, cameraId: t.cameraId, tokenId: null, eventId: `e${++serial}`, time: new Date(Date.now() - ageDays * DAY),
-			className: "person", score: 0.8, box: [0.1, 0.1, 0.2, 0.4], trackId: null, plate: null, trackKey: null,
-		});
+		const edgeEvent = async (t: Tenant, ageDays: number) =>
+			(await cluster.db()).getRepository(EdgeEvent).save({
+				orgId: t.orgId,
+				storeId: t.storeId,
+				cameraId: t.cameraId,
+				tokenId: null,
+				eventId: `e${++serial}`,
+				time: new Date(Date.now() - ageDays * DAY),
+				className: "person",
+				score: 0.8,
+				box: [0.1, 0.1, 0.2, 0.4],
+				trackId: null,
+				plate: null,
+				trackKey: null,
+			});
 		const [oldEvent, recentEvent, elsewhereEvent] = [await edgeEvent(a, 6), await edgeEvent(a, 1), await edgeEvent(b, 200)];
-		const metric = async (kind: string) => Number((await registry.getSingleMetricAsString("vigil_retention_removed_total")).match(new RegExp(`kind="${kind}"} (\\d+)`))?.[1] ?? 0);
+		const metric = async (kind: string) =>
+			Number((await registry.getSingleMetricAsString("vigil_retention_removed_total")).match(new RegExp(`kind="${kind}"} (\\d+)`))?.[1] ?? 0);
 		const before = { clips: await metric("clips"), snapshots: await metric("snapshots"), detections: await metric("detections") };
 
 		const run = await runNow();
@@ -152,13 +213,26 @@ describe("the cleanup", () => {
 		for (const kept of [recent, busy, elsewhere]) expect(existsSync(file(kept.snapshotKey)) && existsSync(file(kept.frameKey))).toBe(true);
 		// detections: of finished clips older than 5 days.
 		const detections = async (clipId: string) => db.getRepository(Detection).countBy({ clipId });
-		expect([await detections(old.clip.id), await detections(middle.clip.id), await detections(recent.clip.id), await detections(busy.clip.id), await detections(elsewhere.clip.id)]).toEqual([0, 0, 3, 3, 3]);
+		expect([
+			await detections(old.clip.id),
+			await detections(middle.clip.id),
+			await detections(recent.clip.id),
+			await detections(busy.clip.id),
+			await detections(elsewhere.clip.id),
+		]).toEqual([0, 0, 3, 3, 3]);
 		const events = db.getRepository(EdgeEvent);
-		expect([await events.existsBy({ id: oldEvent.id }), await events.existsBy({ id: recentEvent.id }), await events.existsBy({ id: elsewhereEvent.id })]).toEqual([false, true, true]);
+		expect([
+			await events.existsBy({ id: oldEvent.id }),
+			await events.existsBy({ id: recentEvent.id }),
+			await events.existsBy({ id: elsewhereEvent.id }),
+		]).toEqual([false, true, true]);
 
 		const { removed } = run.body;
-		expect({ clips: await metric("clips"), snapshots: await metric("snapshots"), detections: await metric("detections") })
-			.toEqual({ clips: before.clips + removed.clips, snapshots: before.snapshots + removed.snapshots, detections: before.detections + removed.detections });
+		expect({ clips: await metric("clips"), snapshots: await metric("snapshots"), detections: await metric("detections") }).toEqual({
+			clips: before.clips + removed.clips,
+			snapshots: before.snapshots + removed.snapshots,
+			detections: before.detections + removed.detections,
+		});
 
 		const again = await runNow();
 		expect(again.body.perOrg[a.orgId]).toBeUndefined();
@@ -194,7 +268,12 @@ describe("the cleanup", () => {
 
 	(requireFootage("re-uploading an expired clip") ? it : it.skip)("the same video uploaded again after its clip expired makes a new clip", async () => {
 		const t = await tenant("retention-reupload");
-		const upload = () => api.request("POST", `/api/v1/orgs/${t.orgId}/stores/${t.storeId}/cameras/${t.cameraId}/clips`, { raw: streetClip(), token: t.owner.token, headers: { "content-type": "video/mp4" } });
+		const upload = () =>
+			api.request("POST", `/api/v1/orgs/${t.orgId}/stores/${t.storeId}/cameras/${t.cameraId}/clips`, {
+				raw: streetClip(),
+				token: t.owner.token,
+				headers: { "content-type": "video/mp4" },
+			});
 		const first = await upload();
 		expect(first.status).toBe(201);
 		const db = await cluster.db();

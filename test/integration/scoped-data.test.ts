@@ -21,7 +21,20 @@ beforeAll(async () => {
 	[ids.orgA, ids.orgB] = [await org("A"), await org("B")];
 	[ids.storeA1, ids.storeA2, ids.storeB] = [await store(ids.orgA, "A1"), await store(ids.orgA, "A2"), await store(ids.orgB, "B")];
 	[ids.camA1, ids.camA2, ids.camB] = [await camera(ids.orgA, ids.storeA1), await camera(ids.orgA, ids.storeA2), await camera(ids.orgB, ids.storeB)];
-	ids.zoneB = (await db.getRepository(Zone).save({ orgId: ids.orgB, cameraId: ids.camB, name: "Till", kind: "polygon" as const, points: [[0, 0], [1, 0], [1, 1]], classes: [] })).id;
+	ids.zoneB = (
+		await db.getRepository(Zone).save({
+			orgId: ids.orgB,
+			cameraId: ids.camB,
+			name: "Till",
+			kind: "polygon" as const,
+			points: [
+				[0, 0],
+				[1, 0],
+				[1, 1],
+			],
+			classes: [],
+		})
+	).id;
 	for (const cameraId of [ids.camA1, ids.camA2, ids.camB]) await db.getRepository(CameraState).save({ cameraId, stationaryMemory: [] });
 }, 60_000);
 afterAll(() => cluster?.stop());
@@ -65,10 +78,35 @@ describe("reads", () => {
 describe("writes", () => {
 	it("an insert gets the tenant's organization, and another's is refused", async () => {
 		const zones = tenant(ids.orgA).repo(Zone);
-		await zones.insert({ cameraId: ids.camA1, name: "Mine", kind: "polygon", points: [[0, 0], [1, 0], [1, 1]], classes: [] });
+		await zones.insert({
+			cameraId: ids.camA1,
+			name: "Mine",
+			kind: "polygon",
+			points: [
+				[0, 0],
+				[1, 0],
+				[1, 1],
+			],
+			classes: [],
+		});
 		expect(await zones.findBy({ name: "Mine" })).toEqual([expect.objectContaining({ orgId: ids.orgA })]);
-		await expect(zones.insert({ orgId: ids.orgB, cameraId: ids.camB, name: "Theirs", kind: "polygon", points: [[0, 0], [1, 0], [1, 1]], classes: [] })).rejects.toThrow(TenantMismatchError);
-		await expect(tenant(ids.orgA, [ids.storeA2]).repo(Camera).save({ storeId: ids.storeA1, name: "Sneaky", kind: "upload" })).rejects.toThrow(TenantMismatchError);
+		await expect(
+			zones.insert({
+				orgId: ids.orgB,
+				cameraId: ids.camB,
+				name: "Theirs",
+				kind: "polygon",
+				points: [
+					[0, 0],
+					[1, 0],
+					[1, 1],
+				],
+				classes: [],
+			}),
+		).rejects.toThrow(TenantMismatchError);
+		await expect(tenant(ids.orgA, [ids.storeA2]).repo(Camera).save({ storeId: ids.storeA1, name: "Sneaky", kind: "upload" })).rejects.toThrow(
+			TenantMismatchError,
+		);
 	});
 
 	it("a child row can only be written under a parent of the tenant", async () => {
@@ -87,12 +125,42 @@ describe("writes", () => {
 	});
 
 	it("child rows are deleted in statements of bounded size, and only the tenant's", async () => {
-		const clipOf = async (orgId: string, storeId: string, cameraId: string) => (await db.getRepository(Clip).save({
-			orgId, storeId, cameraId, status: "done" as const, storageKey: "none.mp4", sizeBytes: 1, sha256: randomBytes(32).toString("hex"), durationSec: 1, width: 4, height: 4,
-			sourceFps: 5, sampleFps: 5, segmentSec: 2, segmentsTotal: 1, framesTotal: 1, framesDone: 1,
-		})).id;
+		const clipOf = async (orgId: string, storeId: string, cameraId: string) =>
+			(
+				await db.getRepository(Clip).save({
+					orgId,
+					storeId,
+					cameraId,
+					status: "done" as const,
+					storageKey: "none.mp4",
+					sizeBytes: 1,
+					sha256: randomBytes(32).toString("hex"),
+					durationSec: 1,
+					width: 4,
+					height: 4,
+					sourceFps: 5,
+					sampleFps: 5,
+					segmentSec: 2,
+					segmentsTotal: 1,
+					framesTotal: 1,
+					framesDone: 1,
+				})
+			).id;
 		const [mine, theirs] = [await clipOf(ids.orgA, ids.storeA1, ids.camA1), await clipOf(ids.orgB, ids.storeB, ids.camB)];
-		const rows = (clipId: string, n: number) => Array.from({ length: n }, (_, i) => ({ clipId, frameIndex: i, ordinal: 0, timeSec: i / 5, classId: 0, className: "person", score: 0.9, x1: 0, y1: 0, x2: 1, y2: 1 }));
+		const rows = (clipId: string, n: number) =>
+			Array.from({ length: n }, (_, i) => ({
+				clipId,
+				frameIndex: i,
+				ordinal: 0,
+				timeSec: i / 5,
+				classId: 0,
+				className: "person",
+				score: 0.9,
+				x1: 0,
+				y1: 0,
+				x2: 1,
+				y2: 1,
+			}));
 		const a = tenant(ids.orgA);
 		// More rows than one statement's batch: inserted and deleted in several.
 		await a.repo(Detection).insert(rows(mine, 4500));

@@ -23,7 +23,9 @@ describe("invitations", () => {
 		const sent = await invite({ email: guest.email, role: "admin" });
 		expect(sent.status).toBe(201);
 		expect(sent.body.token).toMatch(/^vin_/);
-		expect((await api.get(`/api/v1/orgs/${orgId}/invitations`, { token: owner.token })).body.items.map((i: { email: string }) => i.email)).toContain(guest.email);
+		expect((await api.get(`/api/v1/orgs/${orgId}/invitations`, { token: owner.token })).body.items.map((i: { email: string }) => i.email)).toContain(
+			guest.email,
+		);
 
 		const accepted = await api.post("/api/v1/invitations/accept", { token: sent.body.token }, { token: guest.token });
 		expect(accepted.status).toBe(200);

@@ -22,7 +22,9 @@ const ffmpeg = (args: string[]) => execFileSync(toolPath("ffmpeg"), ["-v", "erro
 async function rotatedCopy(dir: string): Promise<string> {
 	const out = join(dir, "rotated.mp4");
 	ffmpeg(["-i", STREET_CLIP, "-c", "copy", "-metadata:s:v", "rotate=90", out]);
-	const probed = JSON.parse(execFileSync(toolPath("ffprobe"), ["-v", "error", "-print_format", "json", "-show_streams", "-select_streams", "v:0", out]).toString());
+	const probed = JSON.parse(
+		execFileSync(toolPath("ffprobe"), ["-v", "error", "-print_format", "json", "-show_streams", "-select_streams", "v:0", out]).toString(),
+	);
 	const tagged = probed.streams[0].side_data_list?.some((d: { rotation?: number }) => Math.abs(d.rotation ?? 0) === 90) || probed.streams[0].tags?.rotate;
 	// Where this ffmpeg does not turn the rotate tag into a display matrix (newer builds), -display_rotation sets one.
 	if (!tagged) ffmpeg(["-display_rotation", "90", "-i", STREET_CLIP, "-c", "copy", out]);
@@ -114,10 +116,14 @@ describeWithFootage("damaged and truncated clips", () => {
 		const camera = (await api.post(`${storeBase}/cameras`, { name: `C${sampleFps}`, classes: ["person"], sampleFps }, { token })).body;
 		const uploaded = await api.request("POST", `${storeBase}/cameras/${camera.id}/clips`, { raw, headers: { "content-type": "video/mp4" }, token });
 		expect(uploaded.status).toBe(201);
-		const ended = await eventually(async () => {
-			const c = (await api.get(`${storeBase}/clips/${uploaded.body.id}`, { token })).body;
-			return c.status === "done" || c.status === "failed" ? c : undefined;
-		}, 150_000, 500);
+		const ended = await eventually(
+			async () => {
+				const c = (await api.get(`${storeBase}/clips/${uploaded.body.id}`, { token })).body;
+				return c.status === "done" || c.status === "failed" ? c : undefined;
+			},
+			150_000,
+			500,
+		);
 		return { uploaded: uploaded.body, ended };
 	}
 
@@ -168,12 +174,24 @@ describeWithFootage("reading the frames of a range", () => {
 			writeFileSync(cut, readFileSync(faststart).subarray(0, 380_000));
 			let frames = 0;
 			const reading = (async () => {
-				for await (const frame of readFrames(toolPath("ffmpeg"), { file: cut, startSec: 6, durationSec: 2.1, fps: 5, scaleFilter: "scale=32:24", width: 32, height: 24, maxFrames: 10 })) {
+				for await (const frame of readFrames(toolPath("ffmpeg"), {
+					file: cut,
+					startSec: 6,
+					durationSec: 2.1,
+					fps: 5,
+					scaleFilter: "scale=32:24",
+					width: 32,
+					height: 24,
+					maxFrames: 10,
+				})) {
 					expect(frame.length).toBe(32 * 24 * 3);
 					frames++;
 				}
 			})();
-			const error = await reading.then(() => undefined, (err: unknown) => err);
+			const error = await reading.then(
+				() => undefined,
+				(err: unknown) => err,
+			);
 			expect(error).toBeInstanceOf(FrameDecodeError);
 			expect(error).toMatchObject({ decoded: frames, expected: 10, reason: "ended_early" });
 			expect((error as Error).message).toMatch(new RegExp(`^Decoding failed after ${frames} of 10 frames: `));

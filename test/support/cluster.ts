@@ -53,7 +53,10 @@ export async function startCluster(env: Record<string, string> = {}): Promise<Cl
 	const config = testConfig(env);
 	const split = overNats && config.services.length > 1;
 	const brokers = split
-		? [createNode({ ...config, services: ["api"] }, { nodeID: `gateway-${config.namespace}` }), createNode({ ...config, services: config.services.filter((s) => s !== "api") }, { nodeID: `core-${config.namespace}` })]
+		? [
+				createNode({ ...config, services: ["api"] }, { nodeID: `gateway-${config.namespace}` }),
+				createNode({ ...config, services: config.services.filter((s) => s !== "api") }, { nodeID: `core-${config.namespace}` }),
+			]
 		: [createNode(config, { nodeID: `node-${config.namespace}` })];
 	await Promise.all(brokers.map((b) => b.start()));
 	const gateway = brokers[0];

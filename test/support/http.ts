@@ -16,7 +16,10 @@ export class Client {
 	/** Cookies as a browser would keep them (name -> value), filled from Set-Cookie. */
 	readonly cookies = new Map<string, string>();
 
-	constructor(readonly baseUrl: string, private readonly useCookies = false) {}
+	constructor(
+		readonly baseUrl: string,
+		private readonly useCookies = false,
+	) {}
 
 	async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
 		const headers: Record<string, string> = { ...options.headers };

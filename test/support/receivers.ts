@@ -101,7 +101,12 @@ export async function smtpReceiver(account: { user: string; pass: string }): Pro
 			stream.on("data", (c: Buffer) => chunks.push(c));
 			stream.on("end", () => {
 				const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-				mails.push({ from, to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8"), user: session.user as string | undefined });
+				mails.push({
+					from,
+					to: session.envelope.rcptTo.map((r) => r.address),
+					raw: Buffer.concat(chunks).toString("utf8"),
+					user: session.user as string | undefined,
+				});
 				callback();
 			});
 		},

@@ -11,7 +11,10 @@ export class SseClient {
 	private readonly abort = new AbortController();
 	private done: Promise<void> = Promise.resolve();
 
-	constructor(private readonly url: string, private readonly headers: Record<string, string>) {}
+	constructor(
+		private readonly url: string,
+		private readonly headers: Record<string, string>,
+	) {}
 
 	async open(): Promise<this> {
 		const res = await fetch(this.url, { headers: { accept: "text/event-stream", ...this.headers }, signal: this.abort.signal });

@@ -2,11 +2,35 @@ import { decidedKey, newlyMet, type MatchableRule } from "../../lib/alerting/mat
 import type { Track } from "../../lib/vision/tracker";
 
 const track = (over: Partial<Track> = {}): Track => ({
-	id: 7, classId: 0, className: "person", firstFrame: 0, lastFrame: 10, firstTime: 0, lastTime: 2, hits: 10, box: [0.1, 0.1, 0.2, 0.4],
-	bestFrame: { index: 5, time: 1 }, bestBox: [0.1, 0.1, 0.2, 0.4], maxScore: 0.8, meanScore: 0.7, confirmed: true, stationary: false,
-	zonesEntered: [], lineCrossings: {}, ...over,
+	id: 7,
+	classId: 0,
+	className: "person",
+	firstFrame: 0,
+	lastFrame: 10,
+	firstTime: 0,
+	lastTime: 2,
+	hits: 10,
+	box: [0.1, 0.1, 0.2, 0.4],
+	bestFrame: { index: 5, time: 1 },
+	bestBox: [0.1, 0.1, 0.2, 0.4],
+	maxScore: 0.8,
+	meanScore: 0.7,
+	confirmed: true,
+	stationary: false,
+	zonesEntered: [],
+	lineCrossings: {},
+	...over,
 });
-const rule = (id: string, over: Partial<MatchableRule> = {}): MatchableRule => ({ id, cameraId: null, classes: ["person"], minScore: 0.5, zoneIds: [], minDurationSec: 0, schedule: null, ...over });
+const rule = (id: string, over: Partial<MatchableRule> = {}): MatchableRule => ({
+	id,
+	cameraId: null,
+	classes: ["person"],
+	minScore: 0.5,
+	zoneIds: [],
+	minDurationSec: 0,
+	schedule: null,
+	...over,
+});
 const camera = { id: "cam-1", timezone: "UTC" };
 const at = new Date("2026-11-22T12:00:00Z");
 const none = new Map<string, number>();

@@ -127,7 +127,12 @@ describe("alerts in sequence order", () => {
 	it("a failed database read does not stop delivery", async () => {
 		const delivered: number[] = [];
 		const errors: unknown[] = [];
-		const s = new AlertSequencer({ waitMs: WAIT, fetchAfter: () => Promise.reject(new Error("down")), deliver: (a) => delivered.push(a.seq), onError: (e) => errors.push(e) });
+		const s = new AlertSequencer({
+			waitMs: WAIT,
+			fetchAfter: () => Promise.reject(new Error("down")),
+			deliver: (a) => delivered.push(a.seq),
+			onError: (e) => errors.push(e),
+		});
 		s.push(alert(1));
 		await jest.advanceTimersByTimeAsync(WAIT);
 		s.push(alert(4));
@@ -149,9 +154,12 @@ describe("resume points", () => {
 		expect(parseResumePoint(String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
 	});
 
-	it.each(["9223372036854775808", "99999999999999999999999", String(Number.MAX_SAFE_INTEGER + 2), "-1", "1e3", "abc", "1.5"])("%s: 400 INVALID_LAST_EVENT_ID", (raw) => {
-		expect(() => parseResumePoint(raw)).toThrow(expect.objectContaining({ code: 400, type: "INVALID_LAST_EVENT_ID" }));
-	});
+	it.each(["9223372036854775808", "99999999999999999999999", String(Number.MAX_SAFE_INTEGER + 2), "-1", "1e3", "abc", "1.5"])(
+		"%s: 400 INVALID_LAST_EVENT_ID",
+		(raw) => {
+			expect(() => parseResumePoint(raw)).toThrow(expect.objectContaining({ code: 400, type: "INVALID_LAST_EVENT_ID" }));
+		},
+	);
 });
 
 describe("one stream", () => {

@@ -2,11 +2,21 @@ import { clipSummary, segmentProgress, trackRow, type SegmentState } from "../..
 import { Tracker, type Track } from "../../lib/vision/tracker";
 import type { Box, Detection } from "../../lib/vision/types";
 
-const segment = (index: number, status: SegmentState["status"], error: string | null = null): SegmentState => ({ firstFrame: index * 10, frameCount: 10, status, error });
+const segment = (index: number, status: SegmentState["status"], error: string | null = null): SegmentState => ({
+	firstFrame: index * 10,
+	frameCount: 10,
+	status,
+	error,
+});
 
 describe("a clip's segments", () => {
 	it("frames are evaluated up to the end of the contiguous committed segments from the start", () => {
-		expect(segmentProgress([segment(0, "done"), segment(1, "pending"), segment(2, "done")])).toEqual({ committedFrames: 10, allIn: false, finished: null, failureReason: null });
+		expect(segmentProgress([segment(0, "done"), segment(1, "pending"), segment(2, "done")])).toEqual({
+			committedFrames: 10,
+			allIn: false,
+			finished: null,
+			failureReason: null,
+		});
 		expect(segmentProgress([segment(0, "pending"), segment(1, "done")]).committedFrames).toBe(0);
 		expect(segmentProgress([segment(0, "done"), segment(1, "done")])).toEqual({ committedFrames: 20, allIn: true, finished: "done", failureReason: null });
 	});
@@ -36,7 +46,17 @@ function scene(k: number): Detection[] {
 
 describe("a finished clip's summary", () => {
 	it("counts per class add up to `tracks`, the tracks stored, also when the tracker resumes segment by segment", () => {
-		const zones = [{ id: "door", kind: "line" as const, points: [[0.5, 0], [0.5, 1]] as [number, number][], classes: [] }];
+		const zones = [
+			{
+				id: "door",
+				kind: "line" as const,
+				points: [
+					[0.5, 0],
+					[0.5, 1],
+				] as [number, number][],
+				classes: [],
+			},
+		];
 		let tracker = new Tracker(zones);
 		const stored: Track[] = [];
 		for (let k = 0; k < 80; k++) {
@@ -65,13 +85,37 @@ describe("a finished clip's summary", () => {
 
 	it("a stored track keeps its figures and its line crossings without the latest direction", () => {
 		const t: Track = {
-			id: 3, classId: 0, className: "person", firstFrame: 0, lastFrame: 10, firstTime: 0, lastTime: 2, hits: 10, box: [0.1, 0.1, 0.2, 0.4],
-			bestFrame: { index: 5, time: 1 }, bestBox: [0.1, 0.1, 0.2, 0.4], maxScore: 0.8, meanScore: 0.7, confirmed: true, stationary: false,
-			zonesEntered: ["aisle"], lineCrossings: { door: { count: 1, forward: 1, backward: 0, direction: 1 } },
+			id: 3,
+			classId: 0,
+			className: "person",
+			firstFrame: 0,
+			lastFrame: 10,
+			firstTime: 0,
+			lastTime: 2,
+			hits: 10,
+			box: [0.1, 0.1, 0.2, 0.4],
+			bestFrame: { index: 5, time: 1 },
+			bestBox: [0.1, 0.1, 0.2, 0.4],
+			maxScore: 0.8,
+			meanScore: 0.7,
+			confirmed: true,
+			stationary: false,
+			zonesEntered: ["aisle"],
+			lineCrossings: { door: { count: 1, forward: 1, backward: 0, direction: 1 } },
 		};
 		expect(trackRow("clip-1", t)).toEqual({
-			clipId: "clip-1", trackNo: 3, className: "person", firstTime: 0, lastTime: 2, bestTime: 1, bestBox: [0.1, 0.1, 0.2, 0.4], maxScore: 0.8, meanScore: 0.7,
-			stationary: false, zonesEntered: ["aisle"], lineCrossings: { door: { count: 1, forward: 1, backward: 0 } },
+			clipId: "clip-1",
+			trackNo: 3,
+			className: "person",
+			firstTime: 0,
+			lastTime: 2,
+			bestTime: 1,
+			bestBox: [0.1, 0.1, 0.2, 0.4],
+			maxScore: 0.8,
+			meanScore: 0.7,
+			stationary: false,
+			zonesEntered: ["aisle"],
+			lineCrossings: { door: { count: 1, forward: 1, backward: 0 } },
 		});
 	});
 });

@@ -8,7 +8,14 @@ const dataDir = () => mkdtempSync(join(tmpdir(), "vigil-config-"));
 describe("configuration", () => {
 	it("defaults to the embedded single process", () => {
 		const config = loadConfig({ DATA_DIR: dataDir() });
-		expect(config).toMatchObject({ embedded: true, transporter: undefined, port: 3000, services: ["api", "auth", "tenancy", "camera", "clip", "detector", "alert", "notifier", "feedback", "audit", "retention", "jobs", "ingest"], accessTokenTtl: 900, refreshTokenTtl: 604800 });
+		expect(config).toMatchObject({
+			embedded: true,
+			transporter: undefined,
+			port: 3000,
+			services: ["api", "auth", "tenancy", "camera", "clip", "detector", "alert", "notifier", "feedback", "audit", "retention", "jobs", "ingest"],
+			accessTokenTtl: 900,
+			refreshTokenTtl: 604800,
+		});
 	});
 
 	it.each([

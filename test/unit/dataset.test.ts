@@ -28,7 +28,9 @@ describe("tar archive", () => {
 	const mtime = new Date("2025-01-02T03:04:05Z");
 	const jpeg = Buffer.alloc(700, 7);
 	const archive = Buffer.concat([
-		tarHeader("images/a.jpg", jpeg.length, mtime), jpeg, tarPadding(jpeg.length),
+		tarHeader("images/a.jpg", jpeg.length, mtime),
+		jpeg,
+		tarPadding(jpeg.length),
 		tarFile("labels/a.txt", "0 0.5 0.5 0.1 0.1\n", mtime),
 		tarFile("labels/b.txt", "", mtime),
 		TAR_END,

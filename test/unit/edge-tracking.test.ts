@@ -7,7 +7,18 @@ let n = 0;
 /** An event `s` seconds after T0; ids sort in creation order. */
 function event(s: number, box: Box, more: Partial<EdgeObservation> = {}): EdgeObservation {
 	n++;
-	return { ref: `ref-${String(n).padStart(4, "0")}`, eventId: `e${n}`, time: new Date(T0 + s * 1000), className: "person", score: 0.9, box, trackId: null, plate: null, trackKey: null, ...more };
+	return {
+		ref: `ref-${String(n).padStart(4, "0")}`,
+		eventId: `e${n}`,
+		time: new Date(T0 + s * 1000),
+		className: "person",
+		score: 0.9,
+		box,
+		trackId: null,
+		plate: null,
+		trackKey: null,
+		...more,
+	};
 }
 /** A person walking right, one event per second. */
 const walking = (from: number, count: number, y = 0.3): EdgeObservation[] =>
@@ -33,7 +44,11 @@ describe("replaying edge events through the tracker", () => {
 	});
 
 	it("keeps a box's track id one track, however far its box jumps, from its first event", () => {
-		const jumps = [event(0, [0, 0, 0.1, 0.1], { trackId: "7" }), event(1, [0.8, 0.8, 0.9, 0.9], { trackId: "7", score: 0.3 }), event(2, [0.4, 0.4, 0.5, 0.5], { trackId: "7" })];
+		const jumps = [
+			event(0, [0, 0, 0.1, 0.1], { trackId: "7" }),
+			event(1, [0.8, 0.8, 0.9, 0.9], { trackId: "7", score: 0.3 }),
+			event(2, [0.4, 0.4, 0.5, 0.5], { trackId: "7" }),
+		];
 		const replay = replayEdgeEvents(jumps, []);
 		expect(handles(replay).size).toBe(1);
 		expect(replay.updates.map((u) => u.track.hits)).toEqual([1, 2, 3]);
@@ -58,18 +73,41 @@ describe("replaying edge events through the tracker", () => {
 	});
 
 	it("puts events of the same instant in one frame, and one event per box track and frame", () => {
-		const replay = replayEdgeEvents([event(0, [0, 0, 0.1, 0.1], { trackId: "a" }), event(0, [0.5, 0.5, 0.6, 0.6], { trackId: "a", score: 0.95 }), event(1, [0.5, 0.5, 0.6, 0.6], { trackId: "a" })], []);
-		expect(replay.updates.map((u) => [u.track.hits, u.track.lastTime])).toEqual([[1, 0], [2, 1]]);
+		const replay = replayEdgeEvents(
+			[
+				event(0, [0, 0, 0.1, 0.1], { trackId: "a" }),
+				event(0, [0.5, 0.5, 0.6, 0.6], { trackId: "a", score: 0.95 }),
+				event(1, [0.5, 0.5, 0.6, 0.6], { trackId: "a" }),
+			],
+			[],
+		);
+		expect(replay.updates.map((u) => [u.track.hits, u.track.lastTime])).toEqual([
+			[1, 0],
+			[2, 1],
+		]);
 		expect(replay.updates[0].track.box).toEqual([0.5, 0.5, 0.6, 0.6]);
 	});
 
 	it("reports zones entered and the plate read most often", () => {
-		const zone = { id: "bay", kind: "polygon" as const, points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] as [number, number][], classes: [] };
-		const replay = replayEdgeEvents([
-			event(0, [0.1, 0.1, 0.2, 0.3], { trackId: "c", className: "car", plate: "AB123" }),
-			event(1, [0.6, 0.1, 0.7, 0.3], { trackId: "c", className: "car", plate: "A8123" }),
-			event(2, [0.7, 0.1, 0.8, 0.3], { trackId: "c", className: "car", plate: "AB123" }),
-		], [zone]);
+		const zone = {
+			id: "bay",
+			kind: "polygon" as const,
+			points: [
+				[0.5, 0],
+				[1, 0],
+				[1, 1],
+				[0.5, 1],
+			] as [number, number][],
+			classes: [],
+		};
+		const replay = replayEdgeEvents(
+			[
+				event(0, [0.1, 0.1, 0.2, 0.3], { trackId: "c", className: "car", plate: "AB123" }),
+				event(1, [0.6, 0.1, 0.7, 0.3], { trackId: "c", className: "car", plate: "A8123" }),
+				event(2, [0.7, 0.1, 0.8, 0.3], { trackId: "c", className: "car", plate: "AB123" }),
+			],
+			[zone],
+		);
 		expect(replay.updates.at(-1)!.track.zonesEntered).toEqual(["bay"]);
 		expect([...replay.plates.values()]).toEqual(["AB123"]);
 	});

@@ -6,7 +6,11 @@ import { readEncodedJson } from "../../lib/platform/encoded-body";
 const request = (body: Buffer, headers: Record<string, string>) => Object.assign(Readable.from([body]), { headers }) as unknown as IncomingMessage;
 const json = { "content-type": "application/json" };
 const limits = { maxBytes: 10_000, maxDecodedBytes: 100_000 };
-const failure = (p: Promise<unknown>) => p.then(() => null, (err: { code: number; type: string }) => [err.code, err.type]);
+const failure = (p: Promise<unknown>) =>
+	p.then(
+		() => null,
+		(err: { code: number; type: string }) => [err.code, err.type],
+	);
 
 describe("compressed JSON bodies", () => {
 	const payload = { events: [{ id: "e1" }] };

@@ -10,7 +10,9 @@ const request = (method: string, headers: Record<string, string> = {}, encrypted
 	({ method, headers: { ...headers }, socket: { encrypted, remoteAddress: "127.0.0.1" } }) as unknown as PreparedRequest;
 const response = () => {
 	const headers = new Map<string, string>();
-	return { headers, setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), value) } as unknown as ServerResponse & { headers: Map<string, string> };
+	return { headers, setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), value) } as unknown as ServerResponse & {
+		headers: Map<string, string>;
+	};
 };
 
 describe("every request is prepared before anything can fail", () => {
@@ -75,7 +77,10 @@ describe("compressed edge bodies are read before the JSON parser", () => {
 	});
 
 	it("passes other routes and uncompressed bodies to the JSON parser untouched", async () => {
-		for (const req of [upload("/api/v1/auth/login", gzipSync(Buffer.from("{}")), gzip), upload("/api/v1/ingest/events", Buffer.from("{}"), { "content-type": "application/json", "content-encoding": "identity" })]) {
+		for (const req of [
+			upload("/api/v1/auth/login", gzipSync(Buffer.from("{}")), gzip),
+			upload("/api/v1/ingest/events", Buffer.from("{}"), { "content-type": "application/json", "content-encoding": "identity" }),
+		]) {
 			expect(await run(req)).toBeUndefined();
 			expect(req._body).toBeUndefined();
 			expect(req.readableEnded).toBe(false);

@@ -93,10 +93,19 @@ describe("in-process job queue", () => {
 
 		const [letter, ...others] = await worker.listDeadLetters(10);
 		expect(others).toEqual([]);
-		expect(letter).toMatchObject({ id: "broken:0", job: { clip: "broken", index: 0 }, error: "camera offline (attempt 4)", attempts: 4, queue: name, node: "worker-1" });
+		expect(letter).toMatchObject({
+			id: "broken:0",
+			job: { clip: "broken", index: 0 },
+			error: "camera offline (attempt 4)",
+			attempts: 4,
+			queue: name,
+			node: "worker-1",
+		});
 		expect(letter.failedAt).toBeInstanceOf(Date);
 		expect(await worker.stats()).toMatchObject({ pending: 0, inFlight: 0, deadLetters: 1 });
-		expect(await registry.getSingleMetricAsString("vigil_jobs_dead_lettered_total")).toContain(`vigil_jobs_dead_lettered_total{queue="${name}",reason="failed"} 1`);
+		expect(await registry.getSingleMetricAsString("vigil_jobs_dead_lettered_total")).toContain(
+			`vigil_jobs_dead_lettered_total{queue="${name}",reason="failed"} 1`,
+		);
 		expect(await registry.getSingleMetricAsString("vigil_jobs_failed_total")).toContain(`vigil_jobs_failed_total{queue="${name}"} 4`);
 	});
 
@@ -134,11 +143,14 @@ describe("in-process job queue", () => {
 		const hold = gate();
 		let running = 0;
 		let most = 0;
-		await q.start(async () => {
-			most = Math.max(most, ++running);
-			await hold.promise;
-			running--;
-		}, { concurrency: 3 });
+		await q.start(
+			async () => {
+				most = Math.max(most, ++running);
+				await hold.promise;
+				running--;
+			},
+			{ concurrency: 3 },
+		);
 		for (let index = 0; index < 5; index++) await q.send({ clip: "c", index });
 		await until(async () => (await q.stats()).inFlight === 3, "three jobs in flight");
 		hold.open();
@@ -259,7 +271,13 @@ describe("in-process dead letters", () => {
 		const [newest, oldest] = await worker.listDeadLetters(10);
 		expect([newest.id, oldest.id]).toEqual(["b:1", "a:0"]);
 		expect(newest.letterId).not.toBe(oldest.letterId);
-		expect(await worker.getDeadLetter(oldest.letterId)).toMatchObject({ letterId: oldest.letterId, id: "a:0", job: { clip: "a", index: 0 }, error: "no disk for a", attempts: 2 });
+		expect(await worker.getDeadLetter(oldest.letterId)).toMatchObject({
+			letterId: oldest.letterId,
+			id: "a:0",
+			job: { clip: "a", index: 0 },
+			error: "no disk for a",
+			attempts: 2,
+		});
 		expect(await worker.getDeadLetter("999")).toBeNull();
 	});
 
@@ -293,7 +311,15 @@ describe("in-process dead letters", () => {
 	it("discard removes a letter for good; other letters stay", async () => {
 		const hub = new InProcessHub();
 		let failing = true;
-		const { worker, runs } = await deadLetters(hub, uniqueName("discard"), [{ clip: "d", index: 0 }, { clip: "d", index: 1 }], () => failing);
+		const { worker, runs } = await deadLetters(
+			hub,
+			uniqueName("discard"),
+			[
+				{ clip: "d", index: 0 },
+				{ clip: "d", index: 1 },
+			],
+			() => failing,
+		);
 		const [keep, drop] = await worker.listDeadLetters(10);
 		expect(await worker.discardDeadLetter(drop.letterId)).toBe(true);
 		expect(await worker.discardDeadLetter(drop.letterId)).toBe(false);
@@ -320,7 +346,14 @@ describe("in-process dead letters", () => {
 
 describe("job queue settings", () => {
 	it("has a default, a unit and a reason for every setting", () => {
-		expect(resolveJobQueueSettings("q")).toEqual({ concurrency: 1, ackWaitMs: 30000, maxDeliver: 5, retryBaseMs: 1000, retryMaxMs: 60000, duplicateWindowMs: 120000 });
+		expect(resolveJobQueueSettings("q")).toEqual({
+			concurrency: 1,
+			ackWaitMs: 30000,
+			maxDeliver: 5,
+			retryBaseMs: 1000,
+			retryMaxMs: 60000,
+			duplicateWindowMs: 120000,
+		});
 		for (const setting of Object.values(JOB_QUEUE_SETTINGS)) {
 			expect(setting.doc.length).toBeGreaterThan(20);
 			expect(setting.unit).toBeTruthy();
@@ -380,7 +413,10 @@ describe("JobQueueMixin without NATS", () => {
 			await broker.call("clips.split", { clip: "k", index: 1 });
 			await broker.call("clips.split", { clip: "k", index: 2 });
 			await until(() => done.length === 2, "both segments");
-			expect(done).toEqual([{ job: { clip: "k", index: 1 }, attempt: 1 }, { job: { clip: "k", index: 2 }, attempt: 1 }]);
+			expect(done).toEqual([
+				{ job: { clip: "k", index: 1 }, attempt: 1 },
+				{ job: { clip: "k", index: 2 }, attempt: 1 },
+			]);
 			expect(await broker.call("clips.depth")).toMatchObject({ pending: 0, deadLetters: 0 });
 		} finally {
 			await broker.stop();

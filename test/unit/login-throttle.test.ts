@@ -4,7 +4,8 @@ import { renewWindow } from "../../lib/security/login-throttle";
 const WINDOW = 15 * 60_000;
 const now = new Date("2026-03-01T12:00:00Z");
 const ago = (ms: number) => new Date(now.getTime() - ms);
-const row = (over: Partial<LoginThrottle> = {}) => ({ key: "account:a@example.com", failures: 4, windowStartedAt: ago(60_000), lockedUntil: null, ...over }) as LoginThrottle;
+const row = (over: Partial<LoginThrottle> = {}) =>
+	({ key: "account:a@example.com", failures: 4, windowStartedAt: ago(60_000), lockedUntil: null, ...over }) as LoginThrottle;
 
 describe("a throttle row's window", () => {
 	it("failures within the window keep counting", () => {

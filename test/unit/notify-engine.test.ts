@@ -12,10 +12,21 @@ import { closedPort, fakeTelegram, httpReceiver, smtpReceiver } from "../support
 
 const key = randomBytes(32);
 const settings = (over: Partial<SenderSettings> = {}): SenderSettings => ({
-	encryptionKey: key, notifyTimeout: 2000, notifyAllowPrivateUrls: true, telegramApiUrl: "http://127.0.0.1:9", smtpUrl: "", smtpFrom: "Vigil <vigil@localhost>", ...over,
+	encryptionKey: key,
+	notifyTimeout: 2000,
+	notifyAllowPrivateUrls: true,
+	telegramApiUrl: "http://127.0.0.1:9",
+	smtpUrl: "",
+	smtpFrom: "Vigil <vigil@localhost>",
+	...over,
 });
 const channel = (kind: ChannelKind, config: object) => ({ kind, configEnc: sealChannelConfig(key, config as never) });
-const message: Message = { event: "alert.raised", subject: "[Vigil] HIGH: person at Shop / Door", text: "HIGH: person at Shop / Door", payload: { type: "alert.raised", deliveryId: "d-1" } };
+const message: Message = {
+	event: "alert.raised",
+	subject: "[Vigil] HIGH: person at Shop / Door",
+	text: "HIGH: person at Shop / Door",
+	payload: { type: "alert.raised", deliveryId: "d-1" },
+};
 
 describe("sending to a channel", () => {
 	it("keeps a channel's settings sealed and opens them again", () => {
@@ -41,7 +52,11 @@ describe("sending to a channel", () => {
 	it("a webhook on a private address is refused at send time unless the operator allows it", async () => {
 		const receiver = await httpReceiver();
 		try {
-			const send = new ChannelSender(settings({ notifyAllowPrivateUrls: false })).send(channel("webhook", { url: `${receiver.url}/in`, secret: "s" }), "", message);
+			const send = new ChannelSender(settings({ notifyAllowPrivateUrls: false })).send(
+				channel("webhook", { url: `${receiver.url}/in`, secret: "s" }),
+				"",
+				message,
+			);
 			await expect(send).rejects.toThrow(new SendError("The webhook URL points to a non-public address (127.0.0.1); NOTIFY_ALLOW_PRIVATE_URLS allows that"));
 			expect(receiver.requests).toBe(0);
 		} finally {
@@ -65,8 +80,9 @@ describe("sending to a channel", () => {
 	});
 
 	it("email goes to the one recipient through SMTP_URL, and fails plainly without it", async () => {
-		await expect(new ChannelSender(settings()).send(channel("email", { to: ["a@example.com"], members: false }), "a@example.com", message))
-			.rejects.toThrow(new SendError("SMTP_URL is not set on this notifier node"));
+		await expect(new ChannelSender(settings()).send(channel("email", { to: ["a@example.com"], members: false }), "a@example.com", message)).rejects.toThrow(
+			new SendError("SMTP_URL is not set on this notifier node"),
+		);
 		const smtp = await smtpReceiver({ user: "vigil", pass: "secret" });
 		const sender = new ChannelSender(settings({ smtpUrl: `smtp://vigil:secret@127.0.0.1:${smtp.port}` }));
 		try {
@@ -91,26 +107,46 @@ describe("one try of a notification", () => {
 
 	it("a message that was sent is recorded sent, with the attempts counted", async () => {
 		const recorded: Outcome[] = [];
-		await attempt(tryOf(1), async () => undefined, async (o) => recorded.push(o));
+		await attempt(
+			tryOf(1),
+			async () => undefined,
+			async (o) => recorded.push(o),
+		);
 		expect(recorded).toEqual([{ status: "sent", attempts: 7, lastError: null, sentAt: expect.any(Date) }]);
 	});
 
 	it("a failure before the last attempt stays pending with its reason, and is thrown for a retry", async () => {
 		const recorded: Outcome[] = [];
-		await expect(attempt(tryOf(2), async () => Promise.reject(new SendError("down")), async (o) => recorded.push(o))).rejects.toThrow("down");
+		await expect(
+			attempt(
+				tryOf(2),
+				async () => Promise.reject(new SendError("down")),
+				async (o) => recorded.push(o),
+			),
+		).rejects.toThrow("down");
 		expect(recorded).toEqual([{ status: "pending", attempts: 7, lastError: "down" }]);
 	});
 
 	it("a failure on the job's last attempt marks it failed (its dead letter holds it)", async () => {
 		const recorded: Outcome[] = [];
-		await expect(attempt(tryOf(3), async () => Promise.reject(new SendError("down")), async (o) => recorded.push(o))).rejects.toThrow("down");
+		await expect(
+			attempt(
+				tryOf(3),
+				async () => Promise.reject(new SendError("down")),
+				async (o) => recorded.push(o),
+			),
+		).rejects.toThrow("down");
 		expect(recorded).toEqual([{ status: "failed", attempts: 7, lastError: "down" }]);
 	});
 });
 
 describe("who is muted for an alert", () => {
 	const alert = { storeId: "s1", cameraId: "c1", severity: "high" as const };
-	const users = [{ id: "u1", email: "a@example.com" }, { id: "u2", email: "b@example.com" }, { id: "u3", email: "c@example.com" }];
+	const users = [
+		{ id: "u1", email: "a@example.com" },
+		{ id: "u2", email: "b@example.com" },
+		{ id: "u3", email: "c@example.com" },
+	];
 	const now = new Date("2024-05-01T12:00:00Z");
 
 	it("people who muted the store or the camera, while their mute lasts", () => {
@@ -138,12 +174,19 @@ describe("queueing a notify job", () => {
 		const db = {
 			getRepository: (entity: unknown) => ({
 				update: async (where: { id: string }, values: { queuedAt: Date }) => {
-					steps.push(`mark ${entity === NotificationDelivery ? "delivery" : entity === NotificationDigest ? "digest" : "?"} ${where.id} ${values.queuedAt instanceof Date}`);
+					steps.push(
+						`mark ${entity === NotificationDelivery ? "delivery" : entity === NotificationDigest ? "digest" : "?"} ${where.id} ${values.queuedAt instanceof Date}`,
+					);
 				},
 			}),
 		} as unknown as DataSource;
 		const queueJob = async (job: NotifyJob, options: { id: string }) => void steps.push(`queue ${job.kind} ${options.id}`);
-		const engine = new NotificationEngine({ db, settings: { notifyMaxAttempts: 3, notifyRateLimit: 5, notifyRateWindow: 300 }, queueJob, sender: new ChannelSender(settings()) });
+		const engine = new NotificationEngine({
+			db,
+			settings: { notifyMaxAttempts: 3, notifyRateLimit: 5, notifyRateWindow: 300 },
+			queueJob,
+			sender: new ChannelSender(settings()),
+		});
 		await engine.enqueue({ kind: "delivery", deliveryId: "d-1", orgId: "o" });
 		await engine.enqueue({ kind: "digest", digestId: "g-1", orgId: "o" });
 		expect(steps).toEqual(["queue delivery d-1", "mark delivery d-1 true", "queue digest g-1", "mark digest g-1 true"]);
@@ -153,7 +196,10 @@ describe("queueing a notify job", () => {
 		const update = jest.fn();
 		const db = { getRepository: () => ({ update }) } as unknown as DataSource;
 		const engine = new NotificationEngine({
-			db, settings: { notifyMaxAttempts: 3, notifyRateLimit: 5, notifyRateWindow: 300 }, queueJob: async () => Promise.reject(new Error("queue down")), sender: new ChannelSender(settings()),
+			db,
+			settings: { notifyMaxAttempts: 3, notifyRateLimit: 5, notifyRateWindow: 300 },
+			queueJob: async () => Promise.reject(new Error("queue down")),
+			sender: new ChannelSender(settings()),
 		});
 		await expect(engine.enqueue({ kind: "delivery", deliveryId: "d-1", orgId: "o" })).rejects.toThrow("queue down");
 		expect(update).not.toHaveBeenCalled();

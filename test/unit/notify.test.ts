@@ -81,7 +81,11 @@ describe("routing", () => {
 			{ email: "staff-b@x.test", storeIds: ["s2"] },
 			{ email: "muted@x.test", storeIds: null },
 		];
-		expect(emailRecipients(["Desk@X.test", "owner@x.test"], members, new Set(["muted@x.test"]), "s1")).toEqual(["desk@x.test", "owner@x.test", "staff-a@x.test"]);
+		expect(emailRecipients(["Desk@X.test", "owner@x.test"], members, new Set(["muted@x.test"]), "s1")).toEqual([
+			"desk@x.test",
+			"owner@x.test",
+			"staff-a@x.test",
+		]);
 		expect(emailRecipients(["desk@x.test"], null, new Set(["desk@x.test"]), "s1")).toEqual([]);
 	});
 });
@@ -101,7 +105,10 @@ describe("channel settings", () => {
 		expect(buildConfig("telegram", { botToken: "nope" }).problems.map((p) => p.field)).toEqual(["config.botToken", "config.chatId"]);
 		expect(buildConfig("email", {}).problems.map((p) => p.field)).toEqual(["config.to"]);
 		expect(buildConfig("email", { members: true }).config).toEqual({ to: [], members: true });
-		expect(buildConfig("telegram", { botToken: "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ", chatId: -1001234 }).config).toEqual({ botToken: "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ", chatId: "-1001234" });
+		expect(buildConfig("telegram", { botToken: "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ", chatId: -1001234 }).config).toEqual({
+			botToken: "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+			chatId: "-1001234",
+		});
 	});
 
 	it("shows no secret: bot token and URL passwords are masked, the signing secret is left out", () => {
@@ -115,11 +122,28 @@ describe("messages", () => {
 	const place: Place = { orgId: "o", storeId: "s", storeName: "Corner Shop", cameraId: "c", cameraName: "Door", timezone: "Europe/Paris" };
 
 	it("an alert names the severity, the class, the place and the time in the store's zone", () => {
-		const m = alertMessage({ id: "a1", seq: 7, className: "person", score: 0.874, severity: "high", occurredAt: new Date("2025-06-01T20:15:00Z"), status: "open", hasSnapshot: true }, place, "d1");
+		const m = alertMessage(
+			{
+				id: "a1",
+				seq: 7,
+				className: "person",
+				score: 0.874,
+				severity: "high",
+				occurredAt: new Date("2025-06-01T20:15:00Z"),
+				status: "open",
+				hasSnapshot: true,
+			},
+			place,
+			"d1",
+		);
 		expect(m.subject).toBe("[Vigil] HIGH: person at Corner Shop / Door");
 		expect(m.text).toContain("2025-06-01 22:15:00 Europe/Paris");
 		expect(m.text).toContain("87%");
-		expect(m.payload).toMatchObject({ type: "alert.raised", deliveryId: "d1", alert: { id: "a1", storeName: "Corner Shop", occurredAt: "2025-06-01T20:15:00.000Z" } });
+		expect(m.payload).toMatchObject({
+			type: "alert.raised",
+			deliveryId: "d1",
+			alert: { id: "a1", storeName: "Corner Shop", occurredAt: "2025-06-01T20:15:00.000Z" },
+		});
 	});
 
 	it("a digest counts the held alerts by class and severity, most severe first", () => {
@@ -129,7 +153,10 @@ describe("messages", () => {
 			{ id: "2", seq: 2, className: "person", severity: "high" as const, occurredAt: at(1) },
 			{ id: "3", seq: 3, className: "car", severity: "low" as const, occurredAt: at(9) },
 		];
-		expect(summarize(alerts)).toEqual([{ className: "person", severity: "high", count: 1 }, { className: "car", severity: "low", count: 2 }]);
+		expect(summarize(alerts)).toEqual([
+			{ className: "person", severity: "high", count: 1 },
+			{ className: "car", severity: "low", count: 2 },
+		]);
 		const m = digestMessage({ id: "g", windowStart: at(0), windowEnd: at(60), alerts, limit: 5, windowSec: 60 }, { ...place, timezone: "UTC" });
 		expect(m.subject).toBe("[Vigil] 3 more alerts at Corner Shop / Door (up to high)");
 		expect(m.text).toContain("Between 2025-01-01 10:00:01 UTC and 2025-01-01 10:00:09 UTC");
@@ -144,7 +171,21 @@ describe("messages", () => {
 
 describe("webhook address guard", () => {
 	it("tells public addresses from loopback, private, link-local, CGNAT and mapped ones", () => {
-		for (const a of ["127.0.0.1", "10.0.0.5", "172.20.1.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "::", "fd00::1", "fe80::1", "::ffff:10.0.0.1"]) expect([a, isNonPublicAddress(a)]).toEqual([a, true]);
+		for (const a of [
+			"127.0.0.1",
+			"10.0.0.5",
+			"172.20.1.1",
+			"192.168.1.1",
+			"169.254.169.254",
+			"100.64.0.1",
+			"0.0.0.0",
+			"::1",
+			"::",
+			"fd00::1",
+			"fe80::1",
+			"::ffff:10.0.0.1",
+		])
+			expect([a, isNonPublicAddress(a)]).toEqual([a, true]);
 		for (const a of ["203.0.113.7", "8.8.8.8", "172.32.0.1", "2001:4860:4860::8888", "::ffff:8.8.8.8"]) expect([a, isNonPublicAddress(a)]).toEqual([a, false]);
 	});
 
@@ -152,7 +193,11 @@ describe("webhook address guard", () => {
 		const resolver = (addresses: string[]) => (async () => addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }))) as never;
 		expect(await nonPublicTarget("https://hooks.example.com/x", resolver(["203.0.113.7"]))).toBeNull();
 		expect(await nonPublicTarget("https://hooks.example.com/x", resolver(["203.0.113.7", "10.0.0.9"]))).toBe("10.0.0.9");
-		expect(await nonPublicTarget("https://nowhere.invalid/x", (async () => { throw new Error("ENOTFOUND"); }) as never)).toBeNull();
+		expect(
+			await nonPublicTarget("https://nowhere.invalid/x", (async () => {
+				throw new Error("ENOTFOUND");
+			}) as never),
+		).toBeNull();
 		expect(await nonPublicTarget("http://localhost:8080/x")).toBe("localhost");
 		expect(await nonPublicTarget("http://[fe80::1]/x")).toBe("fe80::1");
 	});

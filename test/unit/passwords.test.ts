@@ -5,9 +5,12 @@ import type { IncomingMessage } from "node:http";
 const types = (password: string, email = "sam@example.com") => passwordProblems(password, email).map((p) => p.type);
 
 describe("password rules", () => {
-	it.each(["Password1!", "Qwerty123!", "Summer2026!", "Welcome2024!", "Iloveyou123", "Football#1"])("refuses %s: a common password with digits and symbols appended", (password) => {
-		expect(types(password)).toEqual(["passwordCommon"]);
-	});
+	it.each(["Password1!", "Qwerty123!", "Summer2026!", "Welcome2024!", "Iloveyou123", "Football#1"])(
+		"refuses %s: a common password with digits and symbols appended",
+		(password) => {
+			expect(types(password)).toEqual(["passwordCommon"]);
+		},
+	);
 
 	it("accepts a long passphrase and a random string", () => {
 		expect(types("correct horse battery staple")).toEqual([]);

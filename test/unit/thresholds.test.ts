@@ -36,12 +36,19 @@ describe("learning a threshold", () => {
 	/** The learned threshold reaches the target, and no lower score would have. */
 	function expectLowestReachingTarget(data: LabelledScore[], threshold: number) {
 		expect(statsAt(data, threshold).precisionLowerBound).toBeGreaterThanOrEqual(options.targetPrecision);
-		for (const lower of new Set(data.map((d) => d.score).filter((s) => s < threshold))) expect(statsAt(data, lower).precisionLowerBound).toBeLessThan(options.targetPrecision);
+		for (const lower of new Set(data.map((d) => d.score).filter((s) => s < threshold)))
+			expect(statsAt(data, lower).precisionLowerBound).toBeLessThan(options.targetPrecision);
 	}
 
 	it("sets the threshold at the top of where false positives cluster, keeping the alerts above at the target precision", () => {
-		const tp = labelled(Array.from({ length: 60 }, (_, i) => 0.7 + i * 0.005), true);
-		const fp = labelled(Array.from({ length: 20 }, (_, i) => 0.4 + i * 0.01), false);
+		const tp = labelled(
+			Array.from({ length: 60 }, (_, i) => 0.7 + i * 0.005),
+			true,
+		);
+		const fp = labelled(
+			Array.from({ length: 20 }, (_, i) => 0.4 + i * 0.01),
+			false,
+		);
 		const data = [...tp, ...fp];
 		const learned = learnThreshold(data, options);
 		expect(learned.threshold).toBeGreaterThan(0.5);
@@ -53,8 +60,17 @@ describe("learning a threshold", () => {
 	});
 
 	it("tolerates the odd false positive among high scores instead of jumping over it", () => {
-		const tp = labelled(Array.from({ length: 100 }, (_, i) => 0.6 + i * 0.004), true);
-		const fp = [...labelled(Array.from({ length: 20 }, (_, i) => 0.3 + i * 0.01), false), ...labelled([0.85], false)];
+		const tp = labelled(
+			Array.from({ length: 100 }, (_, i) => 0.6 + i * 0.004),
+			true,
+		);
+		const fp = [
+			...labelled(
+				Array.from({ length: 20 }, (_, i) => 0.3 + i * 0.01),
+				false,
+			),
+			...labelled([0.85], false),
+		];
 		const data = [...tp, ...fp];
 		const learned = learnThreshold(data, options);
 		expect(learned.threshold).toBeLessThanOrEqual(0.6);
@@ -63,19 +79,53 @@ describe("learning a threshold", () => {
 
 	it("a handful of verdicts cannot certify a threshold, however clean they look", () => {
 		// 20 true positives: the plain ratio is 1, but the lower bound (0.88) is still under the 0.9 target.
-		expect(learnThreshold(labelled(Array.from({ length: 20 }, (_, i) => 0.5 + i * 0.02), true), options).threshold).toBeNull();
-		expect(learnThreshold(labelled(Array.from({ length: 30 }, (_, i) => 0.5 + i * 0.01), true), options).threshold).toBeCloseTo(0.5, 5);
+		expect(
+			learnThreshold(
+				labelled(
+					Array.from({ length: 20 }, (_, i) => 0.5 + i * 0.02),
+					true,
+				),
+				options,
+			).threshold,
+		).toBeNull();
+		expect(
+			learnThreshold(
+				labelled(
+					Array.from({ length: 30 }, (_, i) => 0.5 + i * 0.01),
+					true,
+				),
+				options,
+			).threshold,
+		).toBeCloseTo(0.5, 5);
 	});
 
 	it("learns nothing when no threshold reaches the target (all false positives)", () => {
-		const learned = learnThreshold(labelled(Array.from({ length: 50 }, (_, i) => 0.3 + i * 0.01), false), options);
+		const learned = learnThreshold(
+			labelled(
+				Array.from({ length: 50 }, (_, i) => 0.3 + i * 0.01),
+				false,
+			),
+			options,
+		);
 		expect(learned).toMatchObject({ threshold: null, falsePositives: 50, precision: 0 });
 	});
 
 	it("never leaves its bounds", () => {
-		const high = [...labelled(Array.from({ length: 40 }, (_, i) => 0.97 + i * 0.0005), true), ...labelled(Array.from({ length: 40 }, (_, i) => 0.5 + i * 0.01), false)];
+		const high = [
+			...labelled(
+				Array.from({ length: 40 }, (_, i) => 0.97 + i * 0.0005),
+				true,
+			),
+			...labelled(
+				Array.from({ length: 40 }, (_, i) => 0.5 + i * 0.01),
+				false,
+			),
+		];
 		expect(learnThreshold(high, options).threshold).toBe(0.95);
-		const low = labelled(Array.from({ length: 40 }, (_, i) => 0.01 + i * 0.02), true);
+		const low = labelled(
+			Array.from({ length: 40 }, (_, i) => 0.01 + i * 0.02),
+			true,
+		);
 		expect(learnThreshold(low, options).threshold).toBe(0.05);
 	});
 
@@ -92,7 +142,10 @@ describe("several people's verdicts on one alert", () => {
 	const vote = (verdict: Vote["verdict"], s: number, correctClass: string | null = null): Vote => ({ verdict, correctClass, at: at(s) });
 
 	it("the majority wins", () => {
-		expect(resolveVerdict([vote("true_positive", 1), vote("false_positive", 2), vote("true_positive", 3), vote("false_positive", 4), vote("false_positive", 5)])?.verdict).toBe("false_positive");
+		expect(
+			resolveVerdict([vote("true_positive", 1), vote("false_positive", 2), vote("true_positive", 3), vote("false_positive", 4), vote("false_positive", 5)])
+				?.verdict,
+		).toBe("false_positive");
 	});
 
 	it("a tie goes to the most recent verdict", () => {

@@ -27,12 +27,21 @@ function feed(tracker: Tracker, frames: Detection[][], start = 0): TrackerEvents
 }
 
 const frames = (n: number, at: (k: number) => Detection[]): Detection[][] => Array.from({ length: n }, (_, k) => at(k));
-const ids = (events: TrackerEvents[], className: string) => new Set(events.flatMap((e) => e.updated).filter((t) => t.className === className).map((t) => t.id));
+const ids = (events: TrackerEvents[], className: string) =>
+	new Set(
+		events
+			.flatMap((e) => e.updated)
+			.filter((t) => t.className === className)
+			.map((t) => t.id),
+	);
 
 describe("tracking objects across frames", () => {
 	it("keeps one id for one person walking across the frame", () => {
 		const tracker = new Tracker();
-		const events = feed(tracker, frames(12, (k) => [person([0.05 + 0.04 * k, 0.3, 0.15 + 0.04 * k, 0.6])]));
+		const events = feed(
+			tracker,
+			frames(12, (k) => [person([0.05 + 0.04 * k, 0.3, 0.15 + 0.04 * k, 0.6])]),
+		);
 		expect(ids(events, "person").size).toBe(1);
 		expect(events.map((e) => e.confirmed.length)).toEqual([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 		const [track] = tracker.finish();
@@ -42,7 +51,10 @@ describe("tracking objects across frames", () => {
 
 	it("keeps the ids of a person and a dog whose paths cross", () => {
 		const tracker = new Tracker();
-		const events = feed(tracker, frames(16, (k) => [person([0.1 + 0.04 * k, 0.4, 0.2 + 0.04 * k, 0.7]), dog([0.7 - 0.04 * k, 0.45, 0.8 - 0.04 * k, 0.7])]));
+		const events = feed(
+			tracker,
+			frames(16, (k) => [person([0.1 + 0.04 * k, 0.4, 0.2 + 0.04 * k, 0.7]), dog([0.7 - 0.04 * k, 0.45, 0.8 - 0.04 * k, 0.7])]),
+		);
 		expect(ids(events, "person").size).toBe(1);
 		expect(ids(events, "dog").size).toBe(1);
 		const [a, b] = tracker.finish();
@@ -53,7 +65,10 @@ describe("tracking objects across frames", () => {
 
 	it("keeps the ids of two people passing each other, thanks to the constant-velocity prediction", () => {
 		const tracker = new Tracker();
-		const events = feed(tracker, frames(18, (k) => [person([0.1 + 0.04 * k, 0.4, 0.2 + 0.04 * k, 0.7]), person([0.8 - 0.04 * k, 0.4, 0.9 - 0.04 * k, 0.7])]));
+		const events = feed(
+			tracker,
+			frames(18, (k) => [person([0.1 + 0.04 * k, 0.4, 0.2 + 0.04 * k, 0.7]), person([0.8 - 0.04 * k, 0.4, 0.9 - 0.04 * k, 0.7])]),
+		);
 		expect(ids(events, "person").size).toBe(2);
 		const ended = tracker.finish().sort((x, y) => x.id - y.id);
 		expect(ended[0].box[0]).toBeCloseTo(0.1 + 0.04 * 17);
@@ -83,7 +98,10 @@ describe("tracking objects across frames", () => {
 
 	it("never starts a track from low-score detections alone", () => {
 		const tracker = new Tracker();
-		const events = feed(tracker, frames(10, () => [person([0.3, 0.3, 0.4, 0.6], 0.3)]));
+		const events = feed(
+			tracker,
+			frames(10, () => [person([0.3, 0.3, 0.4, 0.6], 0.3)]),
+		);
 		expect(events.flatMap((e) => e.confirmed)).toEqual([]);
 		expect(tracker.summary().counts).toEqual({});
 	});
@@ -98,13 +116,16 @@ describe("tracking objects across frames", () => {
 
 	it("counts each person once: 3 people in 30 frames make person: 3", () => {
 		const tracker = new Tracker();
-		feed(tracker, frames(30, (k) => {
-			const seen: Detection[] = [person(standingAt(0.1 + 0.02 * k, 0.8))];
-			if (k >= 5 && k <= 20) seen.push(person(standingAt(0.9 - 0.02 * k, 0.5)));
-			if (k >= 15) seen.push(person(jitter(standingAt(0.5, 0.95), k)));
-			if (k === 10) seen.push(person([0.0, 0.0, 0.05, 0.1], 0.8)); // a one-frame false positive
-			return seen;
-		}));
+		feed(
+			tracker,
+			frames(30, (k) => {
+				const seen: Detection[] = [person(standingAt(0.1 + 0.02 * k, 0.8))];
+				if (k >= 5 && k <= 20) seen.push(person(standingAt(0.9 - 0.02 * k, 0.5)));
+				if (k >= 15) seen.push(person(jitter(standingAt(0.5, 0.95), k)));
+				if (k === 10) seen.push(person([0.0, 0.0, 0.05, 0.1], 0.8)); // a one-frame false positive
+				return seen;
+			}),
+		);
 		expect(tracker.finish()).toHaveLength(3);
 		expect(tracker.summary().counts).toEqual({ person: 3 });
 	});
@@ -113,12 +134,20 @@ describe("tracking objects across frames", () => {
 		const tracker = new Tracker([], { maxMisses: 15 });
 		const here = () => [person([0.4, 0.3, 0.5, 0.6])];
 		const seen = feed(tracker, frames(5, here)); // frames 0..4
-		const gap = feed(tracker, frames(14, () => []), 5); // 14 misses: still alive
+		const gap = feed(
+			tracker,
+			frames(14, () => []),
+			5,
+		); // 14 misses: still alive
 		const back = feed(tracker, [here()], 19);
 		expect(gap.flatMap((e) => e.ended)).toEqual([]);
 		expect(back[0].updated.map((t) => t.id)).toEqual([seen[4].updated[0].id]);
 
-		const gone = feed(tracker, frames(15, () => []), 20); // the 15th miss, at frame 34, ends it
+		const gone = feed(
+			tracker,
+			frames(15, () => []),
+			20,
+		); // the 15th miss, at frame 34, ends it
 		expect(gone.map((e) => e.ended.length)).toEqual([...Array(14).fill(0), 1]);
 		expect(gone[14].ended[0]).toMatchObject({ lastFrame: 19, hits: 6 });
 		const later = feed(tracker, frames(3, here), 35);
@@ -133,16 +162,48 @@ describe("tracking objects across frames", () => {
 });
 
 describe("zones and lines", () => {
-	const counter: Zone = { id: "counter", kind: "polygon", points: [[0.3, 0.2], [0.9, 0.2], [0.9, 0.5], [0.3, 0.5]], classes: [] };
-	const parking: Zone = { id: "parking", kind: "polygon", points: [[0, 0], [1, 0], [1, 1], [0, 1]], classes: ["car"] };
-	const door: Zone = { id: "door", kind: "line", points: [[0, 0.5], [0.5, 0.5], [1, 0.5]], classes: ["person"] };
+	const counter: Zone = {
+		id: "counter",
+		kind: "polygon",
+		points: [
+			[0.3, 0.2],
+			[0.9, 0.2],
+			[0.9, 0.5],
+			[0.3, 0.5],
+		],
+		classes: [],
+	};
+	const parking: Zone = {
+		id: "parking",
+		kind: "polygon",
+		points: [
+			[0, 0],
+			[1, 0],
+			[1, 1],
+			[0, 1],
+		],
+		classes: ["car"],
+	};
+	const door: Zone = {
+		id: "door",
+		kind: "line",
+		points: [
+			[0, 0.5],
+			[0.5, 0.5],
+			[1, 0.5],
+		],
+		classes: ["person"],
+	};
 
 	it("enters a zone by the feet, not by any overlap of the box", () => {
 		const tracker = new Tracker([counter, parking]);
-		feed(tracker, frames(4, () => [
-			person(standingAt(0.4, 0.7, 0.1, 0.4)), // body overlaps the counter zone, feet below it
-			person(standingAt(0.7, 0.45)), // feet inside
-		]));
+		feed(
+			tracker,
+			frames(4, () => [
+				person(standingAt(0.4, 0.7, 0.1, 0.4)), // body overlaps the counter zone, feet below it
+				person(standingAt(0.7, 0.45)), // feet inside
+			]),
+		);
 		const [outside, inside] = tracker.finish().sort((a, b) => a.box[0] - b.box[0]);
 		expect(outside.zonesEntered).toEqual([]);
 		expect(inside.zonesEntered).toEqual(["counter"]); // "parking" watches cars only
@@ -154,11 +215,14 @@ describe("zones and lines", () => {
 		const down = (k: number) => (30 + 5 * k) / 100; // 0.30 .. 0.70
 		const up = (k: number) => (80 - 5 * k) / 100; // 0.80 .. 0.30
 		const bounce = [0.4, 0.45, 0.5, 0.5, 0.45, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4];
-		feed(tracker, frames(11, (k) => [
-			person(standingAt(0.1, down(Math.min(k, 8)))),
-			person(standingAt(0.5, up(k))), // crosses at the polyline's middle vertex
-			person(standingAt(0.85, bounce[k])), // steps onto the line and back
-		]));
+		feed(
+			tracker,
+			frames(11, (k) => [
+				person(standingAt(0.1, down(Math.min(k, 8)))),
+				person(standingAt(0.5, up(k))), // crosses at the polyline's middle vertex
+				person(standingAt(0.85, bounce[k])), // steps onto the line and back
+			]),
+		);
 		const [downwards, upwards, bouncer] = tracker.finish().sort((a, b) => a.box[0] - b.box[0]);
 		expect(downwards.lineCrossings).toEqual({ door: { count: 1, forward: 1, backward: 0, direction: 1 } });
 		expect(upwards.lineCrossings).toEqual({ door: { count: 1, forward: 0, backward: 1, direction: -1 } });
@@ -168,7 +232,10 @@ describe("zones and lines", () => {
 
 	it("counts a crossing made before the track was confirmed", () => {
 		const tracker = new Tracker([door]);
-		feed(tracker, frames(5, (k) => [person(standingAt(0.2, 0.45 + 0.1 * k))]));
+		feed(
+			tracker,
+			frames(5, (k) => [person(standingAt(0.2, 0.45 + 0.1 * k))]),
+		);
 		expect(tracker.summary().lineCrossings.door).toEqual({ count: 1, forward: 1, backward: 0 });
 	});
 });
@@ -178,7 +245,10 @@ describe("stationary objects", () => {
 
 	it("remembers a parked car, so the next clip does not report it again", () => {
 		const clip1 = new Tracker();
-		feed(clip1, frames(20, (k) => [parkedCar(k), car([0.02 * k, 0.1, 0.2 + 0.02 * k, 0.25])])); // one parked, one driving
+		feed(
+			clip1,
+			frames(20, (k) => [parkedCar(k), car([0.02 * k, 0.1, 0.2 + 0.02 * k, 0.25])]),
+		); // one parked, one driving
 		const tracks = clip1.finish();
 		expect(tracks.map((t) => t.stationary).sort()).toEqual([false, true]);
 		const memory = JSON.parse(JSON.stringify(rememberStationary([], tracks, 1_000)));
@@ -187,7 +257,10 @@ describe("stationary objects", () => {
 
 		// Next clip: the same car is known from its first frames, before it could be judged stationary again.
 		const clip2 = new Tracker();
-		const events = feed(clip2, frames(20, (k) => [parkedCar(k + 50), car([0.1, 0.8, 0.3, 0.95])])); // and a car parked somewhere new
+		const events = feed(
+			clip2,
+			frames(20, (k) => [parkedCar(k + 50), car([0.1, 0.8, 0.3, 0.95])]),
+		); // and a car parked somewhere new
 		const confirmed = events.flatMap((e) => e.confirmed);
 		const parked = confirmed.find((t) => t.box[0] > 0.5) as Track;
 		const newcomer = confirmed.find((t) => t.box[0] < 0.5) as Track;
@@ -208,18 +281,28 @@ describe("stationary objects", () => {
 	it("calls a car that drove in and parked stationary once its latest positions agree", () => {
 		const tracker = new Tracker([], { stationaryWindow: 10 });
 		// Drives in for 10 frames, then stands for 15: the window then holds only parked positions.
-		const events = feed(tracker, frames(25, (k) => [car(k < 10 ? [0.03 * k, 0.5, 0.25 + 0.03 * k, 0.75] : jitter([0.27, 0.5, 0.52, 0.75], k))]));
+		const events = feed(
+			tracker,
+			frames(25, (k) => [car(k < 10 ? [0.03 * k, 0.5, 0.25 + 0.03 * k, 0.75] : jitter([0.27, 0.5, 0.52, 0.75], k))]),
+		);
 		const stationary = events.map((e) => e.updated[0]?.stationary);
 		expect(stationary.slice(0, 15).some(Boolean)).toBe(false);
 		expect(stationary[24]).toBe(true);
 		// However long it stands, its state keeps the last `stationaryWindow` positions only.
-		feed(tracker, frames(200, (k) => [car(jitter([0.27, 0.5, 0.52, 0.75], k))]), 25);
+		feed(
+			tracker,
+			frames(200, (k) => [car(jitter([0.27, 0.5, 0.52, 0.75], k))]),
+			25,
+		);
 		expect(tracker.snapshot().tracks[0].centres).toHaveLength(10);
 	});
 
 	it("marks a person standing still as stationary, and still counts them by the default rule", () => {
 		const tracker = new Tracker();
-		feed(tracker, frames(20, (k) => [person(jitter(standingAt(0.3, 0.8), k)), car(jitter([0.6, 0.5, 0.85, 0.75], k))]));
+		feed(
+			tracker,
+			frames(20, (k) => [person(jitter(standingAt(0.3, 0.8), k)), car(jitter([0.6, 0.5, 0.85, 0.75], k))]),
+		);
 		const [standing, parked] = tracker.finish().sort((a, b) => a.box[0] - b.box[0]);
 		expect(standing.stationary).toBe(true);
 		expect(parked.stationary).toBe(true);
@@ -232,14 +315,25 @@ describe("stationary objects", () => {
 
 	it("stops calling a track stationary once it walks away", () => {
 		const tracker = new Tracker();
-		const events = feed(tracker, frames(20, (k) => [person(standingAt(k < 10 ? 0.3 : 0.3 + 0.03 * (k - 9), 0.8))]));
+		const events = feed(
+			tracker,
+			frames(20, (k) => [person(standingAt(k < 10 ? 0.3 : 0.3 + 0.03 * (k - 9), 0.8))]),
+		);
 		expect(events[9].updated[0].stationary).toBe(true);
 		expect(events[19].updated[0].stationary).toBe(false);
 	});
 });
 
 describe("resuming from a snapshot", () => {
-	const door: Zone = { id: "door", kind: "line", points: [[0, 0.5], [1, 0.5]], classes: [] };
+	const door: Zone = {
+		id: "door",
+		kind: "line",
+		points: [
+			[0, 0.5],
+			[1, 0.5],
+		],
+		classes: [],
+	};
 	// Two people cross the door, one stands still on it, a dog comes and goes; with a few missed frames.
 	const scene = frames(60, (k) => [
 		...(k % 7 === 3 ? [] : [person(standingAt(0.1 + 0.01 * k, 0.2 + 0.01 * k))]),

@@ -22,13 +22,25 @@ describe("CenterNet output decoding", () => {
 	});
 
 	it("drops low scores and the empty tail of the 100 rows", () => {
-		const found = decodeCenterNet(output([[0, 0, 50, 50, 0.29, 2], [300, 300, 400, 400, 0.3, 2]]), names, stretched, opts);
+		const found = decodeCenterNet(
+			output([
+				[0, 0, 50, 50, 0.29, 2],
+				[300, 300, 400, 400, 0.3, 2],
+			]),
+			names,
+			stretched,
+			opts,
+		);
 		expect(found.map((d) => d.className)).toEqual(["car"]);
 	});
 
 	it("suppresses a second peak on the same person but keeps the bicycle under them", () => {
 		const found = decodeCenterNet(
-			output([[100, 100, 200, 300, 0.7, 0], [104, 98, 204, 296, 0.4, 0], [100, 200, 200, 320, 0.5, 1]]),
+			output([
+				[100, 100, 200, 300, 0.7, 0],
+				[104, 98, 204, 296, 0.4, 0],
+				[100, 200, 200, 320, 0.5, 1],
+			]),
 			names,
 			stretched,
 			opts,
@@ -37,7 +49,15 @@ describe("CenterNet output decoding", () => {
 	});
 
 	it("keeps only the classes asked for", () => {
-		const found = decodeCenterNet(output([[0, 0, 50, 50, 0.9, 2], [100, 100, 200, 300, 0.5, 0]]), names, stretched, { ...opts, classIds: new Set([0]) });
+		const found = decodeCenterNet(
+			output([
+				[0, 0, 50, 50, 0.9, 2],
+				[100, 100, 200, 300, 0.5, 0],
+			]),
+			names,
+			stretched,
+			{ ...opts, classIds: new Set([0]) },
+		);
 		expect(found.map((d) => d.className)).toEqual(["person"]);
 	});
 });

@@ -21,7 +21,12 @@ describe("letterbox: source frames into the model's input and boxes back", () =>
 		const lb = letterbox({ width: 1000, height: 999 }, yolo640);
 		expect(lb.content).toEqual({ width: 640, height: 639 });
 		expect(lb.pad).toEqual({ left: 0, top: 0, right: 0, bottom: 1 });
-		for (const [w, h] of [[333, 555], [768, 576], [1921, 1079], [7, 3000]]) {
+		for (const [w, h] of [
+			[333, 555],
+			[768, 576],
+			[1921, 1079],
+			[7, 3000],
+		]) {
 			const b = letterbox({ width: w, height: h }, { width: 800, height: 608, letterbox: true });
 			expect(b.pad.left + b.content.width + b.pad.right).toBe(800);
 			expect(b.pad.top + b.content.height + b.pad.bottom).toBe(608);

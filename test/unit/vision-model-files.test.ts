@@ -25,7 +25,13 @@ describe("recognising a model directory by its contents", () => {
 
 	it("recognises the bundled CenterNet model: 80 COCO classes, 512x512 stretched, detections output", async () => {
 		const model = await describeModelDir(bundled);
-		expect(model).toMatchObject({ kind: "centernet", modelName: "centernet-coco", input: { width: 512, height: 512, letterbox: false }, pixelScale: 1, outputName: "tower_0/detections" });
+		expect(model).toMatchObject({
+			kind: "centernet",
+			modelName: "centernet-coco",
+			input: { width: 512, height: 512, letterbox: false },
+			pixelScale: 1,
+			outputName: "tower_0/detections",
+		});
 		expect(model.classNames).toHaveLength(80);
 		expect(model.classNames.slice(0, 3)).toEqual(["person", "bicycle", "car"]);
 	});

@@ -80,11 +80,17 @@ describe("YOLO output decoding", () => {
 			{ ...personWide, cx: 250, scores: [0, 0, 0.6] }, // a dog in front of them
 		]);
 		const found = decodeYolo(out, names, wide, opts);
-		expect(found.map((d) => [d.className, Number(d.score.toFixed(2))])).toEqual([["person", 0.9], ["dog", 0.6]]);
+		expect(found.map((d) => [d.className, Number(d.score.toFixed(2))])).toEqual([
+			["person", 0.9],
+			["dog", 0.6],
+		]);
 	});
 
 	it("filters by class on the best class, so a car is never reported as a weak person", () => {
-		const out = v8Output([{ ...personWide, scores: [0.4, 0.8, 0] }, { ...personWide, cx: 500, scores: [0.5, 0, 0] }]);
+		const out = v8Output([
+			{ ...personWide, scores: [0.4, 0.8, 0] },
+			{ ...personWide, cx: 500, scores: [0.5, 0, 0] },
+		]);
 		const found = decodeYolo(out, names, wide, { ...opts, classIds: new Set([0]) });
 		expect(found.map((d) => [d.className, d.score])).toEqual([["person", 0.5]]);
 	});
