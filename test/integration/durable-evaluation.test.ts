@@ -4,21 +4,13 @@
  * alerts as a clean run of the same footage on another camera. Real processes on a private nats-server and a
  * fresh database; this runs in the PostgreSQL + NATS pass (TRANSPORTER and DATABASE_URL set), once.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, signUp } from "../support/http";
 import { eventually, requireFootage, streetClip } from "../support/media";
-import { buildDist, freshDatabase, NATS_SERVER, privateNats, startNode, stopProcess, type NodeProcess } from "../support/processes";
-import { commandAvailable, describeWhen, requireService } from "../support/require";
+import { privateServers, processTestsRunnable, startNode, stopProcess, type NodeProcess } from "../support/processes";
+import { describeWhen } from "../support/require";
 
-const realServers = Boolean(process.env.TRANSPORTER && process.env.DATABASE_URL);
-if (!realServers) console.warn("durable-evaluation.test.ts runs in the PostgreSQL + NATS pass only (set TRANSPORTER and DATABASE_URL)");
-const runnable =
-	realServers &&
-	requireFootage("the durable evaluation test") &&
-	requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER), "put it on PATH or set NATS_SERVER_BIN");
+const runnable = processTestsRunnable("durable-evaluation.test.ts", () => requireFootage("the durable evaluation test"));
 
 interface Outcome {
 	summary: unknown;
@@ -28,27 +20,15 @@ interface Outcome {
 
 describeWhen(runnable)("a clip/alert node killed while segments commit", () => {
 	let cluster: Cluster;
-	let nats: Awaited<ReturnType<typeof privateNats>>;
-	let database: Awaited<ReturnType<typeof freshDatabase>>;
+	let servers: Awaited<ReturnType<typeof privateServers>>;
 	let core: NodeProcess;
 	let detector: NodeProcess;
 	let env: Record<string, string>;
 
 	beforeAll(async () => {
-		buildDist();
-		nats = await privateNats();
-		database = await freshDatabase(process.env.DATABASE_URL as string);
-		env = {
-			TRANSPORTER: nats.url,
-			DATABASE_URL: database.url,
-			NAMESPACE: "fault",
-			DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-fault-")),
-			JWT_SECRET: "test-secret-that-is-long-enough-to-pass-32",
-			ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-			// Short, so a job whose node died comes back quickly; many, so retries while the node is down cannot run out.
-			JOB_ACK_WAIT: "3000",
-			JOB_MAX_ATTEMPTS: "50",
-		};
+		// Short ack wait, so a job whose node died comes back quickly; many attempts, so retries while the node is down cannot run out.
+		servers = await privateServers("fault", { JOB_ACK_WAIT: "3000", JOB_MAX_ATTEMPTS: "50" });
+		env = servers.env;
 		core = startNode({ ...env, SERVICES: "clip,alert" });
 		detector = startNode({ ...env, SERVICES: "detector", DETECT_CONCURRENCY: "1" });
 		cluster = await startCluster({ ...env, SERVICES: "api,auth,tenancy,camera" });
@@ -62,8 +42,7 @@ describeWhen(runnable)("a clip/alert node killed while segments commit", () => {
 	afterAll(async () => {
 		for (const node of [core, detector]) if (node) await stopProcess(node.child, "SIGKILL");
 		await cluster?.stop();
-		await nats?.stop();
-		await database?.drop();
+		await servers?.stop();
 	}, 60_000);
 
 	it("ends the clip done with the summary, tracks and alerts of a clean run", async () => {

@@ -3,45 +3,26 @@
  * hand, commits and acknowledges it, and only then lets go of its model: no failed attempt, no redelivery, no
  * dead letter. A real process on a private nats-server; runs in the PostgreSQL + NATS pass, once.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { connect } from "nats";
 import { ClipSegment } from "../../entities";
 import { jobStreamNames } from "../../lib/jobs";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, signUp } from "../support/http";
 import { eventually, requireFootage, streetClip } from "../support/media";
-import { buildDist, freshDatabase, NATS_SERVER, privateNats, startNode, stopProcess, type NodeProcess } from "../support/processes";
-import { commandAvailable, describeWhen, requireService } from "../support/require";
+import { privateServers, processTestsRunnable, startNode, stopProcess, type NodeProcess } from "../support/processes";
+import { describeWhen } from "../support/require";
 
-const realServers = Boolean(process.env.TRANSPORTER && process.env.DATABASE_URL);
-if (!realServers) console.warn("graceful-stop.test.ts runs in the PostgreSQL + NATS pass only (set TRANSPORTER and DATABASE_URL)");
-const runnable =
-	realServers &&
-	requireFootage("the graceful stop test") &&
-	requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER), "put it on PATH or set NATS_SERVER_BIN");
+const runnable = processTestsRunnable("graceful-stop.test.ts", () => requireFootage("the graceful stop test"));
 
 describeWhen(runnable)("a detector node stopped with SIGTERM mid-job", () => {
 	let cluster: Cluster;
-	let nats: Awaited<ReturnType<typeof privateNats>>;
-	let database: Awaited<ReturnType<typeof freshDatabase>>;
+	let servers: Awaited<ReturnType<typeof privateServers>>;
 	const detectors: NodeProcess[] = [];
 	let env: Record<string, string>;
 
 	beforeAll(async () => {
-		buildDist();
-		nats = await privateNats();
-		database = await freshDatabase(process.env.DATABASE_URL as string);
-		env = {
-			TRANSPORTER: nats.url,
-			DATABASE_URL: database.url,
-			NAMESPACE: "stop",
-			DATA_DIR: mkdtempSync(join(tmpdir(), "vigil-stop-")),
-			JWT_SECRET: "test-secret-that-is-long-enough-to-pass-32",
-			ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-			JOB_ACK_WAIT: "3000",
-		};
+		servers = await privateServers("stop", { JOB_ACK_WAIT: "3000" });
+		env = servers.env;
 		cluster = await startCluster({ ...env, SERVICES: "api,auth,tenancy,camera,clip,alert" });
 		detectors.push(startNode({ ...env, SERVICES: "detector", DETECT_CONCURRENCY: "1" }));
 		await eventually(
@@ -54,8 +35,7 @@ describeWhen(runnable)("a detector node stopped with SIGTERM mid-job", () => {
 	afterAll(async () => {
 		for (const node of detectors) await stopProcess(node.child, "SIGKILL");
 		await cluster?.stop();
-		await nats?.stop();
-		await database?.drop();
+		await servers?.stop();
 	}, 60_000);
 
 	it("finishes and acknowledges the segment in hand before it exits", async () => {
@@ -89,7 +69,7 @@ describeWhen(runnable)("a detector node stopped with SIGTERM mid-job", () => {
 		);
 		expect(clip.progress.framesDone).toBe(50);
 
-		const nc = await connect({ servers: nats.url });
+		const nc = await connect({ servers: servers.nats.url });
 		try {
 			const jsm = await nc.jetstreamManager();
 			const names = jobStreamNames("stop", "detector");

@@ -10,6 +10,7 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "pg";
+import { commandAvailable, requireService } from "./require";
 
 const ROOT = join(__dirname, "..", "..");
 export const NATS_SERVER = process.env.NATS_SERVER_BIN ?? "nats-server";
@@ -107,6 +108,44 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): 
 	const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
 	await gone;
 	clearTimeout(timer);
+}
+
+/**
+ * What a process fault test stands on: the sources compiled, a private nats-server, a fresh database, and the
+ * settings every node of the test shares (`env`). `stop` removes them all.
+ */
+export async function privateServers(namespace: string, settings: Record<string, string> = {}) {
+	buildDist();
+	const nats = await privateNats();
+	const database = await freshDatabase(process.env.DATABASE_URL as string);
+	const env: Record<string, string> = {
+		TRANSPORTER: nats.url,
+		DATABASE_URL: database.url,
+		NAMESPACE: namespace,
+		DATA_DIR: mkdtempSync(join(tmpdir(), `vigil-${namespace}-`)),
+		JWT_SECRET: "test-secret-that-is-long-enough-to-pass-32",
+		ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+		...settings,
+	};
+	return {
+		nats,
+		env,
+		async stop() {
+			await nats.stop();
+			await database.drop();
+		},
+	};
+}
+
+/** Whether the tests that need real servers and a nats-server binary can run (they run in the PostgreSQL + NATS pass only). */
+export function processTestsRunnable(file: string, needsFootage: () => boolean): boolean {
+	const realServers = Boolean(process.env.TRANSPORTER && process.env.DATABASE_URL);
+	if (!realServers) console.warn(`${file} runs in the PostgreSQL + NATS pass only (set TRANSPORTER and DATABASE_URL)`);
+	return (
+		realServers &&
+		needsFootage() &&
+		requireService(`the nats-server binary (${NATS_SERVER})`, commandAvailable(NATS_SERVER), "put it on PATH or set NATS_SERVER_BIN")
+	);
 }
 
 export { ROOT };

@@ -1,26 +1,8 @@
 import { decidedKey, newlyMet, type MatchableRule } from "../../lib/alerting/matching";
 import type { Track } from "../../lib/vision/tracker";
+import { aTrack } from "../support/tracks";
 
-const track = (over: Partial<Track> = {}): Track => ({
-	id: 7,
-	classId: 0,
-	className: "person",
-	firstFrame: 0,
-	lastFrame: 10,
-	firstTime: 0,
-	lastTime: 2,
-	hits: 10,
-	box: [0.1, 0.1, 0.2, 0.4],
-	bestFrame: { index: 5, time: 1 },
-	bestBox: [0.1, 0.1, 0.2, 0.4],
-	maxScore: 0.8,
-	meanScore: 0.7,
-	confirmed: true,
-	stationary: false,
-	zonesEntered: [],
-	lineCrossings: {},
-	...over,
-});
+const track = (over: Partial<Track> = {}): Track => aTrack({ id: 7, zonesEntered: [], ...over });
 const rule = (id: string, over: Partial<MatchableRule> = {}): MatchableRule => ({
 	id,
 	cameraId: null,

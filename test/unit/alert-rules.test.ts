@@ -1,26 +1,8 @@
 import { inSchedule, localTime, trackSatisfies } from "../../lib/alerting/rules";
 import type { Track } from "../../lib/vision/tracker";
+import { aTrack } from "../support/tracks";
 
-const track = (over: Partial<Track> = {}): Track => ({
-	id: 1,
-	classId: 0,
-	className: "person",
-	firstFrame: 0,
-	lastFrame: 10,
-	firstTime: 0,
-	lastTime: 2,
-	hits: 10,
-	box: [0.1, 0.1, 0.2, 0.4],
-	bestFrame: { index: 5, time: 1 },
-	bestBox: [0.1, 0.1, 0.2, 0.4],
-	maxScore: 0.8,
-	meanScore: 0.7,
-	confirmed: true,
-	stationary: false,
-	zonesEntered: ["door"],
-	lineCrossings: {},
-	...over,
-});
+const track = (over: Partial<Track> = {}): Track => aTrack({ id: 1, zonesEntered: ["door"], ...over });
 const rule = { classes: ["person"], minScore: 0.5, zoneIds: [], minDurationSec: 0, schedule: null };
 
 describe("alert rules", () => {

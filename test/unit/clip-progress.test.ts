@@ -1,5 +1,6 @@
 import { clipSummary, segmentProgress, trackRow, type SegmentState } from "../../lib/alerting/clip-progress";
 import { Tracker, type Track } from "../../lib/vision/tracker";
+import { aTrack } from "../support/tracks";
 import type { Box, Detection } from "../../lib/vision/types";
 
 const segment = (index: number, status: SegmentState["status"], error: string | null = null): SegmentState => ({
@@ -84,25 +85,7 @@ describe("a finished clip's summary", () => {
 	});
 
 	it("a stored track keeps its figures and its line crossings without the latest direction", () => {
-		const t: Track = {
-			id: 3,
-			classId: 0,
-			className: "person",
-			firstFrame: 0,
-			lastFrame: 10,
-			firstTime: 0,
-			lastTime: 2,
-			hits: 10,
-			box: [0.1, 0.1, 0.2, 0.4],
-			bestFrame: { index: 5, time: 1 },
-			bestBox: [0.1, 0.1, 0.2, 0.4],
-			maxScore: 0.8,
-			meanScore: 0.7,
-			confirmed: true,
-			stationary: false,
-			zonesEntered: ["aisle"],
-			lineCrossings: { door: { count: 1, forward: 1, backward: 0, direction: 1 } },
-		};
+		const t = aTrack({ id: 3, zonesEntered: ["aisle"], lineCrossings: { door: { count: 1, forward: 1, backward: 0, direction: 1 } } });
 		expect(trackRow("clip-1", t)).toEqual({
 			clipId: "clip-1",
 			trackNo: 3,
