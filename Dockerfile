@@ -19,6 +19,8 @@ COPY middlewares ./middlewares
 COPY entities ./entities
 COPY migrations ./migrations
 COPY bench ./bench
+# The dashboard's sources; `npm run build` builds them into dashboard/dist next to the backend's dist/.
+COPY dashboard ./dashboard
 RUN npm run build && npm prune --omit=dev && npm cache clean --force
 
 FROM node:20-slim
@@ -27,6 +29,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The built dashboard only (the gateway serves it at /); its sources and build tools stay in the build stage.
+COPY --from=build /app/dashboard/dist ./dashboard/dist
 # The bundled zero-config detector model (CenterNet COCO, MIT); DETECTOR_MODEL points elsewhere.
 COPY models ./models
 RUN mkdir -p /app/data && chown node:node /app/data

@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-	{ ignores: ["dist/", "node_modules/", "data/", "coverage/", "jest.config.js"] },
+	{ ignores: ["dist/", "dashboard/dist/", "node_modules/", "data/", "coverage/", "jest.config.js"] },
 	js.configs.recommended,
 	...tseslint.configs.recommended,
 	{

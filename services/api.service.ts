@@ -1,8 +1,10 @@
 /**
  * api — the HTTP gateway (moleculer-web). REST under /api/v1 from each action's `rest`, one JSON error shape,
- * request ids, cookie/Bearer authentication, CORS allow-list, security headers, health, metrics and OpenAPI.
+ * request ids, cookie/Bearer authentication, CORS allow-list, security headers, health, metrics and OpenAPI,
+ * and the dashboard's built files at `/`.
  */
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
@@ -27,6 +29,7 @@ import { nodeConfig } from "../lib/platform/node-context";
 import { buildOpenApi, type RouteInfo } from "../lib/platform/openapi";
 import { VigilError } from "../lib/platform/errors";
 import { decompressedJsonBodies } from "../lib/platform/encoded-body";
+import { NOT_BUILT_PAGE, serveDashboard } from "../lib/platform/static-files";
 import {
 	type AccessChange,
 	type AlertEvent,
@@ -48,12 +51,26 @@ const READY_TIMEOUT_MS = 2000;
 const { bodyParser } = ApiGateway as unknown as {
 	bodyParser: { json(options: object): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void };
 };
+type CorsHeaderWriter = (this: ApiThis, route: unknown, req: Req, res: Res, isPreflight?: boolean) => void;
+/** moleculer-web's own CORS answer, which the gateway's override falls back to for other origins. */
+const writeListedCorsHeaders = (ApiGateway.methods as unknown as { writeCorsHeaders: CorsHeaderWriter }).writeCorsHeaders;
 const SWAGGER_FILES = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png", "favicon-16x16.png"]);
 
-type Req = PreparedRequest & { $ctx?: Context<unknown, Meta>; $alias?: { path?: string; fullPath?: string; method?: string } };
+type Req = PreparedRequest & {
+	$ctx?: Context<unknown, Meta>;
+	$alias?: { path?: string; fullPath?: string; method?: string };
+	originalUrl?: string;
+};
 type Res = ServerResponse & { $ctx?: Context<unknown, Meta> };
 
-type ApiThis = Service & { config: Config; aliases: unknown[]; server: Server; alertStreams: AlertStreamHub };
+type ApiThis = Service & {
+	config: Config;
+	aliases: unknown[];
+	server: Server;
+	alertStreams: AlertStreamHub;
+	/** moleculer-web's static-file hook (its `assets` option): answers the requests no route took. */
+	serve: (req: Req, res: Res, next: (err?: unknown) => void) => void;
+};
 
 /** Streamed routes and the action that decides, before the body travels, whether it would be refused. */
 const STREAM_PRECHECKS: Record<string, string> = { "clip.upload": "clip.checkUpload" };
@@ -149,13 +166,41 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 	};
 
 	/** One access-log line and the request metrics, labelled by route pattern (not raw URL) to bound cardinality. */
-	const finish = (svc: ApiThis, req: Req, status: number) => {
-		const route = req.$alias?.fullPath ?? req.$alias?.path ?? "unmatched";
+	const finish = (svc: ApiThis, req: Req, status: number, route = req.$alias?.fullPath ?? req.$alias?.path ?? "unmatched") => {
 		const seconds = req.$startedAt ? Number(process.hrtime.bigint() - req.$startedAt) / 1e9 : 0;
 		const labels = { method: req.method ?? "", route, status: String(status) };
 		httpRequests.inc(labels);
 		httpDuration.observe(labels, seconds);
 		svc.logger.info({ requestId: req.$requestId, method: req.method, route, status, ms: Math.round(seconds * 1000) }, "HTTP request");
+	};
+
+	/**
+	 * The dashboard takes the GET and HEAD requests no route took: `/`, its own routes (`/stores/...`) and its built
+	 * files. What is not the dashboard's goes back (`next`) for the JSON 404; without a build, its pages answer 503.
+	 */
+	const serveDashboardRequest = (svc: ApiThis, req: Req, res: Res, next: (err?: unknown) => void) => {
+		const path = (req.originalUrl ?? req.url ?? "/").split("?")[0];
+		serveDashboard(config.dashboardDir, req, res, path).then(
+			(outcome) => {
+				if (outcome === "not-found") return next();
+				if (outcome === "not-built") dashboardNotBuilt(req, res);
+				finish(svc, req, res.statusCode, "dashboard");
+			},
+			(err) => sendError(svc, req, res, err),
+		);
+	};
+
+	/** A person with a browser reads a page, a program the one JSON error shape; neither is an internal error to log. */
+	const dashboardNotBuilt = (req: Req, res: Res) => {
+		res.statusCode = 503;
+		res.setHeader("Cache-Control", "no-store");
+		if (/\btext\/html\b/.test(String(req.headers.accept ?? ""))) {
+			res.setHeader("Content-Type", "text/html; charset=utf-8");
+			return res.end(req.method === "HEAD" ? undefined : NOT_BUILT_PAGE);
+		}
+		const notBuilt = new VigilError("The dashboard is not built: run `npm run build`", 503, "DASHBOARD_NOT_BUILT");
+		res.setHeader("Content-Type", "application/json; charset=utf-8");
+		res.end(req.method === "HEAD" ? undefined : JSON.stringify(toErrorResponse(notBuilt, { requestId: req.$requestId }).body));
 	};
 
 	/**
@@ -315,6 +360,16 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 
 		methods: {
 			/**
+			 * moleculer-web refuses an Origin missing from `cors.origin` (403 ORIGIN_NOT_ALLOWED) and its check cannot
+			 * see the request, so with CORS_ORIGINS set the dashboard's own writes (browsers send Origin on them) would
+			 * be refused. A request from this gateway's own origin (same host) is not cross-origin: it needs no grant.
+			 */
+			writeCorsHeaders(this: ApiThis, route: unknown, req: Req, res: Res, isPreflight?: boolean) {
+				if (fromOwnOrigin(req)) return;
+				writeListedCorsHeaders.call(this, route, req, res, isPreflight);
+			},
+
+			/**
 			 * Runs after authentication. A streamed upload whose body the JSON parser already consumed has nothing
 			 * left to read, and the request object must not travel to another node: refuse it here (401 first).
 			 */
@@ -392,6 +447,7 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 
 		created(this: ApiThis) {
 			this.config = nodeConfig(this.broker);
+			this.serve = (req, res, next) => serveDashboardRequest(this, req, res, next);
 			this.alertStreams = new AlertStreamHub(alertStreamBackend(this), { reorderWaitMs: config.streamReorderWait, replayMax: config.streamReplayMax });
 		},
 
@@ -404,9 +460,22 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			this.server.requestTimeout = config.uploadTimeout;
 			const address = this.server.address();
 			const port = typeof address === "object" && address ? address.port : config.port;
-			this.logger.info(`Vigil API listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port} (docs at /docs)`);
+			this.logger.info(`Vigil listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port} (dashboard at /, API docs at /docs)`);
+			if (!existsSync(join(config.dashboardDir, "index.html")))
+				this.logger.warn(`The dashboard is not built (no index.html in ${config.dashboardDir}): run \`npm run build\`; / answers 503 meanwhile`);
 		},
 	};
+}
+
+/** Whether a request's Origin is this gateway's own (the host it was sent to), as the CSRF check judges it too. */
+function fromOwnOrigin(req: IncomingMessage): boolean {
+	const origin = req.headers.origin;
+	if (!origin || !req.headers.host) return false;
+	try {
+		return new URL(origin).host === req.headers.host;
+	} catch {
+		return false;
+	}
 }
 
 async function serveDocsFile(file: string, res: ServerResponse) {

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { projectDashboardDir } from "./static-files";
 
 export const ALL_SERVICES = [
 	"api",
@@ -105,6 +106,12 @@ export const SETTINGS = {
 		default: "./data",
 		doc: "Where the embedded database, generated secrets and stored media live.",
 		parse: (raw: string) => resolve(raw),
+	},
+	dashboardDir: {
+		env: "DASHBOARD_DIR",
+		default: "",
+		doc: "Folder of the built dashboard the gateway serves at `/` (`npm run build` makes it). Empty: the project's `dashboard/dist`.",
+		parse: (raw: string) => (raw ? resolve(raw) : projectDashboardDir()),
 	},
 	services: {
 		env: "SERVICES",
@@ -294,7 +301,7 @@ export const SETTINGS = {
 	corsOrigins: {
 		env: "CORS_ORIGINS",
 		default: "",
-		doc: "Comma-separated origins allowed to call the API from a browser with credentials. Empty: none (same origin only).",
+		doc: "Comma-separated origins allowed, besides the gateway's own (its dashboard), to call the API from a browser with credentials. Empty: none (same origin only).",
 		parse: list,
 	},
 	trustProxy: { env: "TRUST_PROXY", default: "false", doc: "Trust X-Forwarded-For / X-Forwarded-Proto (only behind a proxy you run).", parse: bool },

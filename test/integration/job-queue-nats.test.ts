@@ -355,6 +355,8 @@ describeWhen(natsUp)("job queue over NATS JetStream", () => {
 				await sending;
 				await until(() => done.length === 2, "the job sent during the outage", 15000);
 				expect(done).toEqual([1, 2]);
+				// As for the first job: its ack must reach the server before the next crash, or it is redelivered by design.
+				await until(async () => (await sender.stats()).pending === 0, "the second job to be acked", 15000);
 
 				await sender.send({ clip: "r", index: 3 });
 				await slowStarted.promise;

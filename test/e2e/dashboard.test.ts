@@ -1,0 +1,260 @@
+/**
+ * The dashboard in a real browser (Debian's chromium, driven by playwright-core), served by the gateway on the
+ * same API, cookies and CSRF rules as every other client. A store owner signs in, sets up a store and a camera,
+ * uploads footage and sees its alert arrive live; a staff member of another store never sees it. Screenshots
+ * of the main screens go to test-artifacts/dashboard/.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import jwt from "jsonwebtoken";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { ACCESS_COOKIE, signAccessToken } from "../../lib/security/tokens";
+import { type Cluster, startCluster } from "../support/cluster";
+import { Client, PASSWORD, uniqueEmail } from "../support/http";
+import { requireFootage, STREET_CLIP } from "../support/media";
+import { describeWhen, requireService } from "../support/require";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ROOT = join(__dirname, "..", "..");
+const ARTIFACTS = join(ROOT, "test-artifacts", "dashboard");
+const DASHBOARD = join(ROOT, "dashboard");
+/** Upload, detection on a 10 s clip and evaluation: well within this on a CPU. */
+const CLIP_DONE_MS = 240_000;
+const UI_MS = 15_000;
+
+const runnable =
+	requireService("Chromium at /usr/bin/chromium", existsSync(CHROMIUM), "apt-get install chromium") && requireFootage("the dashboard end to end");
+
+/** Whether an <img> finished loading a real picture (runs in the page; the root tsconfig has no DOM types). */
+const pictureLoaded = (img: unknown) => {
+	const picture = img as { complete: boolean; naturalWidth: number };
+	return picture.complete && picture.naturalWidth > 0;
+};
+
+/** Newest modification time under a folder (sources of the dashboard). */
+function newest(path: string): number {
+	const info = statSync(path);
+	if (!info.isDirectory()) return info.mtimeMs;
+	return Math.max(info.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+/** The gateway serves dashboard/dist: build it when it is missing or older than its sources. */
+function buildDashboardIfStale() {
+	const built = join(DASHBOARD, "dist", "index.html");
+	const sources = Math.max(newest(join(DASHBOARD, "src")), newest(join(DASHBOARD, "index.html")), newest(join(DASHBOARD, "vite.config.mts")));
+	if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+	execFileSync(
+		process.execPath,
+		[join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "--config", join(DASHBOARD, "vite.config.mts"), "--logLevel", "warn"],
+		{
+			cwd: ROOT,
+			stdio: "inherit",
+		},
+	);
+}
+
+describeWhen(runnable)("dashboard in a real browser", () => {
+	let cluster: Cluster;
+	let browser: Browser;
+	let api: Client;
+	const owner = { email: uniqueEmail("owner"), token: "" };
+	const staff = { email: uniqueEmail("staff"), token: "" };
+	const consoleErrors: string[] = [];
+
+	const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+	const watch = (page: Page) => {
+		page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+		page.on("pageerror", (e) => consoleErrors.push(String(e)));
+		page.setDefaultTimeout(UI_MS);
+		return page;
+	};
+	const signIn = async (page: Page, email: string) => {
+		await page.goto(cluster.url);
+		await page.getByLabel("Email").fill(email);
+		await page.getByLabel("Password").fill(PASSWORD);
+		await page.getByRole("button", { name: "Sign in" }).click();
+	};
+
+	beforeAll(async () => {
+		mkdirSync(ARTIFACTS, { recursive: true });
+		buildDashboardIfStale();
+		cluster = await startCluster();
+		api = new Client(cluster.url);
+		owner.token = (await api.post("/api/v1/auth/register", { email: owner.email, password: PASSWORD })).body.accessToken;
+		staff.token = (await api.post("/api/v1/auth/register", { email: staff.email, password: PASSWORD })).body.accessToken;
+		browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+		});
+	}, 120_000);
+
+	afterAll(async () => {
+		await browser?.close();
+		await cluster?.stop();
+	}, 60_000);
+
+	it(
+		"an owner sets up a store, uploads a clip and sees its alert live; staff of another store do not",
+		async () => {
+			const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+			const page = watch(await context.newPage());
+
+			// A wrong password shows the API's message; the right one opens the workspace.
+			await page.goto(cluster.url);
+			await shot(page, "01-sign-in");
+			await page.getByLabel("Email").fill(owner.email);
+			await page.getByLabel("Password").fill("not the password at all");
+			await page.getByRole("button", { name: "Sign in" }).click();
+			await page.getByRole("alert").waitFor();
+			await page.getByLabel("Password").fill(PASSWORD);
+			await page.getByRole("button", { name: "Sign in" }).click();
+
+			// A new owner has nothing yet: an organization, then a store, from the page.
+			await page.getByRole("heading", { name: "Create your organization" }).waitFor();
+			await page.getByLabel("Organization name").fill("Corner Shop");
+			await page.getByRole("button", { name: "Create organization" }).click();
+			await page.getByRole("heading", { name: "Add your first store" }).waitFor();
+			// The API's 422 details appear next to their field.
+			await page.getByLabel("Store name").fill("Main Street");
+			await page.getByLabel("Time zone").fill("Not/AZone");
+			await page.getByRole("button", { name: "Create store" }).click();
+			await page.locator(".field-error").first().waitFor();
+			await shot(page, "02-store-field-error");
+			await page.getByLabel("Time zone").fill("Europe/Paris");
+			await page.getByRole("button", { name: "Create store" }).click();
+			await page.getByRole("heading", { name: "Cameras of Main Street" }).waitFor();
+			await page.getByText("No cameras yet.").waitFor();
+
+			await page.getByRole("button", { name: "Add camera" }).click();
+			await page.getByLabel("Camera name").fill("Entrance");
+			await page.getByRole("button", { name: "Add camera" }).last().click();
+			await page.getByRole("link", { name: "Entrance" }).waitFor();
+			await shot(page, "03-cameras");
+
+			// Rules have no screen yet: people alert, by the API.
+			const [org] = (await api.get("/api/v1/orgs", { token: owner.token })).body.items;
+			const [store] = (await api.get(`/api/v1/orgs/${org.id}/stores`, { token: owner.token })).body.items;
+			const storeBase = `/api/v1/orgs/${org.id}/stores/${store.id}`;
+			const rule = await api.post(`${storeBase}/alert-rules`, { name: "People", classes: ["person"], severity: "high" }, { token: owner.token });
+			expect(rule.status).toBe(201);
+
+			// A second tab watches the alerts before anything is uploaded: what arrives, arrives live.
+			const alertsPage = watch(await context.newPage());
+			await alertsPage.goto(`${cluster.url}/#/alerts`);
+			await alertsPage.getByRole("status").filter({ hasText: "Live" }).waitFor();
+			await alertsPage.getByText("No alerts yet.").waitFor();
+
+			await page.getByRole("link", { name: "Entrance" }).click();
+			await page.getByText("No clips from this camera yet.").waitFor();
+			await page.getByLabel("MP4 video").setInputFiles(STREET_CLIP);
+			await page.getByRole("button", { name: "Upload" }).click();
+			await page.locator(".clip").first().waitFor();
+			await shot(page, "04-clip-processing");
+			await page.locator('.clip[data-status="done"]').waitFor({ timeout: CLIP_DONE_MS });
+			const personCount = Number(await page.locator(".counts div", { hasText: "person" }).locator("dd").textContent());
+			expect(personCount).toBeGreaterThan(0);
+			await shot(page, "05-clip-done");
+
+			// The alert reached the open tab without a reload, newest first, with its snapshot.
+			const card = alertsPage.locator("li.alert").first();
+			await card.waitFor();
+			const alertId = await card.getAttribute("data-alert-id");
+			await expect(card.locator("img.snapshot").evaluate(pictureLoaded)).resolves.toBe(true);
+			const shown = await alertsPage.locator("li.alert").count();
+			const listed = (await api.get(`${storeBase}/alerts?limit=200`, { token: owner.token })).body.items;
+			expect(shown).toBe(listed.length);
+			await shot(alertsPage, "06-alerts-live");
+
+			// Someone else acknowledges: the open page follows over the stream.
+			expect((await api.post(`${storeBase}/alerts/${alertId}/acknowledge`, undefined, { token: owner.token })).status).toBe(200);
+			await alertsPage.locator(`li.alert[data-alert-id="${alertId}"][data-status="acknowledged"]`).waitFor();
+
+			// One click marks it a false positive; the API has the verdict.
+			await alertsPage.locator(`li.alert[data-alert-id="${alertId}"]`).getByRole("button", { name: "False positive" }).click();
+			await alertsPage.getByText("Marked false positive").waitFor();
+			const verdicts = (await api.get(`${storeBase}/alerts/${alertId}/feedback`, { token: owner.token })).body;
+			expect((verdicts.items ?? verdicts).map((v: { verdict: string }) => v.verdict)).toEqual(["false_positive"]);
+
+			// Filters: resolved shows nothing yet; resolving from the page moves it there.
+			await alertsPage.getByLabel("Status").selectOption("resolved");
+			await alertsPage.getByText("No alert matches these filters.").or(alertsPage.getByText("No alerts yet.")).waitFor();
+			await alertsPage.getByLabel("Status").selectOption("");
+			await alertsPage.locator(`li.alert[data-alert-id="${alertId}"]`).getByRole("button", { name: "Resolve" }).click();
+			await alertsPage.locator(`li.alert[data-alert-id="${alertId}"][data-status="resolved"]`).waitFor();
+
+			// On a phone-sized screen the same list is one column.
+			const phone = watch(await (await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await context.storageState() })).newPage());
+			await phone.goto(`${cluster.url}/#/alerts`);
+			await phone.locator("li.alert").first().waitFor();
+			await shot(phone, "07-alerts-phone");
+			await phone.context().close();
+
+			// Staff of another store sign in and see nothing of Main Street.
+			const other = (await api.post(`/api/v1/orgs/${org.id}/stores`, { name: "Back Lot", timezone: "UTC" }, { token: owner.token })).body;
+			const invitation = (
+				await api.post(`/api/v1/orgs/${org.id}/invitations`, { email: staff.email, role: "staff", storeIds: [other.id] }, { token: owner.token })
+			).body;
+			expect((await api.post("/api/v1/invitations/accept", { token: invitation.token }, { token: staff.token })).status).toBe(200);
+			const staffContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+			const staffPage = watch(await staffContext.newPage());
+			await signIn(staffPage, staff.email);
+			await staffPage.getByRole("heading", { name: "Cameras of Back Lot" }).waitFor();
+			expect(await staffPage.getByLabel("Store", { exact: true }).locator("option").allTextContents()).toEqual(["Back Lot"]);
+			await staffPage.getByRole("link", { name: "Alerts" }).click();
+			await staffPage.getByText("No alerts yet.").waitFor();
+			expect(await staffPage.locator("li.alert").count()).toBe(0);
+			await shot(staffPage, "08-staff-other-store");
+
+			// Sign out ends the session: a reload asks to sign in again.
+			await staffPage.getByRole("button", { name: "Sign out" }).click();
+			await staffPage.getByRole("button", { name: "Sign in" }).waitFor();
+			await staffPage.reload();
+			await staffPage.getByRole("button", { name: "Sign in" }).waitFor();
+
+			await staffContext.close();
+			await context.close();
+			// The only console errors allowed are the refused requests the scenario made on purpose.
+			expect(consoleErrors.filter((e) => !/status of (401|422)/.test(e))).toEqual([]);
+		},
+		CLIP_DONE_MS + 120_000,
+	);
+
+	it("an expired access token is refreshed behind the page: no sign-in form, the alert stream opens", async () => {
+		const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+		const page = watch(await context.newPage());
+		await signIn(page, owner.email);
+		await page.getByLabel("Store", { exact: true }).selectOption({ label: "Main Street" });
+		await page.getByRole("heading", { name: "Cameras of Main Street" }).waitFor();
+		// The same user and token version, but expired a minute ago: what a tab left open over lunch holds.
+		const access = (await context.cookies(cluster.url)).find((c) => c.name === ACCESS_COOKIE);
+		const claims = jwt.decode(access?.value ?? "") as { sub: string; ver: number };
+		const expired = signAccessToken(cluster.config.jwtSecret, { sub: claims.sub, ver: claims.ver }, -60);
+		await page.getByRole("link", { name: "Alerts" }).click();
+		await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+		await context.addCookies([{ ...access!, value: expired }]);
+		// A reload while the live stream is open: leaving the page must not spend the refresh token.
+		await page.reload();
+		await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+		await page.locator("li.alert").first().waitFor();
+		expect(await page.getByRole("button", { name: "Sign in" }).count()).toBe(0);
+		const renewed = (await context.cookies(cluster.url)).find((c) => c.name === ACCESS_COOKIE);
+		expect(renewed?.value).not.toBe(expired);
+		await context.close();
+	}, 60_000);
+
+	it("the page loads under the gateway's content security policy with no inline script", async () => {
+		const res = await fetch(cluster.url + "/");
+		const csp = res.headers.get("content-security-policy") ?? "";
+		expect(csp).toMatch(/script-src 'self'/);
+		expect(csp).not.toMatch(/unsafe-inline/);
+		expect(await res.text()).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+		const page = await browser.newPage();
+		const violations: string[] = [];
+		page.on("console", (m) => /Content Security Policy/i.test(m.text()) && violations.push(m.text()));
+		await page.goto(cluster.url);
+		await page.getByRole("button", { name: "Sign in" }).waitFor({ timeout: UI_MS });
+		await page.close();
+		expect(violations).toEqual([]);
+	}, 30_000);
+});
