@@ -1,12 +1,18 @@
 /**
  * The page: who is signed in, which organization and store they look at, and which screen. The screen lives in
- * the URL's hash (#/cameras, #/cameras/<id>, #/alerts) so the back button and reloads keep the place.
+ * the URL's hash (#/cameras, #/cameras/<id>/…, #/alerts, #/insights, #/settings/<section>, #/account,
+ * #/operations, #/invitations/<token>) so the back button and reloads keep the place.
  */
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, whenSignedOut } from "./api/client";
 import type { Me, Organization, Page, Store } from "./api/views";
+import { Account } from "./screens/account";
 import { Alerts } from "./screens/alerts";
 import { CameraPage, Cameras } from "./screens/cameras";
+import { Insights } from "./screens/insights";
+import { AcceptInvitation } from "./screens/invitation";
+import { Operations } from "./screens/operations";
+import { Settings } from "./screens/settings";
 import { SignIn } from "./screens/sign-in";
 import { CreateOrganization, CreateStore } from "./screens/workspace";
 import { Empty, ErrorNote, Loading } from "./ui";
@@ -25,7 +31,7 @@ export function App() {
 		load();
 	}, []);
 	if (session.state === "loading") return <Loading what="your session" />;
-	if (session.state === "signed-out") return <SignIn onSignedIn={load} />;
+	if (session.state === "signed-out") return <SignIn onSignedIn={load} invited={location.hash.startsWith("#/invitations/")} />;
 	if (session.state === "failed")
 		return (
 			<main>
@@ -85,10 +91,14 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 	const org = orgs?.find((o) => o.id === orgId);
 	const canManage = me.superAdmin || org?.role === "owner" || org?.role === "admin";
 	const store = stores?.find((s) => s.id === storeId);
-	const [, screen = "cameras", cameraId] = hash.replace(/^#/, "").split("/");
+	const [, screen = "cameras", ...rest] = hash.replace(/^#/, "").split("/");
 
 	let body;
-	if (error) body = <ErrorNote error={error} />;
+	if (screen === "invitations" && rest[0])
+		body = <AcceptInvitation token={rest[0]} onAccepted={() => ((location.hash = "#/cameras"), setOrgs(null), loadOrgs())} />;
+	else if (screen === "account") body = <Account me={me} />;
+	else if (screen === "operations" && me.superAdmin) body = <Operations me={me} />;
+	else if (error) body = <ErrorNote error={error} />;
 	else if (!orgs) body = <Loading what="your organizations" />;
 	else if (!orgs.length) body = <CreateOrganization onCreated={(o) => (setOrgs([o]), setOrgId(o.id))} />;
 	else if (!stores) body = <Loading what="stores" />;
@@ -105,7 +115,9 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 		);
 	else if (!store) body = <Loading what="the store" />;
 	else if (screen === "alerts") body = <Alerts store={store} />;
-	else if (cameraId) body = <CameraPage store={store} cameraId={cameraId} />;
+	else if (screen === "insights") body = <Insights store={store} />;
+	else if (screen === "settings" && canManage && org) body = <Settings me={me} org={org} store={store} stores={stores} section={rest[0] ?? ""} />;
+	else if (screen === "cameras" && rest[0]) body = <CameraPage store={store} cameraId={rest[0]} canManage={canManage} view={rest.slice(1)} />;
 	else body = <Cameras store={store} canManage={canManage} />;
 
 	return (
@@ -140,7 +152,9 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 					</div>
 				)}
 				<div class="who">
-					<span>{me.displayName ?? me.email}</span>
+					<a href="#/account" aria-current={screen === "account" ? "page" : undefined}>
+						{me.displayName ?? me.email}
+					</a>
 					<button onClick={signOut}>Sign out</button>
 				</div>
 			</header>
@@ -152,6 +166,19 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 					<a href="#/alerts" aria-current={screen === "alerts" ? "page" : undefined}>
 						Alerts
 					</a>
+					<a href="#/insights" aria-current={screen === "insights" ? "page" : undefined}>
+						Insights
+					</a>
+					{canManage && (
+						<a href="#/settings" aria-current={screen === "settings" ? "page" : undefined}>
+							Settings
+						</a>
+					)}
+					{me.superAdmin && (
+						<a href="#/operations" aria-current={screen === "operations" ? "page" : undefined}>
+							Operations
+						</a>
+					)}
 				</nav>
 			)}
 			<main>{body}</main>

@@ -4,55 +4,19 @@
  * uploads footage and sees its alert arrive live; a staff member of another store never sees it. Screenshots
  * of the main screens go to test-artifacts/dashboard/.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
 import jwt from "jsonwebtoken";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { ACCESS_COOKIE, signAccessToken } from "../../lib/security/tokens";
 import { type Cluster, startCluster } from "../support/cluster";
+import { buildDashboardIfStale, chromiumRunnable, launchChromium, pictureLoaded, screenshot, signIn as signInAt, UI_MS, watchPage } from "../support/dashboard";
 import { Client, PASSWORD, uniqueEmail } from "../support/http";
 import { requireFootage, STREET_CLIP } from "../support/media";
-import { describeWhen, requireService } from "../support/require";
+import { describeWhen } from "../support/require";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ROOT = join(__dirname, "..", "..");
-const ARTIFACTS = join(ROOT, "test-artifacts", "dashboard");
-const DASHBOARD = join(ROOT, "dashboard");
 /** Upload, detection on a 10 s clip and evaluation: well within this on a CPU. */
 const CLIP_DONE_MS = 240_000;
-const UI_MS = 15_000;
 
-const runnable =
-	requireService("Chromium at /usr/bin/chromium", existsSync(CHROMIUM), "apt-get install chromium") && requireFootage("the dashboard end to end");
-
-/** Whether an <img> finished loading a real picture (runs in the page; the root tsconfig has no DOM types). */
-const pictureLoaded = (img: unknown) => {
-	const picture = img as { complete: boolean; naturalWidth: number };
-	return picture.complete && picture.naturalWidth > 0;
-};
-
-/** Newest modification time under a folder (sources of the dashboard). */
-function newest(path: string): number {
-	const info = statSync(path);
-	if (!info.isDirectory()) return info.mtimeMs;
-	return Math.max(info.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
-}
-
-/** The gateway serves dashboard/dist: build it when it is missing or older than its sources. */
-function buildDashboardIfStale() {
-	const built = join(DASHBOARD, "dist", "index.html");
-	const sources = Math.max(newest(join(DASHBOARD, "src")), newest(join(DASHBOARD, "index.html")), newest(join(DASHBOARD, "vite.config.mts")));
-	if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-	execFileSync(
-		process.execPath,
-		[join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "--config", join(DASHBOARD, "vite.config.mts"), "--logLevel", "warn"],
-		{
-			cwd: ROOT,
-			stdio: "inherit",
-		},
-	);
-}
+const runnable = chromiumRunnable() && requireFootage("the dashboard end to end");
 
 describeWhen(runnable)("dashboard in a real browser", () => {
 	let cluster: Cluster;
@@ -62,31 +26,17 @@ describeWhen(runnable)("dashboard in a real browser", () => {
 	const staff = { email: uniqueEmail("staff"), token: "" };
 	const consoleErrors: string[] = [];
 
-	const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-	const watch = (page: Page) => {
-		page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
-		page.on("pageerror", (e) => consoleErrors.push(String(e)));
-		page.setDefaultTimeout(UI_MS);
-		return page;
-	};
-	const signIn = async (page: Page, email: string) => {
-		await page.goto(cluster.url);
-		await page.getByLabel("Email").fill(email);
-		await page.getByLabel("Password").fill(PASSWORD);
-		await page.getByRole("button", { name: "Sign in" }).click();
-	};
+	const shot = screenshot;
+	const watch = (page: Page) => watchPage(page, consoleErrors);
+	const signIn = (page: Page, email: string) => signInAt(page, cluster.url, email);
 
 	beforeAll(async () => {
-		mkdirSync(ARTIFACTS, { recursive: true });
 		buildDashboardIfStale();
 		cluster = await startCluster();
 		api = new Client(cluster.url);
 		owner.token = (await api.post("/api/v1/auth/register", { email: owner.email, password: PASSWORD })).body.accessToken;
 		staff.token = (await api.post("/api/v1/auth/register", { email: staff.email, password: PASSWORD })).body.accessToken;
-		browser = await chromium.launch({
-			executablePath: CHROMIUM,
-			args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-		});
+		browser = await launchChromium();
 	}, 120_000);
 
 	afterAll(async () => {

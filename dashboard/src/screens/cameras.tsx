@@ -110,7 +110,8 @@ const STATUS_LABEL: Record<Clip["status"], string> = {
 };
 const POLL_MS = 1500;
 
-export function CameraPage({ store, cameraId }: { store: Store; cameraId: string }) {
+/** A camera: its clips and upload; `view` is the rest of the route (owners' zone editor, a clip's tracks), for what comes next. */
+export function CameraPage({ store, cameraId }: { store: Store; cameraId: string; canManage: boolean; view: string[] }) {
 	const { cameras, error: cameraError, reload: reloadCameras } = useCameras(store);
 	const [clips, setClips] = useState<Clip[] | null>(null);
 	const [error, setError] = useState<unknown>(null);

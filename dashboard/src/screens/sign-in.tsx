@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { ErrorNote, Field, useSubmit } from "../ui";
 
-export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+export function SignIn({ onSignedIn }: { onSignedIn: () => void; invited?: boolean }) {
 	const [email, setEmail] = useState("");
 	const [password, setPassword] = useState("");
 	const { submit, pending, error, failure } = useSubmit(() => api("post", "/api/v1/auth/login", { body: { email, password } }), onSignedIn);

@@ -1,0 +1,7 @@
+/** To be built. */
+import type { Me } from "../api/views";
+import { Empty } from "../ui";
+
+export function Account(_props: { me: Me }) {
+	return <Empty>Coming soon.</Empty>;
+}

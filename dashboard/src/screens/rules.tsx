@@ -1,0 +1,7 @@
+/** To be built. */
+import type { Store } from "../api/views";
+import { Empty } from "../ui";
+
+export function AlertRules(_props: { store: Store }) {
+	return <Empty>Coming soon.</Empty>;
+}
