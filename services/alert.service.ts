@@ -9,7 +9,7 @@
 import { Readable } from "node:stream";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { And, In, LessThan, MoreThan, MoreThanOrEqual, type FindOptionsWhere } from "typeorm";
-import { Alert, AlertRule, Camera, Clip, Zone } from "../entities";
+import { Alert, AlertRule, Camera, Clip, Store, Verdict, Zone } from "../entities";
 import { ALERT_STATUSES, type AlertStatus } from "../entities/alert.entity";
 import { SEVERITIES, type Schedule, type Severity } from "../entities/alert-rule.entity";
 import { thresholdsOf } from "../lib/alerting/alert-rows";
@@ -20,6 +20,7 @@ import { invalid, notFound, VigilError } from "../lib/platform/errors";
 import { toolPath } from "../lib/media/tools";
 import { alertsRaised, stageSeconds } from "../lib/platform/metrics";
 import { decodeSeqCursor, encodeSeqCursor } from "../lib/platform/pagination";
+import { bucketOf, lastBuckets, type BucketSize } from "../lib/platform/time-buckets";
 import { annotatedJpeg, grabFrame } from "../lib/media/snapshot";
 import { mediaStorage, type Storage } from "../lib/media/storage";
 import type { Caller, VigilContext } from "../lib/platform/types";
@@ -130,6 +131,34 @@ export const presentAlert = (a: Alert) => ({
 
 const alertPath = { ...storePath, alertId: id } as const;
 const LIST_LIMIT_MAX = 200;
+/** A week of hours, or a quarter of days. */
+const VOLUME_BUCKETS_MAX = 168;
+
+const ALERT_SCHEMAS = {
+	AlertVolume: {
+		type: "object",
+		required: ["bucket", "timezone", "from", "to", "starts", "series"],
+		properties: {
+			bucket: { type: "string", enum: ["hour", "day"] },
+			timezone: { type: "string", description: "The store's time zone: day buckets start at its midnight" },
+			from: { type: "string", format: "date-time", description: "Start of the first bucket" },
+			to: { type: "string", format: "date-time", description: "End of the last bucket (exclusive); the last bucket holds now" },
+			starts: { type: "array", items: { type: "string", format: "date-time" }, description: "Start of each bucket, oldest first" },
+			series: {
+				type: "array",
+				description: "One per camera with alerts in the range; cameras without any are left out",
+				items: {
+					type: "object",
+					required: ["cameraId", "counts"],
+					properties: {
+						cameraId: { type: "string", format: "uuid" },
+						counts: { type: "array", items: { type: "integer" }, description: "Alerts per bucket, in the order of starts" },
+					},
+				},
+			},
+		},
+	},
+};
 
 const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 	name: "alert",
@@ -245,7 +274,11 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 					.repo(Alert)
 					.find({ where, order: { seq: "DESC" }, take: p.limit + 1 });
 				const page = rows.slice(0, p.limit);
-				return { items: page.map(presentAlert), nextCursor: rows.length > p.limit ? encodeSeqCursor(page[page.length - 1].seq) : null };
+				const mine = await this.verdictsOfCaller(ctx, page);
+				return {
+					items: page.map((a) => ({ ...presentAlert(a), myVerdict: mine.get(a.id) ?? null })),
+					nextCursor: rows.length > p.limit ? encodeSeqCursor(page[page.length - 1].seq) : null,
+				};
 			},
 		},
 
@@ -255,7 +288,55 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			params: { $$strict: "remove", ...alertPath },
 			openapi: { summary: "An alert", responses: { 200: "Alert" } },
 			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; alertId: string }>) {
-				return presentAlert(await this.findAlert(ctx));
+				const alert = await this.findAlert(ctx);
+				const mine = await this.verdictsOfCaller(ctx, [alert]);
+				return { ...presentAlert(alert), myVerdict: mine.get(alert.id) ?? null };
+			},
+		},
+
+		volume: {
+			rest: "GET /orgs/:orgId/stores/:storeId/alerts/volume",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: {
+				$$strict: "remove",
+				...storePath,
+				bucket: { type: "enum", values: ["hour", "day"], default: "hour", $$t: "hour, or day (days of the store's time zone)" },
+				buckets: { type: "number", integer: true, convert: true, min: 1, max: VOLUME_BUCKETS_MAX, default: 24, $$t: "How many, the current one last" },
+				cameraId: { ...id, optional: true },
+			},
+			openapi: { summary: "Alerts per camera per hour or day, for charts", responses: { 200: "AlertVolume" }, schemas: ALERT_SCHEMAS },
+			async handler(this: AlertService, ctx: VigilContext<{ orgId: string; storeId: string; bucket: BucketSize; buckets: number; cameraId?: string }>) {
+				const p = ctx.params;
+				const store = await this.data(ctx).repo(Store).findOneBy({ id: p.storeId });
+				if (!store) throw notFound("Store");
+				const buckets = lastBuckets(p.bucket, p.buckets, new Date(), store.timezone);
+				// Two columns of the range's alerts, counted here: a chart's range holds thousands, not millions.
+				const rows = await this.data(ctx)
+					.repo(Alert)
+					.find({
+						select: { cameraId: true, occurredAt: true },
+						where: {
+							storeId: p.storeId,
+							...(p.cameraId && { cameraId: p.cameraId }),
+							occurredAt: And(MoreThanOrEqual(buckets.starts[0]), LessThan(buckets.end)),
+						},
+					});
+				const series = new Map<string, number[]>();
+				for (const row of rows) {
+					const i = bucketOf(buckets, row.occurredAt);
+					if (i < 0) continue;
+					let counts = series.get(row.cameraId);
+					if (!counts) series.set(row.cameraId, (counts = new Array<number>(p.buckets).fill(0)));
+					counts[i]++;
+				}
+				return {
+					bucket: p.bucket,
+					timezone: store.timezone,
+					from: buckets.starts[0],
+					to: buckets.end,
+					starts: buckets.starts,
+					series: [...series].map(([cameraId, counts]) => ({ cameraId, counts })),
+				};
 			},
 		},
 
@@ -353,6 +434,16 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 	},
 
 	methods: {
+		/** The signed-in person's own verdict on each of these alerts (a service token has none). */
+		async verdictsOfCaller(this: AlertService, ctx: VigilContext<unknown>, alerts: Alert[]): Promise<Map<string, Verdict["verdict"]>> {
+			const caller = ctx.meta.caller;
+			if (caller?.kind !== "user" || !alerts.length) return new Map();
+			const rows = await this.data(ctx)
+				.repo(Verdict)
+				.find({ select: { alertId: true, verdict: true }, where: { alertId: In(alerts.map((a) => a.id)), userId: caller.userId } });
+			return new Map(rows.map((v) => [v.alertId, v.verdict]));
+		},
+
 		/** The job handler: a clip's new frames, or a camera's new edge events. */
 		async evaluate(this: AlertService, job: EvaluationJob) {
 			if (job.kind === "clip") await this.evaluateClip(job.clipId, job.generation);

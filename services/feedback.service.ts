@@ -7,8 +7,8 @@
 import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { In, IsNull, type EntityManager } from "typeorm";
-import { Alert, Camera, Clip, LearnedThreshold, Verdict } from "../entities";
+import { And, In, IsNull, LessThan, MoreThanOrEqual, type EntityManager } from "typeorm";
+import { Alert, Camera, Clip, LearnedThreshold, Store, Verdict } from "../entities";
 import { audit } from "../lib/operations/audit";
 import { invalid, notFound } from "../lib/platform/errors";
 import { toolPath } from "../lib/media/tools";
@@ -17,6 +17,7 @@ import { frameJpeg, grabFrame } from "../lib/media/snapshot";
 import { dataYaml, TAR_END, tarFile, tarHeader, tarPadding, yoloLine } from "../lib/learning/dataset";
 import { learnThreshold, resolveVerdict, statsAt, VERDICTS, type LabelledScore, type VerdictKind } from "../lib/learning/thresholds";
 import { mediaStorage, type Storage } from "../lib/media/storage";
+import { bucketOf, lastBuckets, zonedDay } from "../lib/platform/time-buckets";
 import type { ScopedData } from "../lib/platform/scoped-data";
 import type { Caller, VigilContext } from "../lib/platform/types";
 import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
@@ -35,6 +36,35 @@ const verdictFields = {
 /** Alerts read per page while exporting a dataset. */
 const DATASET_PAGE = 200;
 const NO_UUID = "00000000-0000-0000-0000-000000000000";
+/** A quarter of days. */
+const PRECISION_DAYS_MAX = 92;
+
+const FEEDBACK_SCHEMAS = {
+	PrecisionHistory: {
+		type: "object",
+		required: ["timezone", "from", "to", "days"],
+		properties: {
+			timezone: { type: "string", description: "The store's time zone: days start at its midnight" },
+			from: { type: "string", format: "date-time" },
+			to: { type: "string", format: "date-time", description: "End of the last day (exclusive); the last day is today" },
+			days: {
+				type: "array",
+				items: {
+					type: "object",
+					required: ["day", "alerts", "judged", "truePositives", "falsePositives", "precision"],
+					properties: {
+						day: { type: "string", format: "date", description: "YYYY-MM-DD in the store's time zone" },
+						alerts: { type: "integer", description: "Alerts the camera raised that day" },
+						judged: { type: "integer", description: "Of those, alerts someone marked true or false" },
+						truePositives: { type: "integer" },
+						falsePositives: { type: "integer", description: "Marked false positive or wrong class (what the verdicts add up to)" },
+						precision: { type: "number", nullable: true, description: "truePositives / judged; null when none was judged" },
+					},
+				},
+			},
+		},
+	},
+};
 
 interface VerdictParams {
 	orgId: string;
@@ -247,6 +277,58 @@ const FeedbackServiceSchema: ServiceSchema<ServiceSettingSchema, FeedbackService
 					);
 				ctx.meta.$statusCode = 204;
 				return null;
+			},
+		},
+
+		precision: {
+			rest: "GET /orgs/:orgId/stores/:storeId/cameras/:cameraId/precision",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: {
+				$$strict: "remove",
+				...cameraPath,
+				days: { type: "number", integer: true, convert: true, min: 1, max: PRECISION_DAYS_MAX, default: 30, $$t: "How many days, today last" },
+			},
+			openapi: {
+				summary: "Per day (store time zone): the camera's alerts, how many were judged, true and false positives, and precision",
+				responses: { 200: "PrecisionHistory" },
+				schemas: FEEDBACK_SCHEMAS,
+			},
+			async handler(this: FeedbackService, ctx: VigilContext<{ orgId: string; storeId: string; cameraId: string; days: number }>) {
+				const camera = await this.findCamera(ctx);
+				const store = await this.data(ctx).repo(Store).findOneBy({ id: camera.storeId });
+				const timezone = store?.timezone ?? "UTC";
+				const buckets = lastBuckets("day", ctx.params.days, new Date(), timezone);
+				const alerts = await this.data(ctx)
+					.repo(Alert)
+					.find({
+						select: { id: true, occurredAt: true },
+						where: { cameraId: camera.id, occurredAt: And(MoreThanOrEqual(buckets.starts[0]), LessThan(buckets.end)) },
+					});
+				const verdicts = alerts.length
+					? await this.data(ctx)
+							.repo(Verdict)
+							.find({ where: { cameraId: camera.id, alertId: In(alerts.map((a) => a.id)) } })
+					: [];
+				const byAlert = new Map<string, Verdict[]>();
+				for (const v of verdicts) byAlert.set(v.alertId, [...(byAlert.get(v.alertId) ?? []), v]);
+				const days = buckets.starts.map((start) => ({ day: zonedDay(timezone, start), alerts: 0, judged: 0, truePositives: 0, falsePositives: 0 }));
+				for (const alert of alerts) {
+					const day = days[bucketOf(buckets, alert.occurredAt)];
+					if (!day) continue;
+					day.alerts++;
+					// What everyone's verdicts add up to, as the learner counts it: a wrong class is a false positive.
+					const resolved = resolveVerdict((byAlert.get(alert.id) ?? []).map((v) => ({ ...v, at: v.updatedAt })));
+					if (!resolved) continue;
+					day.judged++;
+					if (resolved.verdict === "true_positive") day.truePositives++;
+					else day.falsePositives++;
+				}
+				return {
+					timezone,
+					from: buckets.starts[0],
+					to: buckets.end,
+					days: days.map((d) => ({ ...d, precision: d.judged ? d.truePositives / d.judged : null })),
+				};
 			},
 		},
 

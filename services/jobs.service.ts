@@ -1,6 +1,6 @@
 /**
- * jobs — the dead letters of Vigil's job queues: jobs that failed on every attempt. Admins list and inspect
- * them, replay one (sent again as a fresh job) or discard it; both are audited. An organization's owners and
+ * jobs — Vigil's job queues as operators see them: their depth, the nodes that work them, and the dead letters,
+ * jobs that failed on every attempt. Admins list and inspect them, replay one (sent again as a fresh job) or discard it; both are audited. An organization's owners and
  * admins see the letters of their organization's jobs; super-admins see all. This service only sends to the
  * queues (it never works them, nor redefines their consumers), so it may run on any node.
  */
@@ -25,6 +25,74 @@ import { orgPath } from "./schemas";
 export const DEAD_LETTER_QUEUES = [DETECT_QUEUE, EVALUATE_QUEUE, "notify"] as const;
 
 type JobsService = RepositoryService & JobQueueService;
+
+/** What the registry says of a node (Moleculer's own shape, the fields read here). */
+interface NodeInfo {
+	id: string;
+	hostname?: string;
+	available: boolean;
+	local: boolean;
+	cpu?: number | null;
+	services?: { name: string }[];
+}
+
+interface DetectorStatus {
+	backend: string;
+	model: string;
+	inFlight: number;
+}
+
+/** How long the node list waits for a detector to say what it runs. */
+const NODE_STATUS_TIMEOUT_MS = 2000;
+
+const OPERATIONS_SCHEMAS = {
+	QueueList: {
+		type: "object",
+		required: ["items"],
+		properties: {
+			items: {
+				type: "array",
+				items: {
+					type: "object",
+					required: ["queue", "pending", "oldestAgeMs", "deadLetters"],
+					properties: {
+						queue: { type: "string" },
+						pending: { type: "integer", description: "Jobs sent and not finished: waiting, waiting for a retry, or running on any node" },
+						oldestAgeMs: { type: "integer", nullable: true, description: "Age of the oldest unfinished job; null when none" },
+						deadLetters: { type: "integer", description: "Jobs that failed on every attempt, kept for replay" },
+					},
+				},
+			},
+		},
+	},
+	NodeList: {
+		type: "object",
+		required: ["items"],
+		properties: {
+			items: {
+				type: "array",
+				items: {
+					type: "object",
+					required: ["nodeId", "hostname", "available", "local", "services", "cpu", "detector"],
+					properties: {
+						nodeId: { type: "string" },
+						hostname: { type: "string", nullable: true },
+						available: { type: "boolean" },
+						local: { type: "boolean", description: "The node that answered this request" },
+						services: { type: "array", items: { type: "string" } },
+						cpu: { type: "number", nullable: true, description: "CPU use in percent, as the node last reported it" },
+						detector: {
+							type: "object",
+							nullable: true,
+							description: "On a detector node: its TF.js backend, model and jobs in hand",
+							properties: { backend: { type: "string" }, model: { type: "string" }, inFlight: { type: "integer" } },
+						},
+					},
+				},
+			},
+		},
+	},
+};
 
 /** Letters read per queue when looking for one organization's: dead letters should be few; this bounds a listing's work. */
 const SCAN_PER_QUEUE = 1000;
@@ -66,6 +134,65 @@ const JobsServiceSchema: ServiceSchema<ServiceSettingSchema, JobsService> = {
 	settings: { rest: "/" },
 
 	actions: {
+		queues: {
+			rest: "GET /admin/queues",
+			permission: { scope: "superadmin" },
+			params: { $$strict: "remove" },
+			openapi: {
+				summary: "Every job queue: jobs waiting or running, the oldest one's age, dead letters",
+				responses: { 200: "QueueList" },
+				schemas: OPERATIONS_SCHEMAS,
+			},
+			async handler(this: JobsService) {
+				const items = await Promise.all(
+					DEAD_LETTER_QUEUES.map(async (queue) => {
+						const { pending, oldestAgeMs, deadLetters } = await this.queues[queue].stats();
+						return { queue, pending, oldestAgeMs, deadLetters };
+					}),
+				);
+				return { items };
+			},
+		},
+
+		nodes: {
+			rest: "GET /admin/nodes",
+			permission: { scope: "superadmin" },
+			params: { $$strict: "remove" },
+			openapi: {
+				summary: "The cluster's nodes: their services, load, and each detector's backend and model",
+				responses: { 200: "NodeList" },
+				schemas: OPERATIONS_SCHEMAS,
+			},
+			async handler(this: JobsService, ctx: VigilContext<unknown>) {
+				const nodes = await ctx.call<NodeInfo[], object>("$node.list", { onlyAvailable: false, withServices: true });
+				const items = await Promise.all(
+					nodes.map(async (node) => {
+						const services = [...new Set((node.services ?? []).map((s) => s.name).filter((name) => !name.startsWith("$")))].sort();
+						// A detector that does not answer at once is shown without its model rather than holding up the page.
+						const detector =
+							node.available && services.includes("detector")
+								? await this.broker
+										.call<DetectorStatus, object>("detector.status", {}, { nodeID: node.id, timeout: NODE_STATUS_TIMEOUT_MS, retries: 0, parentCtx: ctx })
+										.then(
+											(d) => ({ backend: d.backend, model: d.model, inFlight: d.inFlight }),
+											() => null,
+										)
+								: null;
+						return {
+							nodeId: node.id,
+							hostname: node.hostname ?? null,
+							available: node.available,
+							local: node.local,
+							services,
+							cpu: node.cpu ?? null,
+							detector,
+						};
+					}),
+				);
+				return { items: items.sort((a, b) => a.nodeId.localeCompare(b.nodeId)) };
+			},
+		},
+
 		listForOrg: {
 			rest: "GET /orgs/:orgId/dead-letters",
 			permission: { scope: "org", roles: ["owner", "admin"] },

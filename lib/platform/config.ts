@@ -326,6 +326,26 @@ export const SETTINGS = {
 		doc: "Longest clip accepted (15 min): clips are short recordings, not whole days.",
 		parse: int(1, 24 * 3600),
 	},
+	stillWidth: {
+		env: "STILL_WIDTH",
+		default: "960",
+		unit: "pixels",
+		doc: "Widest still frame served for a camera or clip (thumbnails, zone drawing, tracks); taller frames keep their aspect.",
+		parse: int(160, 3840),
+	},
+	stillCacheBytes: {
+		env: "STILL_CACHE_BYTES",
+		default: String(32 * 1024 * 1024),
+		unit: "bytes",
+		doc: "Memory a node keeps for still frames it has encoded (32 MB), so a dashboard full of thumbnails costs one ffmpeg per frame.",
+		parse: int(0, 4 * 1024 ** 3),
+	},
+	stillGrabsMax: {
+		env: "STILL_GRABS_MAX",
+		default: "2",
+		doc: "ffmpeg processes a node runs at once to grab still frames; more requests wait their turn.",
+		parse: int(1, 64),
+	},
 	segmentSeconds: {
 		env: "SEGMENT_SECONDS",
 		default: "2",

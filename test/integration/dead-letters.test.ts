@@ -125,6 +125,29 @@ describe("seeing dead letters", () => {
 		expect(runs.filter((r) => r.job.orgId === org1.orgId).map((r) => r.attempt)).toEqual([1, 2]);
 	});
 
+	it("operators see each queue's depth and dead letters, and which node runs what; nobody else does", async () => {
+		const queues = await api.get("/api/v1/admin/queues", { token: root });
+		expect(queues.status).toBe(200);
+		const detect = queues.body.items.find((q: { queue: string }) => q.queue === DETECT_QUEUE);
+		expect(detect).toEqual({ queue: DETECT_QUEUE, pending: expect.any(Number), oldestAgeMs: null, deadLetters: expect.any(Number) });
+		expect(detect.deadLetters).toBeGreaterThanOrEqual(3);
+		expect(queues.body.items.map((q: { queue: string }) => q.queue).sort()).toEqual([DETECT_QUEUE, "evaluate", "notify"].sort());
+
+		const nodes = await api.get("/api/v1/admin/nodes", { token: root });
+		expect(nodes.status).toBe(200);
+		const running = nodes.body.items.filter((n: { nodeId: string }) => cluster.brokers.some((b) => b.nodeID === n.nodeId));
+		expect(running).toHaveLength(cluster.brokers.length);
+		const services = running.flatMap((n: { services: string[] }) => n.services);
+		expect(services).toEqual(expect.arrayContaining(["api", "jobs", "clip", "standin-detector"]));
+		expect(services.some((s: string) => s.startsWith("$"))).toBe(false);
+		expect(running.every((n: { available: boolean; detector: unknown }) => n.available && n.detector === null)).toBe(true);
+
+		for (const token of [org1.owner, org1.admin]) {
+			expect((await api.get("/api/v1/admin/queues", { token })).status).toBe(403);
+			expect((await api.get("/api/v1/admin/nodes", { token })).status).toBe(403);
+		}
+	});
+
 	it("an organization's owner and admins see only their organization's letters; staff get 403, others 404", async () => {
 		for (const token of [org1.owner, org1.admin]) {
 			const { status, items } = await list(`/api/v1/orgs/${org1.orgId}/dead-letters`, token);

@@ -330,3 +330,84 @@ describe("dataset export", () => {
 		expect(Number(label(other).split(" ")[0])).toBe(namesInOrder.indexOf("mannequin"));
 	});
 });
+
+describe("what the dashboard charts and shows", () => {
+	let front: string;
+	let judged: Alert[];
+	beforeAll(async () => {
+		front = (await api.post(`${storeBase}/cameras`, { name: "Front" }, { token: owner })).body.id;
+		judged = await alertsWithScores(front, storeA, ruleId, [0.71, 0.72, 0.73, 0.74]);
+	});
+
+	it("each person sees their own verdict on an alert after a reload; others' are theirs", async () => {
+		const [a, b] = judged;
+		await api.post(`${storeBase}/alerts/${a.id}/feedback`, { verdict: "false_positive" }, { token: staff });
+		await api.post(`${storeBase}/alerts/${b.id}/feedback`, { verdict: "true_positive" }, { token: owner });
+		const list = async (token: string) =>
+			Object.fromEntries(
+				(await api.get(`${storeBase}/alerts?cameraId=${front}`, { token })).body.items.map((x: { id: string; myVerdict: string | null }) => [
+					x.id,
+					x.myVerdict,
+				]),
+			);
+		expect(await list(staff)).toEqual({ [a.id]: "false_positive", [b.id]: null, [judged[2].id]: null, [judged[3].id]: null });
+		expect(await list(owner)).toEqual({ [a.id]: null, [b.id]: "true_positive", [judged[2].id]: null, [judged[3].id]: null });
+		expect((await api.get(`${storeBase}/alerts/${a.id}`, { token: staff })).body.myVerdict).toBe("false_positive");
+	});
+
+	it("counts today's alerts and what the verdicts add up to, per day of the store", async () => {
+		await api.post(`${storeBase}/alerts/${judged[2].id}/feedback`, { verdict: "wrong_class", correctClass: "dog" }, { token: owner });
+		const res = await api.get(`${storeBase}/cameras/${front}/precision?days=7`, { token: staff });
+		expect(res.status).toBe(200);
+		expect(res.body.days).toHaveLength(7);
+		expect(res.body.days.slice(0, 6).every((d: { alerts: number }) => d.alerts === 0)).toBe(true);
+		// One true, one false, one wrong class (a false positive to the learner), one not judged.
+		expect(res.body.days[6]).toEqual({
+			day: expect.stringMatching(/^\d{4}-\d\d-\d\d$/),
+			alerts: 4,
+			judged: 3,
+			truePositives: 1,
+			falsePositives: 2,
+			precision: 1 / 3,
+		});
+		expect((await api.get(`${storeBase}/cameras/${front}/precision?days=0`, { token: staff })).status).toBe(422);
+		expect((await api.get(`/api/v1/orgs/${orgId}/stores/${storeB}/cameras/${front}/precision`, { token: owner })).status).toBe(404);
+	});
+
+	it("charts alerts per camera per hour, the current hour last, other stores' alerts left out", async () => {
+		const res = await api.get(`${storeBase}/alerts/volume?bucket=hour&buckets=24`, { token: staff });
+		expect(res.status).toBe(200);
+		expect(res.body.starts).toHaveLength(24);
+		const series = Object.fromEntries(res.body.series.map((s: { cameraId: string; counts: number[] }) => [s.cameraId, s.counts]));
+		expect(series[front]).toHaveLength(24);
+		expect(series[front][23]).toBe(4);
+		expect(series[cameraB]).toBeUndefined();
+		const db = await cluster.db();
+		const ofStore = await db.getRepository(Alert).countBy({ storeId: storeA });
+		const total = res.body.series.flatMap((s: { counts: number[] }) => s.counts).reduce((x: number, y: number) => x + y, 0);
+		expect(total).toBe(ofStore);
+		const days = await api.get(`${storeBase}/alerts/volume?bucket=day&buckets=3&cameraId=${front}`, { token: staff });
+		expect(days.body.series).toEqual([{ cameraId: front, counts: [0, 0, 4] }]);
+		expect((await api.get(`${storeBase}/alerts/volume?buckets=1000`, { token: staff })).status).toBe(422);
+		expect((await api.get(`/api/v1/orgs/${orgId}/stores/${storeB}/alerts/volume`, { token: staff })).status).toBe(404);
+	});
+
+	it("serves a still frame of a clip and of a camera, a JPEG cached by the browser; none before any footage", async () => {
+		const empty = (await api.post(`${storeBase}/cameras`, { name: "New" }, { token: owner })).body.id;
+		const none = await api.get(`${storeBase}/cameras/${empty}/frame`, { token: staff });
+		expect(none.status).toBe(404);
+		const res = await fetch(`${cluster.url}${storeBase}/cameras/${front}/frame`, { headers: { Authorization: `Bearer ${staff}` } });
+		expect(res.status).toBe(200);
+		expect(res.headers.get("content-type")).toMatch(/^image\/jpeg/);
+		expect(res.headers.get("cache-control")).toMatch(/private/);
+		const jpeg = Buffer.from(await res.arrayBuffer());
+		expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+		const clipId = judged[0].clipId!;
+		const clip = await fetch(`${cluster.url}${storeBase}/clips/${clipId}/frame?at=99`, { headers: { Authorization: `Bearer ${staff}` } });
+		expect(clip.status).toBe(200);
+		expect(Buffer.from(await clip.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+		expect((await api.get(`${storeBase}/clips/${clipId}/frame?at=-1`, { token: staff })).status).toBe(422);
+		expect((await api.get(`/api/v1/orgs/${orgId}/stores/${storeB}/clips/${clipId}/frame`, { token: owner })).status).toBe(404);
+		expect((await api.get(`/api/v1/orgs/${orgId}/stores/${storeB}/cameras/${front}/frame`, { token: staffOfB })).status).toBe(404);
+	});
+});
