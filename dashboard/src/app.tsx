@@ -84,6 +84,13 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 	}, [orgId]);
 	useEffect(() => remember("store", storeId), [storeId]);
 
+	/** A deleted store leaves the list; the next one is shown, or the form for a first store when none is left. */
+	const forgetStore = (id: string) => {
+		const left = (stores ?? []).filter((s) => s.id !== id);
+		setStores(left);
+		setStoreId(left[0]?.id ?? "");
+		location.hash = "#/cameras";
+	};
 	const signOut = async () => {
 		await api("post", "/api/v1/auth/logout").catch(() => undefined);
 		onSignedOut();
@@ -116,7 +123,18 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 	else if (!store) body = <Loading what="the store" />;
 	else if (screen === "alerts") body = <Alerts store={store} />;
 	else if (screen === "insights") body = <Insights store={store} />;
-	else if (screen === "settings" && canManage && org) body = <Settings me={me} org={org} store={store} stores={stores} section={rest[0] ?? ""} />;
+	else if (screen === "settings" && canManage && org)
+		body = (
+			<Settings
+				me={me}
+				org={org}
+				store={store}
+				stores={stores}
+				section={rest[0] ?? ""}
+				onStoreChanged={(changed) => (changed ? setStores(stores.map((s) => (s.id === changed.id ? changed : s))) : forgetStore(store.id))}
+				onOrgChanged={(changed) => setOrgs((list) => list?.map((o) => (o.id === changed.id ? changed : o)) ?? null)}
+			/>
+		);
 	else if (screen === "cameras" && rest[0]) body = <CameraPage store={store} cameraId={rest[0]} canManage={canManage} view={rest.slice(1)} />;
 	else body = <Cameras store={store} canManage={canManage} />;
 

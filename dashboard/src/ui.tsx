@@ -1,6 +1,6 @@
-/** Small shared pieces: labelled fields with their API error, and the loading, empty and error states. */
+/** Small shared pieces: labelled fields with their API error, the loading, empty and error states, and confirming a deletion. */
 import { cloneElement, type ComponentChildren, type VNode } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api/client";
 
 /** A label, its control (whose id must be `f-<name>`) and the API's message for that field, tied to the control. */
@@ -63,3 +63,49 @@ export function useSubmit<T>(action: () => Promise<T>, done?: (result: T) => voi
 }
 
 export const timeOf = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+
+/**
+ * A destructive action asked twice in the page (not window.confirm): the first button shows what will happen
+ * and the real one; focus goes to "Cancel", so Enter pressed once more does no harm.
+ */
+export function ConfirmAction(props: { label: string; name: string; question: string; confirm: string; onConfirm: () => Promise<unknown> }) {
+	const [asking, setAsking] = useState(false);
+	const [pending, setPending] = useState(false);
+	const [error, setError] = useState<unknown>(null);
+	const cancel = useRef<HTMLButtonElement>(null);
+	useEffect(() => {
+		if (asking) cancel.current?.focus();
+	}, [asking]);
+	const go = async () => {
+		setPending(true);
+		setError(null);
+		try {
+			await props.onConfirm();
+			setAsking(false);
+		} catch (err) {
+			setError(err);
+		} finally {
+			setPending(false);
+		}
+	};
+	if (!asking)
+		return (
+			<button type="button" class="secondary" aria-label={`${props.label} ${props.name}`} onClick={() => setAsking(true)}>
+				{props.label}
+			</button>
+		);
+	return (
+		<div class="confirm" role="group" aria-label={`${props.label} ${props.name}?`}>
+			<p>{props.question}</p>
+			<div class="actions">
+				<button type="button" class="danger" disabled={pending} onClick={go}>
+					{props.confirm}
+				</button>
+				<button type="button" class="secondary" ref={cancel} onClick={() => (setAsking(false), setError(null))}>
+					Cancel
+				</button>
+			</div>
+			<ErrorNote error={error} />
+		</div>
+	);
+}

@@ -1,11 +1,13 @@
-/** Owners' and admins' settings: members and invitations, service tokens, alert rules, notification channels. */
+/** Owners' and admins' settings: the store, members and invitations, service tokens, alert rules, notification channels. */
 import type { Me, Organization, Store } from "../api/views";
 import { Members } from "./members";
 import { NotificationChannels } from "./channels";
 import { AlertRules } from "./rules";
 import { ServiceTokens } from "./tokens";
+import { StoreSettings } from "./workspace";
 
 export const SETTINGS_SECTIONS = [
+	["store", "Store"],
 	["members", "Members"],
 	["tokens", "Service tokens"],
 	["rules", "Alert rules"],
@@ -13,8 +15,16 @@ export const SETTINGS_SECTIONS = [
 ] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number][0];
 
-export function Settings(props: { me: Me; org: Organization; store: Store; stores: Store[]; section: string }) {
-	const section = (SETTINGS_SECTIONS.some(([s]) => s === props.section) ? props.section : "members") as SettingsSection;
+export function Settings(props: {
+	me: Me;
+	org: Organization;
+	store: Store;
+	stores: Store[];
+	section: string;
+	onStoreChanged: (store: Store | null) => void;
+	onOrgChanged: (org: Organization) => void;
+}) {
+	const section = (SETTINGS_SECTIONS.some(([s]) => s === props.section) ? props.section : "store") as SettingsSection;
 	return (
 		<section aria-labelledby="settings-title">
 			<h1 id="settings-title">Settings</h1>
@@ -25,6 +35,7 @@ export function Settings(props: { me: Me; org: Organization; store: Store; store
 					</a>
 				))}
 			</nav>
+			{section === "store" && <StoreSettings org={props.org} store={props.store} onStoreChanged={props.onStoreChanged} onOrgChanged={props.onOrgChanged} />}
 			{section === "members" && <Members me={props.me} org={props.org} stores={props.stores} />}
 			{section === "tokens" && <ServiceTokens store={props.store} />}
 			{section === "rules" && <AlertRules store={props.store} />}

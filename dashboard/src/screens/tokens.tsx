@@ -1,7 +1,177 @@
-/** To be built. */
-import type { Store } from "../api/views";
-import { Empty } from "../ui";
+/**
+ * A store's service tokens: the credentials its edge boxes and camera uploaders send instead of a person's
+ * session. A new token's secret is in the create answer only (the server keeps a hash), so the page shows it
+ * once, with a copy button, and forgets it when the person leaves the screen. Revoking asks first, in the page.
+ */
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "../api/client";
+import type { Page, Store } from "../api/views";
+import { ConfirmAction, Empty, ErrorNote, Field, Loading, timeOf, useSubmit } from "../ui";
+import "./tokens.css";
 
-export function ServiceTokens(_props: { store: Store }) {
-	return <Empty>Coming soon.</Empty>;
+interface ServiceToken {
+	id: string;
+	name: string;
+	storeId: string;
+	createdAt: string;
+	lastUsedAt: string | null;
+	revokedAt: string | null;
 }
+type CreatedToken = ServiceToken & { token: string };
+
+export function ServiceTokens({ store }: { store: Store }) {
+	const [tokens, setTokens] = useState<ServiceToken[] | null>(null);
+	const [error, setError] = useState<unknown>(null);
+	const [adding, setAdding] = useState(false);
+	const [created, setCreated] = useState<CreatedToken | null>(null);
+	const path = { orgId: store.orgId, storeId: store.id };
+
+	const load = () =>
+		api<Page<ServiceToken>, "get", "/api/v1/orgs/{orgId}/stores/{storeId}/service-tokens">("get", "/api/v1/orgs/{orgId}/stores/{storeId}/service-tokens", {
+			path,
+		}).then((page) => setTokens(page.items), setError);
+	useEffect(() => {
+		setTokens(null);
+		setError(null);
+		setCreated(null);
+		load();
+	}, [store.id]);
+
+	const revoke = async (token: ServiceToken) => {
+		await api("delete", "/api/v1/orgs/{orgId}/stores/{storeId}/service-tokens/{tokenId}", { path: { ...path, tokenId: token.id } });
+		// The secret on screen is of no use once its token is revoked.
+		if (created?.id === token.id) setCreated(null);
+		await load();
+	};
+
+	if (error) return <ErrorNote error={error} />;
+	if (!tokens) return <Loading what="service tokens" />;
+	return (
+		<section aria-labelledby="tokens-title">
+			<div class="section-head">
+				<h2 id="tokens-title">Service tokens of {store.name}</h2>
+				{!adding && <button onClick={() => (setAdding(true), setCreated(null))}>Create token</button>}
+			</div>
+			<p class="muted">An edge box or a camera uploader sends its token instead of signing in. A token acts for this store only.</p>
+			{adding && (
+				<CreateToken
+					store={store}
+					onCancel={() => setAdding(false)}
+					onCreated={(token) => {
+						const { token: _secret, ...listed } = token;
+						setTokens([listed, ...tokens]);
+						setCreated(token);
+						setAdding(false);
+					}}
+				/>
+			)}
+			{created && (
+				<OnceSecret title={`Token for ${created.name}`} label="The token" secret={created.token} onDone={() => setCreated(null)}>
+					<p>
+						Put it in the box's settings; it sends it as <code>Authorization: Bearer …</code>.
+					</p>
+				</OnceSecret>
+			)}
+			{tokens.length === 0 ? (
+				<Empty>No service tokens yet. Create one for each edge box or uploader, so that each can be revoked on its own.</Empty>
+			) : (
+				<ul class="tokens">
+					{tokens.map((token) => (
+						<li class="card token" data-token-id={token.id}>
+							<div class="token-head">
+								<strong>{token.name}</strong>
+								<span class={`badge ${token.revokedAt ? "revoked" : "active"}`}>{token.revokedAt ? "Revoked" : "Active"}</span>
+							</div>
+							<p class="muted">
+								Created {timeOf(token.createdAt)} · {token.lastUsedAt ? `last used ${timeOf(token.lastUsedAt)}` : "never used"}
+								{token.revokedAt && ` · revoked ${timeOf(token.revokedAt)}`}
+							</p>
+							{!token.revokedAt && (
+								<ConfirmAction
+									label="Revoke"
+									name={token.name}
+									question={`Revoke “${token.name}”? Whatever uses it is refused from the next request on; this cannot be undone.`}
+									confirm="Revoke token"
+									onConfirm={() => revoke(token)}
+								/>
+							)}
+						</li>
+					))}
+				</ul>
+			)}
+		</section>
+	);
+}
+
+function CreateToken(props: { store: Store; onCreated: (token: CreatedToken) => void; onCancel: () => void }) {
+	const [name, setName] = useState("");
+	const { submit, pending, error, failure } = useSubmit(
+		() =>
+			api<CreatedToken, "post", "/api/v1/orgs/{orgId}/stores/{storeId}/service-tokens">("post", "/api/v1/orgs/{orgId}/stores/{storeId}/service-tokens", {
+				path: { orgId: props.store.orgId, storeId: props.store.id },
+				body: { name },
+			}),
+		props.onCreated,
+	);
+	return (
+		<form class="card" onSubmit={submit} aria-label="Create a service token">
+			<h3>Create a service token</h3>
+			<Field label="What will use it (e.g. back-door edge box)" name="name" error={error}>
+				<input id="f-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+			</Field>
+			<ErrorNote error={failure} />
+			<div class="actions">
+				<button type="submit" disabled={pending}>
+					Create token
+				</button>
+				<button type="button" class="secondary" onClick={props.onCancel}>
+					Cancel
+				</button>
+			</div>
+		</form>
+	);
+}
+
+/**
+ * A secret the server gives once (a service token, a webhook's signing secret): shown with a copy button until
+ * the person says they saved it or leaves the screen. Focus moves to it so that it is not missed.
+ */
+export function OnceSecret(props: { title: string; label: string; secret: string; children?: ComponentChildren; onDone: () => void }) {
+	const [copied, setCopied] = useState<boolean | null>(null);
+	const input = useRef<HTMLInputElement>(null);
+	useEffect(() => {
+		setCopied(null);
+		input.current?.focus();
+	}, [props.secret]);
+	const copy = () =>
+		navigator.clipboard.writeText(props.secret).then(
+			() => setCopied(true),
+			() => setCopied(false),
+		);
+	return (
+		<div class="card once-secret" role="region" aria-labelledby="once-secret-title">
+			<h3 id="once-secret-title">{props.title}</h3>
+			<p class="once-warning">
+				<strong>Copy it now: you will not see it again.</strong> Vigil keeps only a fingerprint of it; if it is lost, make a new one.
+			</p>
+			{props.children}
+			<label for="once-secret">{props.label}</label>
+			<div class="secret-row">
+				<input id="once-secret" ref={input} readOnly spellcheck={false} autoComplete="off" value={props.secret} onFocus={(e) => e.currentTarget.select()} />
+				<button type="button" onClick={copy}>
+					Copy
+				</button>
+			</div>
+			<p class="muted" role="status">
+				{copied === true ? "Copied to the clipboard." : copied === false ? "The browser did not allow copying: select the text and copy it." : ""}
+			</p>
+			<button type="button" class="secondary" onClick={props.onDone}>
+				I have saved it
+			</button>
+		</div>
+	);
+}
+
+// Until every screen imports it from ui.tsx.
+export { ConfirmAction };
