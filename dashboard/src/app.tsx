@@ -68,7 +68,7 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 	const loadOrgs = () =>
 		api<Page<Organization>, "get", "/api/v1/orgs">("get", "/api/v1/orgs").then((page) => {
 			setOrgs(page.items);
-			if (!page.items.some((o) => o.id === orgId)) setOrgId(page.items[0]?.id ?? "");
+			setOrgId((current) => (page.items.some((o) => o.id === current) ? current : (page.items[0]?.id ?? "")));
 		}, setError);
 	const loadStores = (id: string) =>
 		api<Page<Store>, "get", "/api/v1/orgs/{orgId}/stores">("get", "/api/v1/orgs/{orgId}/stores", { path: { orgId: id } }).then((page) => {
@@ -77,11 +77,15 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 		}, setError);
 
 	useEffect(() => void loadOrgs(), []);
+	// Stores are read once the organization is known to be the caller's: one remembered from an earlier
+	// membership (since removed) would only answer 404.
+	const orgKnown = Boolean(orgs?.some((o) => o.id === orgId));
 	useEffect(() => {
-		remember("org", orgId);
 		setStores(null);
-		if (orgId) loadStores(orgId);
-	}, [orgId]);
+		if (!orgKnown) return;
+		remember("org", orgId);
+		loadStores(orgId);
+	}, [orgId, orgKnown]);
 	useEffect(() => remember("store", storeId), [storeId]);
 
 	/** A deleted store leaves the list; the next one is shown, or the form for a first store when none is left. */
@@ -102,7 +106,7 @@ function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
 
 	let body;
 	if (screen === "invitations" && rest[0])
-		body = <AcceptInvitation token={rest[0]} onAccepted={() => ((location.hash = "#/cameras"), setOrgs(null), loadOrgs())} />;
+		body = <AcceptInvitation token={rest[0]} onAccepted={(joined) => (setOrgId(joined.id), (location.hash = "#/cameras"), setOrgs(null), loadOrgs())} />;
 	else if (screen === "account") body = <Account me={me} />;
 	else if (screen === "operations" && me.superAdmin) body = <Operations me={me} />;
 	else if (error) body = <ErrorNote error={error} />;

@@ -1,4 +1,7 @@
-/** Small shared pieces: labelled fields with their API error, the loading, empty and error states, and confirming a deletion. */
+/**
+ * Small shared pieces: labelled fields with their API error, the loading, empty and error states, confirming a
+ * deletion, and a secret shown once.
+ */
 import { cloneElement, type ComponentChildren, type VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api/client";
@@ -20,7 +23,7 @@ export function Field(props: { label: string; name: string; error?: ApiError | n
 	);
 }
 
-/** The form-level message: what failed, unless every problem is already shown next to its field. */
+/** The form-level message: what failed (for a 422, the API's summary; each field's own message shows beside it). */
 export function ErrorNote({ error }: { error: unknown }) {
 	if (!error) return null;
 	const message = error instanceof ApiError ? error.message : "Something went wrong. Check the connection and try again.";
@@ -106,6 +109,46 @@ export function ConfirmAction(props: { label: string; name: string; question: st
 				</button>
 			</div>
 			<ErrorNote error={error} />
+		</div>
+	);
+}
+
+/**
+ * A secret the server gives once (a service token, a webhook's signing secret): shown with a copy button until
+ * the person says they saved it or leaves the screen. Focus moves to it so that it is not missed.
+ */
+export function OnceSecret(props: { title: string; label: string; secret: string; children?: ComponentChildren; onDone: () => void }) {
+	const [copied, setCopied] = useState<boolean | null>(null);
+	const input = useRef<HTMLInputElement>(null);
+	useEffect(() => {
+		setCopied(null);
+		input.current?.focus();
+	}, [props.secret]);
+	const copy = () =>
+		navigator.clipboard.writeText(props.secret).then(
+			() => setCopied(true),
+			() => setCopied(false),
+		);
+	return (
+		<div class="card once-secret" role="region" aria-labelledby="once-secret-title">
+			<h3 id="once-secret-title">{props.title}</h3>
+			<p class="once-warning">
+				<strong>Copy it now: you will not see it again.</strong> Vigil keeps only a fingerprint of it; if it is lost, make a new one.
+			</p>
+			{props.children}
+			<label for="once-secret">{props.label}</label>
+			<div class="secret-row">
+				<input id="once-secret" ref={input} readOnly spellcheck={false} autoComplete="off" value={props.secret} onFocus={(e) => e.currentTarget.select()} />
+				<button type="button" onClick={copy}>
+					Copy
+				</button>
+			</div>
+			<p class="muted" role="status">
+				{copied === true ? "Copied to the clipboard." : copied === false ? "The browser did not allow copying: select the text and copy it." : ""}
+			</p>
+			<button type="button" class="secondary" onClick={props.onDone}>
+				I have saved it
+			</button>
 		</div>
 	);
 }

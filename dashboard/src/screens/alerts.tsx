@@ -11,6 +11,9 @@ import { useCameras } from "./cameras";
 const SEVERITIES: Severity[] = ["critical", "high", "medium", "low"];
 const STATUSES: AlertStatus[] = ["open", "acknowledged", "resolved"];
 const VERDICT_LABEL: Record<Verdict, string> = { true_positive: "True positive", false_positive: "False positive" };
+/** The signed-in user's own verdict, as the list and an alert's page carry it (a wrong class is given through the API). */
+type MyVerdict = Verdict | "wrong_class";
+const MARKED_LABEL: Record<MyVerdict, string> = { ...VERDICT_LABEL, wrong_class: "Wrong class" };
 const PAGE = 50;
 
 interface Filters {
@@ -164,9 +167,13 @@ function merge(list: Alert[], incoming: Alert[]): Alert[] {
 	return [...byId.values()].sort((a, b) => b.seq - a.seq);
 }
 
-function AlertCard(props: { alert: Alert; camera: string; store: Store; onChanged: (alert: Alert) => void }) {
+function AlertCard(props: { alert: Alert & { myVerdict?: MyVerdict | null }; camera: string; store: Store; onChanged: (alert: Alert) => void }) {
 	const { alert, store } = props;
-	const [verdict, setVerdict] = useState<Verdict | null>(null);
+	const [verdict, setVerdict] = useState<MyVerdict | null>(alert.myVerdict ?? null);
+	// A reloaded list brings the verdict back; live updates carry nobody's own verdict, so they never clear it.
+	useEffect(() => {
+		if (alert.myVerdict) setVerdict(alert.myVerdict);
+	}, [alert.myVerdict]);
 	const [pending, setPending] = useState(false);
 	const [error, setError] = useState<unknown>(null);
 	const path = { orgId: store.orgId, storeId: store.id, alertId: alert.id };
@@ -247,7 +254,7 @@ function AlertCard(props: { alert: Alert; camera: string; store: Store; onChange
 				</div>
 				{verdict && (
 					<p class="muted" role="status">
-						Marked {VERDICT_LABEL[verdict].toLowerCase()}. Thanks: this camera learns from it.
+						Marked {MARKED_LABEL[verdict].toLowerCase()}. Thanks: this camera learns from it.
 					</p>
 				)}
 				<ErrorNote error={error} />

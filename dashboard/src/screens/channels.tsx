@@ -7,9 +7,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Organization, Page, Severity, Store } from "../api/views";
-import { ConfirmAction, Empty, ErrorNote, Field, Loading, useSubmit } from "../ui";
+import { ConfirmAction, Empty, ErrorNote, Field, Loading, OnceSecret, useSubmit } from "../ui";
 import { byList, GroupError, SEVERITIES } from "./rules";
-import { OnceSecret } from "./tokens";
 import "./channels.css";
 
 type ChannelKind = "webhook" | "telegram" | "email";

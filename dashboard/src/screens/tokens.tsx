@@ -3,11 +3,10 @@
  * session. A new token's secret is in the create answer only (the server keeps a hash), so the page shows it
  * once, with a copy button, and forgets it when the person leaves the screen. Revoking asks first, in the page.
  */
-import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Page, Store } from "../api/views";
-import { ConfirmAction, Empty, ErrorNote, Field, Loading, timeOf, useSubmit } from "../ui";
+import { ConfirmAction, Empty, ErrorNote, Field, Loading, OnceSecret, timeOf, useSubmit } from "../ui";
 import "./tokens.css";
 
 interface ServiceToken {
@@ -132,46 +131,3 @@ function CreateToken(props: { store: Store; onCreated: (token: CreatedToken) => 
 		</form>
 	);
 }
-
-/**
- * A secret the server gives once (a service token, a webhook's signing secret): shown with a copy button until
- * the person says they saved it or leaves the screen. Focus moves to it so that it is not missed.
- */
-export function OnceSecret(props: { title: string; label: string; secret: string; children?: ComponentChildren; onDone: () => void }) {
-	const [copied, setCopied] = useState<boolean | null>(null);
-	const input = useRef<HTMLInputElement>(null);
-	useEffect(() => {
-		setCopied(null);
-		input.current?.focus();
-	}, [props.secret]);
-	const copy = () =>
-		navigator.clipboard.writeText(props.secret).then(
-			() => setCopied(true),
-			() => setCopied(false),
-		);
-	return (
-		<div class="card once-secret" role="region" aria-labelledby="once-secret-title">
-			<h3 id="once-secret-title">{props.title}</h3>
-			<p class="once-warning">
-				<strong>Copy it now: you will not see it again.</strong> Vigil keeps only a fingerprint of it; if it is lost, make a new one.
-			</p>
-			{props.children}
-			<label for="once-secret">{props.label}</label>
-			<div class="secret-row">
-				<input id="once-secret" ref={input} readOnly spellcheck={false} autoComplete="off" value={props.secret} onFocus={(e) => e.currentTarget.select()} />
-				<button type="button" onClick={copy}>
-					Copy
-				</button>
-			</div>
-			<p class="muted" role="status">
-				{copied === true ? "Copied to the clipboard." : copied === false ? "The browser did not allow copying: select the text and copy it." : ""}
-			</p>
-			<button type="button" class="secondary" onClick={props.onDone}>
-				I have saved it
-			</button>
-		</div>
-	);
-}
-
-// Until every screen imports it from ui.tsx.
-export { ConfirmAction };
