@@ -123,8 +123,9 @@ describeWhen(chromiumRunnable())("people in the dashboard", () => {
 		const backLot = stores.find((s: { name: string }) => s.name === "Back Lot");
 		expect(listed.find((m: { email: string }) => m.email === member.email)).toMatchObject({ role: "staff", storeIds: [backLot.id] });
 
+		// A fresh load (a hash change alone would keep the page's store list, read before the move).
+		await memberPage.goto("about:blank");
 		await memberPage.goto(`${cluster.url}/#/cameras`);
-		await memberPage.reload();
 		await memberPage.getByRole("heading", { name: "Cameras of Back Lot" }).waitFor();
 		expect(await storePicker(memberPage)).toEqual(["Back Lot"]);
 

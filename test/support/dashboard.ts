@@ -78,7 +78,8 @@ export function buildDashboardIfStale() {
 
 /** Collects the page's console errors and uncaught exceptions into `errors`; sets the UI timeout. */
 export function watchPage(page: Page, errors: string[]): Page {
-	page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+	// The URL says which request a "Failed to load resource" was.
+	page.on("console", (m) => m.type() === "error" && errors.push(`${m.text()} ${m.location().url}`.trim()));
 	page.on("pageerror", (e) => errors.push(String(e)));
 	page.setDefaultTimeout(UI_MS);
 	return page;
