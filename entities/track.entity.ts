@@ -1,4 +1,5 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from "typeorm";
+import type { PathPoint } from "../lib/vision/tracker";
 import { Clip } from "./clip.entity";
 
 /** One object followed across the frames of a clip (written when the clip's processing ends). */
@@ -17,4 +18,6 @@ export class Track {
 	@Column({ type: "boolean" }) stationary!: boolean;
 	@Column({ name: "zones_entered", type: "jsonb" }) zonesEntered!: string[];
 	@Column({ name: "line_crossings", type: "jsonb" }) lineCrossings!: Record<string, { count: number; forward: number; backward: number }>;
+	/** The anchor's path, [time, x, y] points, at most 64: to draw the track over a still frame. Empty for tracks stored before paths. */
+	@Column({ type: "jsonb", default: () => "'[]'" }) path!: PathPoint[];
 }

@@ -8,6 +8,7 @@ import { Edge1764300000000 } from "./1764300000000-edge";
 import { AuditRetention1764400000000 } from "./1764400000000-audit-retention";
 import { AlertCamera1764500000000 } from "./1764500000000-alert-camera";
 import { DurableEvaluation1764700000000 } from "./1764700000000-durable-evaluation";
+import { TrackPaths1764800000000 } from "./1764800000000-TrackPaths";
 
 export const MIGRATIONS = [
 	Foundation1763800000000,
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
 	AuditRetention1764400000000,
 	AlertCamera1764500000000,
 	DurableEvaluation1764700000000,
+	TrackPaths1764800000000,
 ];

@@ -20,15 +20,18 @@ import { clipSeconds } from "../lib/platform/metrics";
 import { decodeTimeCursor, encodeTimeCursor } from "../lib/platform/pagination";
 import { toolPath } from "../lib/media/tools";
 import { mediaStorage, TooLargeError, type Storage } from "../lib/media/storage";
+import { StillFrames } from "../lib/media/stills";
 import type { Meta, VigilContext } from "../lib/platform/types";
 import { probeVideo, VideoError } from "../lib/media/video";
+import { PATH_POINTS } from "../lib/vision/tracker";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
 import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
 import { clipEvaluationId, EVALUATE_QUEUE, type EvaluationJob } from "./alert.contract";
 import { DETECT_QUEUE, type SegmentJob, type SegmentResult } from "./detector.contract";
 import { cameraPath, id, storePath } from "./schemas";
 
-type ClipService = RepositoryService & JobQueueService<{ [DETECT_QUEUE]: SegmentJob; [EVALUATE_QUEUE]: EvaluationJob }> & { storage: Storage };
+type ClipService = RepositoryService &
+	JobQueueService<{ [DETECT_QUEUE]: SegmentJob; [EVALUATE_QUEUE]: EvaluationJob }> & { storage: Storage; stills: StillFrames };
 
 const UPLOAD_TYPES = ["video/mp4", "application/octet-stream", "video/quicktime"];
 const LIST_LIMIT_MAX = 200;
@@ -146,6 +149,13 @@ const CLIP_SCHEMAS = {
 						lineCrossings: {
 							type: "object",
 							additionalProperties: { type: "object", properties: { count: { type: "integer" }, forward: { type: "integer" }, backward: { type: "integer" } } },
+						},
+						path: {
+							type: "array",
+							maxItems: PATH_POINTS,
+							items: { type: "array", items: { type: "number" }, minItems: 3, maxItems: 3 },
+							description:
+								"Where the object stood (bottom centre of its box) as [time, x, y] triples: seconds from the clip's start, then fractions of the frame. Evenly spaced over the track, first to last observation; empty for tracks stored before paths were kept.",
 						},
 					},
 				},
@@ -314,8 +324,45 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 						stationary: t.stationary,
 						zonesEntered: t.zonesEntered,
 						lineCrossings: t.lineCrossings,
+						path: t.path,
 					})),
 				};
+			},
+		},
+
+		frame: {
+			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId/frame",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: {
+				$$strict: "remove",
+				...clipPath,
+				at: { type: "number", convert: true, min: 0, max: 24 * 3600, optional: true, $$t: "Seconds into the clip (default 0); past its end, its last frame" },
+			},
+			openapi: { summary: "A still frame of the clip (JPEG, at most STILL_WIDTH wide): what its tracks are drawn over", responses: { 200: "image/jpeg" } },
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string; at?: number }>) {
+				const clip = await this.findClip(ctx);
+				// The video of a clip never changes, so its frames may be kept as long as the browser likes.
+				return this.still(ctx, clip, ctx.params.at ?? 0, "private, max-age=86400");
+			},
+		},
+
+		cameraFrame: {
+			rest: "GET /orgs/:orgId/stores/:storeId/cameras/:cameraId/frame",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...cameraPath },
+			openapi: {
+				summary: "A recent still frame of the camera (JPEG, from its latest clip): its thumbnail and the picture zones are drawn on; 404 before any footage",
+				responses: { 200: "image/jpeg" },
+			},
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; cameraId: string }>) {
+				const { storeId, cameraId } = ctx.params;
+				if (!(await this.data(ctx).repo(Camera).existsBy({ id: cameraId, storeId }))) throw notFound("Camera");
+				const latest = await this.data(ctx)
+					.repo(Clip)
+					.findOne({ where: { cameraId, storeId, expiredAt: IsNull() }, order: { createdAt: "DESC" } });
+				if (!latest) throw notFound("Frame");
+				// A second in: the very first frame of a recording is often black or still adjusting its exposure.
+				return this.still(ctx, latest, Math.min(1, latest.durationSec / 2), "private, max-age=30");
 			},
 		},
 
@@ -334,6 +381,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 						await audit(ctx, tx, "clip.deleted", { type: "clip", id: clip.id }, { cameraId: clip.cameraId, storeId: clip.storeId, sha256: clip.sha256 });
 				});
 				await this.storage.delete(clip.storageKey);
+				this.stills.forget(`${clip.id}@`);
 				ctx.emit("clip.deleted", { clipId: clip.id, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
 				ctx.meta.$statusCode = 204;
 				return null;
@@ -426,6 +474,25 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			const clip = await this.data(ctx).repo(Clip).findOneBy({ id: ctx.params.clipId, storeId: ctx.params.storeId });
 			if (!clip) throw notFound("Clip");
 			return clip;
+		},
+
+		/** The clip's frame at `at` seconds as a JPEG response; 404 when its video is gone or unreadable. */
+		async still(this: ClipService, ctx: VigilContext<unknown>, clip: Clip, at: number, cacheControl: string) {
+			if (clip.expiredAt) throw notFound("Frame");
+			// Tenths of a second are as fine as anyone looks, and keep the cache from filling with near-twins.
+			const last = clip.durationSec - Math.max(0.1, 1 / (clip.sourceFps || 1));
+			const time = Math.floor(Math.max(0, Math.min(at, last)) * 10) / 10;
+			let jpeg: Buffer;
+			try {
+				jpeg = await this.stills.jpeg(`${clip.id}@${time}`, this.storage.localPath(clip.storageKey), time, clip);
+			} catch (err) {
+				this.logger.warn("No still frame from a clip", { clipId: clip.id, time }, err);
+				throw notFound("Frame");
+			}
+			const meta = ctx.meta as { $responseType?: string; $responseHeaders?: Record<string, string> };
+			meta.$responseType = "image/jpeg";
+			meta.$responseHeaders = { "Cache-Control": cacheControl };
+			return jpeg;
 		},
 
 		/** 503 + Retry-After before reading a single byte when the detectors are too far behind. */
@@ -611,6 +678,12 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 
 	created(this: ClipService) {
 		this.storage = mediaStorage(this.config.dataDir);
+		const c = this.config;
+		this.stills = StillFrames.withFfmpeg(toolPath("ffmpeg", c.ffmpegPath), {
+			maxWidth: c.stillWidth,
+			cacheBytes: c.stillCacheBytes,
+			concurrency: c.stillGrabsMax,
+		});
 	},
 
 	async started(this: ClipService) {

@@ -59,5 +59,6 @@ export function trackRow(clipId: string, t: Track) {
 		stationary: t.stationary,
 		zonesEntered: t.zonesEntered,
 		lineCrossings: Object.fromEntries(Object.entries(t.lineCrossings).map(([k, v]) => [k, { count: v.count, forward: v.forward, backward: v.backward }])),
+		path: t.path,
 	};
 }

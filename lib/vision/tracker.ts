@@ -76,6 +76,12 @@ export interface LineCrossing extends LineCrossingCount {
 	direction: 1 | -1;
 }
 
+/** Most points a track's path holds, however long the track lives: enough to draw, small enough to copy every frame. */
+export const PATH_POINTS = 64;
+
+/** One point of a track's path: seconds from the clip's start, and the anchor's x and y (0..1 of the frame). */
+export type PathPoint = readonly [time: number, x: number, y: number];
+
 /** What callers see of a track: a plain copy, safe to keep, serialise or compare between frames. */
 export interface Track {
 	id: number;
@@ -101,6 +107,11 @@ export interface Track {
 	zonesEntered: string[];
 	/** Per line zone id, for the lines the anchor's path has crossed. */
 	lineCrossings: Record<string, LineCrossing>;
+	/**
+	 * Where the anchor went, from the first observation to the latest: at most PATH_POINTS points, evenly spaced in
+	 * observations (a stretch where the object was missed is a straight line), the last one always the latest.
+	 */
+	path: PathPoint[];
 	/** `ref` of the detection that started the track and of the latest one matched, when detections carry one. */
 	firstRef?: string;
 	lastRef?: string;
@@ -134,6 +145,8 @@ interface TrackState {
 	anchor: Point;
 	/** Per line zone: the side the anchor came from when it stopped exactly on the line, decided when it steps off. */
 	onLineFrom: Map<string, number>;
+	/** Observations per path point: doubles whenever the path fills up, so its points stay evenly spaced. */
+	pathStride: number;
 }
 
 type Match = [TrackState, Detection];
@@ -147,7 +160,18 @@ export interface TrackerSnapshot {
 	lastIndex: number | null;
 	counts: Record<string, number>;
 	lineTotals: Record<string, LineCrossingCount>;
-	tracks: { track: Track; velocity: Box; misses: number; scoreSum: number; centres: Point[]; anchor: Point; onLineFrom: [string, number][] }[];
+	tracks: {
+		/** `path` is absent from snapshots taken before tracks kept one. */
+		track: Omit<Track, "path"> & Partial<Pick<Track, "path">>;
+		velocity: Box;
+		misses: number;
+		scoreSum: number;
+		centres: Point[];
+		anchor: Point;
+		onLineFrom: [string, number][];
+		/** Absent with `path`. */
+		pathStride?: number;
+	}[];
 }
 
 export class Tracker {
@@ -252,6 +276,7 @@ export class Tracker {
 				centres: s.centres,
 				anchor: s.anchor,
 				onLineFrom: [...s.onLineFrom],
+				pathStride: s.pathStride,
 			})),
 		});
 	}
@@ -264,7 +289,13 @@ export class Tracker {
 		tracker.lastIndex = s.lastIndex ?? undefined;
 		Object.assign(tracker.counts, s.counts);
 		for (const [id, total] of Object.entries(s.lineTotals)) if (tracker.lineTotals[id]) tracker.lineTotals[id] = total;
-		tracker.tracks = s.tracks.map((t) => ({ ...t, onLineFrom: new Map(t.onLineFrom) }));
+		tracker.tracks = s.tracks.map((t) => ({
+			...t,
+			// A track from an older snapshot starts its path where it stands now.
+			track: { ...t.track, path: t.track.path ?? [[t.track.lastTime, t.anchor[0], t.anchor[1]]] },
+			onLineFrom: new Map(t.onLineFrom),
+			pathStride: t.pathStride ?? 1,
+		}));
 		return tracker;
 	}
 
@@ -289,6 +320,7 @@ export class Tracker {
 				stationary: false,
 				zonesEntered: [],
 				lineCrossings: {},
+				path: [],
 			},
 			velocity: [0, 0, 0, 0],
 			misses: 0,
@@ -296,6 +328,7 @@ export class Tracker {
 			centres: [],
 			anchor: anchorOf(box),
 			onLineFrom: new Map(),
+			pathStride: 1,
 		};
 		this.tracks.push(state);
 		this.observe(state, detection, frame);
@@ -332,6 +365,7 @@ export class Tracker {
 			t.bestBox = copyBox(box);
 		}
 		state.anchor = to;
+		extendPath(state, frame.time, to);
 		state.centres.push(centreOf(box));
 		if (state.centres.length > o.stationaryWindow) state.centres.shift();
 
@@ -380,8 +414,39 @@ function copyBox(box: Box): Box {
 	return [box[0], box[1], box[2], box[3]];
 }
 
-function copy(track: Track): Track {
-	return structuredClone(track);
+/**
+ * A caller's copy of a track, made for every updated track in every frame. By hand, as structuredClone was most of
+ * a frame's cost: a nested field added to Track must be copied here too. Path points are never changed once
+ * written, so copies share them.
+ */
+function copy(t: Track): Track {
+	return {
+		...t,
+		box: copyBox(t.box),
+		bestFrame: { ...t.bestFrame },
+		bestBox: copyBox(t.bestBox),
+		zonesEntered: [...t.zonesEntered],
+		lineCrossings: Object.fromEntries(Object.entries(t.lineCrossings).map(([id, c]) => [id, { ...c }])),
+		path: t.path.slice(),
+	};
+}
+
+/**
+ * Adds the latest observation (counted in `hits` already) to the path. Observations numbered 0, stride, 2 * stride...
+ * stay; any other one is only kept until the next replaces it. A full path drops every other point and doubles the
+ * stride, which keeps the first point and the even spacing.
+ */
+function extendPath(state: TrackState, time: number, anchor: Point): void {
+	const path = state.track.path;
+	// The previous observation's number, from 0: off the stride, it was only the latest point and gives way.
+	const previous = state.track.hits - 2;
+	if (previous >= 0 && previous % state.pathStride !== 0) path.pop();
+	if (path.length === PATH_POINTS) {
+		for (let i = 0; i < PATH_POINTS / 2; i++) path[i] = path[2 * i];
+		path.length = PATH_POINTS / 2;
+		state.pathStride *= 2;
+	}
+	path.push([time, anchor[0], anchor[1]]);
 }
 
 function watches(zone: Zone, className: string): boolean {

@@ -1,8 +1,8 @@
 /**
  * The dashboard in a real browser (Debian's chromium, driven by playwright-core), served by the gateway on the
  * same API, cookies and CSRF rules as every other client. A store owner signs in, sets up a store and a camera,
- * uploads footage and sees its alert arrive live; a staff member of another store never sees it. Screenshots
- * of the main screens go to test-artifacts/dashboard/.
+ * draws a zone, uploads footage, sees its alert arrive live, the camera's picture and the clip's tracks; a staff
+ * member of another store never sees any of it. Screenshots of the main screens go to test-artifacts/dashboard/.
  */
 import jwt from "jsonwebtoken";
 import type { Browser, Page } from "playwright-core";
@@ -80,6 +80,8 @@ describeWhen(runnable)("dashboard in a real browser", () => {
 			await page.getByLabel("Camera name").fill("Entrance");
 			await page.getByRole("button", { name: "Add camera" }).last().click();
 			await page.getByRole("link", { name: "Entrance" }).waitFor();
+			// No footage yet: a placeholder, not a broken picture.
+			await page.locator("li.camera", { hasText: "Entrance" }).getByText("No picture yet").waitFor();
 			await shot(page, "03-cameras");
 
 			// Rules have no screen yet: people alert, by the API.
@@ -97,6 +99,52 @@ describeWhen(runnable)("dashboard in a real browser", () => {
 
 			await page.getByRole("link", { name: "Entrance" }).click();
 			await page.getByText("No clips from this camera yet.").waitFor();
+			const [camera] = (await api.get(`${storeBase}/cameras`, { token: owner.token })).body.items;
+
+			// Zones before any footage: drawn on a neutral grid. Four clicks make an area over the bottom half of the view.
+			await page.getByRole("link", { name: "Draw zones" }).click();
+			await page.getByText("No picture from this camera yet").waitFor();
+			await page.getByRole("button", { name: "Draw an area" }).click();
+			const surface = page.getByRole("application", { name: "Zone drawing surface" });
+			const size = (await surface.boundingBox())!;
+			for (const [x, y] of [
+				[0.02, 0.5],
+				[0.98, 0.5],
+				[0.98, 0.98],
+				[0.02, 0.98],
+			])
+				await surface.click({ position: { x: x * size.width, y: y * size.height } });
+			await page.getByRole("status").filter({ hasText: "4 points" }).waitFor();
+			await shot(page, "03a-zone-drawing");
+			await page.getByLabel("Zone name").fill("Walkway");
+			await page.getByRole("button", { name: "Save zone" }).click();
+			await page.getByText("Saved Walkway.").waitFor();
+			// A tripwire typed as text, the accessible way: a repeated point is the API's 422, shown at the field.
+			await page.getByRole("button", { name: "Draw a line" }).click();
+			await page.getByLabel("Zone name").fill("Door line");
+			await page.getByLabel(/^Points/).fill("0.5,0.4 0.5,0.4");
+			await page.getByRole("button", { name: "Save zone" }).click();
+			await page.locator(".field-error").filter({ hasText: "same point" }).waitFor();
+			await page.getByLabel(/^Points/).fill("0.05,0.45 0.95,0.45");
+			await page.getByRole("button", { name: "Save zone" }).click();
+			await page.getByText("Saved Door line.").waitFor();
+			await shot(page, "03b-zones-on-grid");
+			const zones = (await api.get(`${storeBase}/cameras/${camera.id}/zones`, { token: owner.token })).body.items;
+			expect(zones.map((z: { name: string; kind: string }) => [z.name, z.kind])).toEqual([
+				["Door line", "line"],
+				["Walkway", "polygon"],
+			]);
+			const walkway = zones.find((z: { name: string }) => z.name === "Walkway");
+			const xs = walkway.points.map(([x]: number[]) => x);
+			const ys = walkway.points.map(([, y]: number[]) => y);
+			expect(walkway.points).toHaveLength(4);
+			expect(walkway.classes).toEqual([]);
+			expect(Math.min(...xs)).toBeLessThan(0.05);
+			expect(Math.max(...xs)).toBeGreaterThan(0.95);
+			expect(Math.min(...ys)).toBeCloseTo(0.5, 1);
+			expect(Math.max(...ys)).toBeGreaterThan(0.95);
+			await page.getByRole("link", { name: "← Entrance" }).click();
+
 			await page.getByLabel("MP4 video").setInputFiles(STREET_CLIP);
 			await page.getByRole("button", { name: "Upload" }).click();
 			await page.locator(".clip").first().waitFor();
@@ -105,6 +153,50 @@ describeWhen(runnable)("dashboard in a real browser", () => {
 			const personCount = Number(await page.locator(".counts div", { hasText: "person" }).locator("dd").textContent());
 			expect(personCount).toBeGreaterThan(0);
 			await shot(page, "05-clip-done");
+
+			// With footage the zones lie over a real frame of the camera.
+			await page.getByRole("link", { name: "Draw zones" }).click();
+			await page.locator('figure.still[data-state="shown"]').waitFor();
+			await expect(page.locator("figure.still img").evaluate(pictureLoaded)).resolves.toBe(true);
+			expect(await page.locator("polygon.zone-area").count()).toBe(1);
+			expect(await page.locator(".zone-line").count()).toBe(1);
+			await shot(page, "05a-zones");
+
+			// The clip's tracks over its frame: one listed per track the API has.
+			const [clip] = (await api.get(`${storeBase}/clips?cameraId=${camera.id}`, { token: owner.token })).body.items;
+			const tracks = (await api.get(`${storeBase}/clips/${clip.id}/tracks`, { token: owner.token })).body.items;
+			expect(tracks.length).toBeGreaterThan(0);
+			await page.getByRole("link", { name: "← Entrance" }).click();
+			await page.getByRole("link", { name: "See tracks" }).click();
+			await page.locator('figure.still[data-state="shown"]').waitFor();
+			await expect(page.locator("figure.still img").evaluate(pictureLoaded)).resolves.toBe(true);
+			expect(await page.locator(".track-list > li").count()).toBe(tracks.length);
+			expect(await page.locator(".track-shape").count()).toBe(tracks.length);
+			// Pointing at a track in the list picks it out in the picture.
+			await page.locator(".track-list > li").first().hover();
+			expect(await page.locator(".track-shape.picked").count()).toBe(1);
+			expect(await page.locator(".track-shape.dimmed").count()).toBe(tracks.length - 1);
+			await shot(page, "05b-clip-tracks");
+
+			// The cameras grid now shows the camera's picture. Owners switch a camera off, rename it and delete it there.
+			const spare = (await api.post(`${storeBase}/cameras`, { name: "Spare", kind: "upload" }, { token: owner.token })).body;
+			await page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Cameras" }).click();
+			const entrance = page.locator("li.camera", { hasText: "Entrance" });
+			await entrance.locator('img.thumb[data-state="shown"]').waitFor();
+			await expect(entrance.locator("img.thumb").evaluate(pictureLoaded)).resolves.toBe(true);
+			await shot(page, "05c-cameras-with-picture");
+			await page.getByRole("button", { name: "Switch off Spare" }).click();
+			await page.locator("li.camera", { hasText: "Spare" }).getByText("Switched off").waitFor();
+			await page.getByRole("button", { name: "Rename Spare" }).click();
+			await page.getByLabel("New name").fill("Storeroom");
+			await page.getByRole("button", { name: "Save name" }).click();
+			await page.getByRole("link", { name: "Storeroom" }).waitFor();
+			expect((await api.get(`${storeBase}/cameras/${spare.id}`, { token: owner.token })).body).toMatchObject({ name: "Storeroom", enabled: false });
+			await page.getByRole("button", { name: "Delete Storeroom" }).click();
+			await page.getByText("Delete Storeroom?").waitFor();
+			await page.getByRole("button", { name: "Delete camera" }).click();
+			await page.getByRole("link", { name: "Storeroom" }).waitFor({ state: "detached" });
+			expect((await api.get(`${storeBase}/cameras/${spare.id}`, { token: owner.token })).status).toBe(404);
 
 			// The alert reached the open tab without a reload, newest first, with its snapshot.
 			const card = alertsPage.locator("li.alert").first();
@@ -138,6 +230,12 @@ describeWhen(runnable)("dashboard in a real browser", () => {
 			await phone.goto(`${cluster.url}/#/alerts`);
 			await phone.locator("li.alert").first().waitFor();
 			await shot(phone, "07-alerts-phone");
+			await phone.goto(`${cluster.url}/#/cameras/${camera.id}/clips/${clip.id}`);
+			await phone.locator('figure.still[data-state="shown"]').waitFor();
+			await shot(phone, "07a-clip-tracks-phone");
+			await phone.goto(`${cluster.url}/#/cameras/${camera.id}/zones`);
+			await phone.locator('figure.still[data-state="shown"]').waitFor();
+			await shot(phone, "07b-zones-phone");
 			await phone.context().close();
 
 			// Staff of another store sign in and see nothing of Main Street.
@@ -167,7 +265,7 @@ describeWhen(runnable)("dashboard in a real browser", () => {
 			// The only console errors allowed are the refused requests the scenario made on purpose.
 			expect(consoleErrors.filter((e) => !/status of (401|422)/.test(e))).toEqual([]);
 		},
-		CLIP_DONE_MS + 120_000,
+		CLIP_DONE_MS + 180_000,
 	);
 
 	it("an expired access token is refreshed behind the page: no sign-in form, the alert stream opens", async () => {

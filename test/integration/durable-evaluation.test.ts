@@ -94,6 +94,20 @@ describeWhen(runnable)("a clip/alert node killed while segments commit", () => {
 		const cleanRun = await outcome(await upload(clean.id));
 		expect(cleanRun.alerts.length).toBeGreaterThan(0);
 		expect(cleanRun.summary).toMatchObject({ status: "done", framesDone: 50 });
+		// Each track's path, for drawing it over a still: anchor points in the frame, from its first to its last observation.
+		const tracks = cleanRun.tracks as { firstTime: number; lastTime: number; path: [number, number, number][] }[];
+		expect(tracks.length).toBeGreaterThan(0);
+		for (const { firstTime, lastTime, path } of tracks) {
+			expect(path.length).toBeGreaterThan(0);
+			expect(path.length).toBeLessThanOrEqual(64);
+			expect(path[0][0]).toBeCloseTo(firstTime, 5);
+			expect(path[path.length - 1][0]).toBeCloseTo(lastTime, 5);
+			for (const [time, x, y] of path) {
+				expect(time).toBeGreaterThanOrEqual(firstTime - 1e-6);
+				expect(time).toBeLessThanOrEqual(lastTime + 1e-6);
+				for (const v of [x, y]) expect(v >= 0 && v <= 1).toBe(true);
+			}
+		}
 
 		const clipId = await upload(crashed.id);
 		// Killed once a segment has committed and while more are coming: evaluation of what committed is pending or running.

@@ -19,5 +19,9 @@ export const aTrack = (over: Partial<Track> = {}): Track => ({
 	stationary: false,
 	zonesEntered: [],
 	lineCrossings: {},
+	path: [
+		[0, 0.15, 0.4],
+		[2, 0.15, 0.4],
+	],
 	...over,
 });

@@ -99,6 +99,10 @@ describe("a finished clip's summary", () => {
 			stationary: false,
 			zonesEntered: ["aisle"],
 			lineCrossings: { door: { count: 1, forward: 1, backward: 0 } },
+			path: [
+				[0, 0.15, 0.4],
+				[2, 0.15, 0.4],
+			],
 		});
 	});
 });

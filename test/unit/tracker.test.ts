@@ -363,3 +363,124 @@ describe("resuming from a snapshot", () => {
 		expect(() => Tracker.restore(tracker.snapshot()).update({ index: 4, time: 0.8 }, [])).toThrow(RangeError);
 	});
 });
+
+describe("a track's path", () => {
+	// 1000 frames (200 s) walking a slow loop: the path must thin out 4 times and still look like the walk.
+	const walk = (k: number): Detection[] => [person(standingAt(0.5 + 0.3 * Math.cos(k / 100), 0.6 + 0.2 * Math.sin(k / 100)))];
+	const anchorAt = (k: number) => {
+		const box = walk(k)[0].box;
+		return [k / FPS, (box[0] + box[2]) / 2, box[3]];
+	};
+	const gaps = (path: readonly (readonly number[])[]) => path.slice(1).map((p, i) => Math.round((p[0] - path[i][0]) * FPS));
+
+	it("keeps at most 64 evenly spaced points, from the first observation to the latest", () => {
+		const tracker = new Tracker();
+		const events = feed(tracker, frames(1000, walk));
+		for (const [k, e] of events.entries())
+			for (const t of e.updated) {
+				expect(t.path.length).toBeLessThanOrEqual(64);
+				expect(t.path[t.path.length - 1]).toEqual(anchorAt(k));
+			}
+		const [track] = tracker.finish();
+		expect(track.path[0]).toEqual(anchorAt(0));
+		expect(track.path[track.path.length - 1]).toEqual(anchorAt(999));
+		expect(track.path.length).toBeGreaterThan(32);
+		// 1000 observations fill 64 points of 16: 0, 16, ... 992, then the latest (999).
+		const spacing = gaps(track.path);
+		expect(new Set(spacing.slice(0, -1))).toEqual(new Set([16]));
+		expect(spacing[spacing.length - 1]).toBeLessThanOrEqual(16);
+	});
+
+	it("joins the points either side of frames where the object was missed", () => {
+		const tracker = new Tracker();
+		feed(
+			tracker,
+			frames(20, (k) => (k >= 8 && k < 12 ? [] : walk(k))),
+		);
+		const [track] = tracker.finish();
+		expect(track.path.map((p) => Math.round(p[0] * FPS))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19]);
+	});
+
+	it("hands out tracks that are the caller's own: changing one changes nothing in the tracker", () => {
+		const zones: Zone[] = [
+			{
+				id: "hall",
+				kind: "polygon",
+				points: [
+					[0, 0],
+					[1, 0],
+					[1, 1],
+					[0, 1],
+				],
+				classes: [],
+			},
+			{
+				id: "door",
+				kind: "line",
+				points: [
+					[0, 0.7],
+					[1, 0.7],
+				],
+				classes: [],
+			},
+		];
+		const [mine, untouched] = [new Tracker(zones), new Tracker(zones)];
+		feed(untouched, frames(200, walk));
+		for (const e of feed(mine, frames(200, walk)))
+			for (const t of e.updated) {
+				t.box[0] = t.bestBox[0] = t.bestFrame.time = -1;
+				t.zonesEntered.push("nowhere");
+				for (const c of Object.values(t.lineCrossings)) c.count = -1;
+				t.path.length = 0;
+			}
+		const [track] = mine.finish();
+		expect(track).toEqual(untouched.finish()[0]);
+		expect(track).toMatchObject({ zonesEntered: ["hall"], lineCrossings: { door: { count: 1 } } });
+	});
+
+	it("leaves a path handed out earlier as it was", () => {
+		const tracker = new Tracker();
+		const events = feed(tracker, frames(200, walk));
+		const early = events[63].updated[0];
+		expect(early.path).toHaveLength(64);
+		expect(early.path[63]).toEqual(anchorAt(63));
+		expect(events[64].updated[0].path).toHaveLength(33);
+	});
+
+	it("ends the same after snapshots and restores as without them", () => {
+		const whole = new Tracker();
+		feed(whole, frames(1000, walk));
+		let resumed = new Tracker();
+		// Segments of 7 frames, so snapshots fall between points kept and points about to be replaced.
+		for (let start = 0; start < 1000; start += 7) {
+			feed(
+				resumed,
+				frames(Math.min(7, 1000 - start), (k) => walk(start + k)),
+				start,
+			);
+			resumed = Tracker.restore(JSON.parse(JSON.stringify(resumed.snapshot())));
+		}
+		expect(resumed.finish()).toEqual(whole.finish());
+	});
+
+	it("restores a snapshot taken before tracks had a path: the path starts where the track stood", () => {
+		const tracker = new Tracker();
+		feed(tracker, frames(100, walk));
+		const old = JSON.parse(JSON.stringify(tracker.snapshot()));
+		for (const t of old.tracks) {
+			delete t.track.path;
+			delete t.pathStride;
+		}
+		const restored = Tracker.restore(old);
+		feed(
+			restored,
+			frames(200, (k) => walk(100 + k)),
+			100,
+		);
+		const [track] = restored.finish();
+		expect(track.path[0]).toEqual(anchorAt(99));
+		expect(track.path[track.path.length - 1]).toEqual(anchorAt(299));
+		expect(track.path.length).toBeLessThanOrEqual(64);
+		expect(track).toMatchObject({ firstFrame: 0, lastFrame: 299, hits: 300 });
+	});
+});

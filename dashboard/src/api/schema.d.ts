@@ -73,6 +73,40 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	"/api/v1/admin/nodes": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** The cluster's nodes: their services, load, and each detector's backend and model */
+		get: operations["jobs.nodes"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/api/v1/admin/queues": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** Every job queue: jobs waiting or running, the oldest one's age, dead letters */
+		get: operations["jobs.queues"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	"/api/v1/admin/retention/run": {
 		parameters: {
 			query?: never;
@@ -824,6 +858,23 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	"/api/v1/orgs/{orgId}/stores/{storeId}/alerts/volume": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** Alerts per camera per hour or day, for charts */
+		get: operations["alert.volume"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	"/api/v1/orgs/{orgId}/stores/{storeId}/cameras": {
 		parameters: {
 			query?: never;
@@ -872,6 +923,40 @@ export interface paths {
 		put?: never;
 		/** Upload an mp4 clip (raw video/mp4 body or multipart/form-data); the same content again returns the existing clip */
 		post: operations["clip.upload"];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}/frame": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** A recent still frame of the camera (JPEG, from its latest clip): its thumbnail and the picture zones are drawn on; 404 before any footage */
+		get: operations["clip.cameraFrame"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}/precision": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** Per day (store time zone): the camera's alerts, how many were judged, true and false positives, and precision */
+		get: operations["feedback.precision"];
+		put?: never;
+		post?: never;
 		delete?: never;
 		options?: never;
 		head?: never;
@@ -993,6 +1078,23 @@ export interface paths {
 		};
 		/** What was detected in each sampled frame of a clip */
 		get: operations["clip.detections"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/api/v1/orgs/{orgId}/stores/{storeId}/clips/{clipId}/frame": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** A still frame of the clip (JPEG, at most STILL_WIDTH wide): what its tracks are drawn over */
+		get: operations["clip.frame"];
 		put?: never;
 		post?: never;
 		delete?: never;
@@ -1189,6 +1291,35 @@ export interface components {
 		};
 		Object: {
 			[key: string]: unknown;
+		};
+		QueueList: {
+			items: {
+				queue: string;
+				/** @description Jobs sent and not finished: waiting, waiting for a retry, or running on any node */
+				pending: number;
+				/** @description Age of the oldest unfinished job; null when none */
+				oldestAgeMs: number | null;
+				/** @description Jobs that failed on every attempt, kept for replay */
+				deadLetters: number;
+			}[];
+		};
+		NodeList: {
+			items: {
+				nodeId: string;
+				hostname: string | null;
+				available: boolean;
+				/** @description The node that answered this request */
+				local: boolean;
+				services: string[];
+				/** @description CPU use in percent, as the node last reported it */
+				cpu: number | null;
+				/** @description On a detector node: its TF.js backend, model and jobs in hand */
+				detector: {
+					backend?: string;
+					model?: string;
+					inFlight?: number;
+				} | null;
+			}[];
 		};
 		"feedback.submitForAlert.body": {
 			/**
@@ -1475,6 +1606,31 @@ export interface components {
 			correctClass?: string;
 			note?: string;
 		};
+		AlertVolume: {
+			/** @enum {string} */
+			bucket: "hour" | "day";
+			/** @description The store's time zone: day buckets start at its midnight */
+			timezone: string;
+			/**
+			 * Format: date-time
+			 * @description Start of the first bucket
+			 */
+			from: string;
+			/**
+			 * Format: date-time
+			 * @description End of the last bucket (exclusive); the last bucket holds now
+			 */
+			to: string;
+			/** @description Start of each bucket, oldest first */
+			starts: string[];
+			/** @description One per camera with alerts in the range; cameras without any are left out */
+			series: {
+				/** Format: uuid */
+				cameraId: string;
+				/** @description Alerts per bucket, in the order of starts */
+				counts: number[];
+			}[];
+		};
 		"camera.create.body": {
 			name: string;
 			/**
@@ -1521,6 +1677,33 @@ export interface components {
 			sampleFps?: number;
 			/** @description Object classes to detect, e.g. person, car */
 			classes?: string[];
+		};
+		PrecisionHistory: {
+			/** @description The store's time zone: days start at its midnight */
+			timezone: string;
+			/** Format: date-time */
+			from: string;
+			/**
+			 * Format: date-time
+			 * @description End of the last day (exclusive); the last day is today
+			 */
+			to: string;
+			days: {
+				/**
+				 * Format: date
+				 * @description YYYY-MM-DD in the store's time zone
+				 */
+				day: string;
+				/** @description Alerts the camera raised that day */
+				alerts: number;
+				/** @description Of those, alerts someone marked true or false */
+				judged: number;
+				truePositives: number;
+				/** @description Marked false positive or wrong class (what the verdicts add up to) */
+				falsePositives: number;
+				/** @description truePositives / judged; null when none was judged */
+				precision: number | null;
+			}[];
 		};
 		"feedback.pin.body": {
 			/** @description Minimum score for alerts of this class on this camera; wins over the learned one */
@@ -1611,6 +1794,8 @@ export interface components {
 						backward?: number;
 					};
 				};
+				/** @description Where the object stood (bottom centre of its box) as [time, x, y] triples: seconds from the clip's start, then fractions of the frame. Evenly spaced over the track, first to last observation; empty for tracks stored before paths were kept. */
+				path?: number[][];
 			}[];
 		};
 		"ingest.createCommand.body": {
@@ -1875,6 +2060,54 @@ export interface operations {
 			409: components["responses"]["Error409"];
 			413: components["responses"]["Error413"];
 			422: components["responses"]["Error422"];
+		};
+	};
+	"jobs.nodes": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description NodeList */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["NodeList"];
+				};
+			};
+			400: components["responses"]["Error400"];
+			401: components["responses"]["Error401"];
+			403: components["responses"]["Error403"];
+			413: components["responses"]["Error413"];
+		};
+	};
+	"jobs.queues": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description QueueList */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["QueueList"];
+				};
+			};
+			400: components["responses"]["Error400"];
+			401: components["responses"]["Error401"];
+			403: components["responses"]["Error403"];
+			413: components["responses"]["Error413"];
 		};
 	};
 	"retention.runNow": {
@@ -3671,6 +3904,39 @@ export interface operations {
 			422: components["responses"]["Error422"];
 		};
 	};
+	"alert.volume": {
+		parameters: {
+			query?: {
+				bucket?: "hour" | "day";
+				buckets?: number;
+				cameraId?: string;
+			};
+			header?: never;
+			path: {
+				orgId: string;
+				storeId: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description AlertVolume */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["AlertVolume"];
+				};
+			};
+			400: components["responses"]["Error400"];
+			401: components["responses"]["Error401"];
+			403: components["responses"]["Error403"];
+			404: components["responses"]["Error404"];
+			413: components["responses"]["Error413"];
+			422: components["responses"]["Error422"];
+		};
+	};
 	"camera.list": {
 		parameters: {
 			query?: never;
@@ -3875,6 +4141,68 @@ export interface operations {
 			415: components["responses"]["Error415"];
 			422: components["responses"]["Error422"];
 			503: components["responses"]["Error503"];
+		};
+	};
+	"clip.cameraFrame": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				orgId: string;
+				storeId: string;
+				cameraId: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description image/jpeg */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["Object"];
+				};
+			};
+			400: components["responses"]["Error400"];
+			401: components["responses"]["Error401"];
+			403: components["responses"]["Error403"];
+			404: components["responses"]["Error404"];
+			413: components["responses"]["Error413"];
+			422: components["responses"]["Error422"];
+		};
+	};
+	"feedback.precision": {
+		parameters: {
+			query?: {
+				days?: number;
+			};
+			header?: never;
+			path: {
+				orgId: string;
+				storeId: string;
+				cameraId: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description PrecisionHistory */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["PrecisionHistory"];
+				};
+			};
+			400: components["responses"]["Error400"];
+			401: components["responses"]["Error401"];
+			403: components["responses"]["Error403"];
+			404: components["responses"]["Error404"];
+			413: components["responses"]["Error413"];
+			422: components["responses"]["Error422"];
 		};
 	};
 	"feedback.thresholds": {
@@ -4210,6 +4538,38 @@ export interface operations {
 		requestBody?: never;
 		responses: {
 			/** @description DetectionList */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["Object"];
+				};
+			};
+			400: components["responses"]["Error400"];
+			401: components["responses"]["Error401"];
+			403: components["responses"]["Error403"];
+			404: components["responses"]["Error404"];
+			413: components["responses"]["Error413"];
+			422: components["responses"]["Error422"];
+		};
+	};
+	"clip.frame": {
+		parameters: {
+			query?: {
+				at?: number;
+			};
+			header?: never;
+			path: {
+				orgId: string;
+				storeId: string;
+				clipId: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description image/jpeg */
 			200: {
 				headers: {
 					[name: string]: unknown;

@@ -1,8 +1,14 @@
-/** The store's cameras with their liveness, adding one, and a camera's clips: upload with progress, status, counts. */
+/**
+ * The store's cameras at a glance (a recent picture, liveness; owners rename, switch off and delete them), adding
+ * one, and a camera's page: its clips with upload, status and counts, its zones and each clip's tracks.
+ */
 import { useEffect, useState } from "preact/hooks";
 import { api, fillPath, uploadClip } from "../api/client";
 import type { Camera, Clip, Page, Store } from "../api/views";
 import { Empty, ErrorNote, Field, Loading, timeOf, useSubmit } from "../ui";
+import { ClipTracks } from "./clip-tracks";
+import { cameraFrameUrl, pictureState, usePictureOutcome, ZoneEditor } from "./zones";
+import "./cameras.css";
 
 const LIVENESS_LABEL: Record<Camera["liveness"]["status"], string> = {
 	online: "Online",
@@ -50,17 +56,135 @@ export function Cameras({ store, canManage }: { store: Store; canManage: boolean
 			) : (
 				<ul class="grid">
 					{cameras.map((camera) => (
-						<li class="card camera">
-							<a href={`#/cameras/${camera.id}`}>
-								<strong>{camera.name}</strong>
-							</a>
-							<LivenessBadge camera={camera} />
-							<span class="muted">{camera.kind}</span>
-						</li>
+						<CameraCard
+							store={store}
+							camera={camera}
+							canManage={canManage}
+							onChanged={(changed) => setCameras(cameras.map((c) => (c.id === changed.id ? changed : c)))}
+							onRemoved={() => setCameras(cameras.filter((c) => c.id !== camera.id))}
+						/>
 					))}
 				</ul>
 			)}
 		</section>
+	);
+}
+
+/** A recent frame of the camera; a placeholder until it has footage (the frame route answers 404 then). */
+function Thumbnail({ store, camera }: { store: Store; camera: Camera }) {
+	const seen = camera.liveness.lastSeenAt;
+	// The last time it was seen names the picture: a new clip gives a new address, so the browser fetches it again.
+	const src = seen && cameraFrameUrl(store, camera.id, seen);
+	const [outcome, setOutcome] = usePictureOutcome();
+	const state = pictureState(src, outcome);
+	if (!src || state === "missing") return <div class="thumb none">No picture yet</div>;
+	return (
+		<img
+			class="thumb"
+			data-state={state}
+			src={src}
+			alt={`A recent picture from ${camera.name}`}
+			loading="lazy"
+			onLoad={() => setOutcome({ src, shown: true })}
+			onError={() => setOutcome({ src, shown: false })}
+		/>
+	);
+}
+
+type CardMode = "view" | "rename" | "delete";
+
+function CameraCard(props: { store: Store; camera: Camera; canManage: boolean; onChanged: (camera: Camera) => void; onRemoved: () => void }) {
+	const { store, camera } = props;
+	const [mode, setMode] = useState<CardMode>("view");
+	const [name, setName] = useState(camera.name);
+	const path = { orgId: store.orgId, storeId: store.id, cameraId: camera.id };
+	const update = (body: { name?: string; enabled?: boolean }) =>
+		api<Camera, "patch", "/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}">("patch", "/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}", {
+			path,
+			body,
+		});
+	const rename = useSubmit(
+		() => update({ name }),
+		(c) => (props.onChanged(c), setMode("view")),
+	);
+	const toggle = useSubmit(() => update({ enabled: !camera.enabled }), props.onChanged);
+	const removal = useSubmit(() => api("delete", "/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}", { path }), props.onRemoved);
+	const nameId = `rename-${camera.id}`;
+	const nameError = rename.error?.fieldError("name");
+
+	return (
+		<li class={camera.enabled ? "card camera" : "card camera disabled"} data-camera-id={camera.id}>
+			<a href={`#/cameras/${camera.id}`} class="thumb-link" tabIndex={-1} aria-hidden="true">
+				<Thumbnail store={store} camera={camera} />
+			</a>
+			<a href={`#/cameras/${camera.id}`}>
+				<strong>{camera.name}</strong>
+			</a>
+			<div class="camera-badges">
+				<LivenessBadge camera={camera} />
+				{!camera.enabled && <span class="badge">Switched off</span>}
+				<span class="muted">{camera.kind}</span>
+			</div>
+			{props.canManage && mode === "view" && (
+				<div class="actions camera-actions">
+					<button class="secondary" onClick={() => (setName(camera.name), setMode("rename"))} aria-label={`Rename ${camera.name}`}>
+						Rename
+					</button>
+					<form onSubmit={toggle.submit}>
+						<button type="submit" class="secondary" disabled={toggle.pending} aria-label={`${camera.enabled ? "Switch off" : "Switch on"} ${camera.name}`}>
+							{camera.enabled ? "Switch off" : "Switch on"}
+						</button>
+					</form>
+					<button class="secondary" onClick={() => setMode("delete")} aria-label={`Delete ${camera.name}`}>
+						Delete
+					</button>
+				</div>
+			)}
+			{mode === "view" && <ErrorNote error={toggle.failure} />}
+			{mode === "rename" && (
+				<form onSubmit={rename.submit} aria-label={`Rename ${camera.name}`}>
+					<div class="field">
+						<label for={nameId}>New name</label>
+						<input
+							id={nameId}
+							required
+							value={name}
+							onInput={(e) => setName(e.currentTarget.value)}
+							aria-invalid={nameError ? true : undefined}
+							aria-describedby={nameError ? `${nameId}-error` : undefined}
+						/>
+						{nameError && (
+							<p class="field-error" id={`${nameId}-error`} role="alert">
+								{nameError}
+							</p>
+						)}
+					</div>
+					<ErrorNote error={rename.failure} />
+					<div class="actions">
+						<button type="submit" disabled={rename.pending}>
+							Save name
+						</button>
+						<button type="button" class="secondary" onClick={() => setMode("view")}>
+							Cancel
+						</button>
+					</div>
+				</form>
+			)}
+			{mode === "delete" && (
+				<form class="confirm" onSubmit={removal.submit} aria-label={`Delete ${camera.name}`}>
+					<p>Delete {camera.name}? Its clips, zones and pictures go with it; alerts already raised stay.</p>
+					<ErrorNote error={removal.failure} />
+					<div class="actions">
+						<button type="submit" class="danger" disabled={removal.pending}>
+							Delete camera
+						</button>
+						<button type="button" class="secondary" onClick={() => setMode("view")}>
+							Keep it
+						</button>
+					</div>
+				</form>
+			)}
+		</li>
 	);
 }
 
@@ -110,39 +234,45 @@ const STATUS_LABEL: Record<Clip["status"], string> = {
 };
 const POLL_MS = 1500;
 
-/** A camera: its clips and upload; `view` is the rest of the route (owners' zone editor, a clip's tracks), for what comes next. */
-export function CameraPage({ store, cameraId }: { store: Store; cameraId: string; canManage: boolean; view: string[] }) {
-	const { cameras, error: cameraError, reload: reloadCameras } = useCameras(store);
+/** A camera: its clips and upload, or what `view` (the rest of the route) names: `zones`, or `clips/<id>` for a clip's tracks. */
+export function CameraPage({ store, cameraId, canManage, view }: { store: Store; cameraId: string; canManage: boolean; view: string[] }) {
+	const { cameras, error, reload } = useCameras(store);
+	const camera = cameras?.find((c) => c.id === cameraId);
+	if (error) return <ErrorNote error={error} />;
+	if (!cameras) return <Loading what="the camera" />;
+	if (!camera) return <Empty>This camera does not exist in {store.name}, or was removed.</Empty>;
+	if (view[0] === "zones") return <ZoneEditor store={store} camera={camera} canManage={canManage} />;
+	if (view[0] === "clips" && view[1]) return <ClipTracks store={store} camera={camera} clipId={view[1]} />;
+	return <CameraClips store={store} camera={camera} canManage={canManage} onSeen={reload} />;
+}
+
+function CameraClips({ store, camera, canManage, onSeen }: { store: Store; camera: Camera; canManage: boolean; onSeen: () => void }) {
 	const [clips, setClips] = useState<Clip[] | null>(null);
 	const [error, setError] = useState<unknown>(null);
-	const camera = cameras?.find((c) => c.id === cameraId);
 	const path = { orgId: store.orgId, storeId: store.id };
 	const loadClips = () =>
 		api<Page<Clip>, "get", "/api/v1/orgs/{orgId}/stores/{storeId}/clips">("get", "/api/v1/orgs/{orgId}/stores/{storeId}/clips", {
 			path,
-			query: { cameraId, limit: 20 },
+			query: { cameraId: camera.id, limit: 20 },
 		}).then((page) => (setClips(page.items), setError(null)), setError);
 
 	useEffect(() => {
 		setClips(null);
 		loadClips();
-	}, [store.id, cameraId]);
+	}, [store.id, camera.id]);
 	// Poll only while a clip is still on its way through the pipeline.
 	const busy = clips?.some((c) => c.status !== "done" && c.status !== "failed");
 	useEffect(() => {
 		if (!busy) return;
 		const timer = setInterval(loadClips, POLL_MS);
 		return () => clearInterval(timer);
-	}, [busy, store.id, cameraId]);
+	}, [busy, store.id, camera.id]);
 
 	// A clip counts as the camera being seen: its liveness changes once the clip is through.
 	useEffect(() => {
-		if (busy === false) reloadCameras();
+		if (busy === false) onSeen();
 	}, [busy]);
 
-	if (cameraError) return <ErrorNote error={cameraError} />;
-	if (!cameras) return <Loading what="the camera" />;
-	if (!camera) return <Empty>This camera does not exist in {store.name}, or was removed.</Empty>;
 	return (
 		<section aria-labelledby="camera-title">
 			<p>
@@ -151,8 +281,9 @@ export function CameraPage({ store, cameraId }: { store: Store; cameraId: string
 			<div class="section-head">
 				<h1 id="camera-title">{camera.name}</h1>
 				<LivenessBadge camera={camera} />
+				<a href={`#/cameras/${camera.id}/zones`}>{canManage ? "Draw zones" : "See zones"}</a>
 			</div>
-			<Upload url={fillPath("/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}/clips", { ...path, cameraId })} onUploaded={loadClips} />
+			<Upload url={fillPath("/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}/clips", { ...path, cameraId: camera.id })} onUploaded={loadClips} />
 			<h2>Clips</h2>
 			{error ? <ErrorNote error={error} /> : null}
 			{!clips ? (
@@ -199,6 +330,11 @@ function ClipRow({ clip }: { clip: Clip }) {
 				) : (
 					<p class="muted">Nothing found in this clip.</p>
 				))}
+			{clip.status === "done" && (
+				<p class="clip-links">
+					<a href={`#/cameras/${clip.cameraId}/clips/${clip.id}`}>See tracks</a>
+				</p>
+			)}
 		</li>
 	);
 }
