@@ -34,6 +34,36 @@ export function ErrorNote({ error }: { error: unknown }) {
 	);
 }
 
+/**
+ * A form's last lines: what failed, the submit button (off while the form is sent), Cancel where the form can be
+ * left, and whatever the form says after saving (children).
+ */
+export function FormEnd(props: {
+	failure: unknown;
+	pending: boolean;
+	submit: ComponentChildren;
+	disabled?: boolean;
+	onCancel?: () => void;
+	children?: ComponentChildren;
+}) {
+	return (
+		<>
+			<ErrorNote error={props.failure} />
+			<div class="actions">
+				<button type="submit" disabled={props.pending || props.disabled}>
+					{props.submit}
+				</button>
+				{props.onCancel && (
+					<button type="button" class="secondary" onClick={props.onCancel}>
+						Cancel
+					</button>
+				)}
+				{props.children}
+			</div>
+		</>
+	);
+}
+
 export const Loading = ({ what }: { what: string }) => (
 	<p class="loading" role="status">
 		Loading {what}…

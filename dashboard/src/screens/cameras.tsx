@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, fillPath, uploadClip } from "../api/client";
 import type { Camera, Clip, Page, Store } from "../api/views";
-import { Empty, ErrorNote, Field, Loading, timeOf, useSubmit } from "../ui";
+import { Empty, ErrorNote, Field, FormEnd, Loading, timeOf, useSubmit } from "../ui";
 import { ClipTracks } from "./clip-tracks";
 import { cameraFrameUrl, pictureState, usePictureOutcome, ZoneEditor } from "./zones";
 import "./cameras.css";
@@ -212,15 +212,7 @@ function AddCamera(props: { store: Store; onAdded: (camera: Camera) => void; onC
 					<option value="edge">Edge box</option>
 				</select>
 			</Field>
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending}>
-					Add camera
-				</button>
-				<button type="button" class="secondary" onClick={props.onCancel}>
-					Cancel
-				</button>
-			</div>
+			<FormEnd failure={failure} pending={pending} submit="Add camera" onCancel={props.onCancel} />
 		</form>
 	);
 }

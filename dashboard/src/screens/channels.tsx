@@ -7,7 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Organization, Page, Severity, Store } from "../api/views";
-import { ConfirmAction, Empty, ErrorNote, Field, Loading, OnceSecret, useSubmit } from "../ui";
+import { ConfirmAction, Empty, ErrorNote, Field, FormEnd, Loading, OnceSecret, useSubmit } from "../ui";
 import { byList, GroupError, SEVERITIES } from "./rules";
 import "./channels.css";
 
@@ -447,15 +447,7 @@ function ChannelForm(props: { org: Organization; stores: Store[]; channel?: Chan
 				Channel is on
 			</label>
 
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending}>
-					{channel ? "Save changes" : "Add channel"}
-				</button>
-				<button type="button" class="secondary" onClick={props.onCancel}>
-					Cancel
-				</button>
-			</div>
+			<FormEnd failure={failure} pending={pending} submit={channel ? "Save changes" : "Add channel"} onCancel={props.onCancel} />
 		</form>
 	);
 }

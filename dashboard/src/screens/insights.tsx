@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Camera, Organization, Page, Store } from "../api/views";
 import { BAR_LINE_COLORS, BarsAndLine, colorOf, DataTable, Legend, StackedBars } from "../charts";
-import { Empty, ErrorNote, Field, Loading, useSubmit } from "../ui";
+import { Empty, ErrorNote, Field, FormEnd, Loading, useSubmit } from "../ui";
 import { useCameras } from "./cameras";
 import "../tables.css";
 import "./insights.css";
@@ -370,15 +370,7 @@ function PinForm(props: {
 				/>
 			</Field>
 			<p class="muted">A pinned threshold wins over the learned one until you unpin it; the rules' own minimum scores still apply.</p>
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending}>
-					Pin threshold
-				</button>
-				<button type="button" class="secondary" onClick={props.onCancel}>
-					Cancel
-				</button>
-			</div>
+			<FormEnd failure={failure} pending={pending} submit="Pin threshold" onCancel={props.onCancel} />
 		</form>
 	);
 }

@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type ApiError } from "../api/client";
 import type { Me, Organization, Page, Role, Store } from "../api/views";
-import { ConfirmAction, Empty, ErrorNote, Field, Loading, OnceSecret, timeOf, useSubmit } from "../ui";
+import { ConfirmAction, Empty, ErrorNote, Field, FormEnd, Loading, OnceSecret, timeOf, useSubmit } from "../ui";
 import "./members.css";
 
 type OrgRole = Exclude<Role, "superadmin">;
@@ -208,15 +208,13 @@ function EditMember(props: Choices & { member: Member; onSaved: (change: Partial
 				)}
 			</div>
 			{role === "staff" && <StoreAccess id={id} stores={props.stores} value={storeIds} onChange={setStoreIds} error={error} />}
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending || (role === "staff" && storeIds?.length === 0)}>
-					{pending ? "Saving…" : "Save"}
-				</button>
-				<button type="button" class="secondary" onClick={props.onCancel}>
-					Cancel
-				</button>
-			</div>
+			<FormEnd
+				failure={failure}
+				pending={pending}
+				submit={pending ? "Saving…" : "Save"}
+				disabled={role === "staff" && storeIds?.length === 0}
+				onCancel={props.onCancel}
+			/>
 		</form>
 	);
 }
@@ -358,15 +356,13 @@ function InviteForm(props: Choices & { onInvited: (invitation: InvitationCreated
 				{ROLES.find((r) => r.role === role)?.what}
 			</p>
 			{role === "staff" && <StoreAccess id="invite" stores={props.stores} value={storeIds} onChange={setStoreIds} error={error} />}
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending || (role === "staff" && storeIds?.length === 0)}>
-					{pending ? "Creating…" : "Create invitation link"}
-				</button>
-				<button type="button" class="secondary" onClick={props.onCancel}>
-					Cancel
-				</button>
-			</div>
+			<FormEnd
+				failure={failure}
+				pending={pending}
+				submit={pending ? "Creating…" : "Create invitation link"}
+				disabled={role === "staff" && storeIds?.length === 0}
+				onCancel={props.onCancel}
+			/>
 		</form>
 	);
 }

@@ -6,7 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../api/client";
 import type { Camera, Page, Severity, Store } from "../api/views";
-import { ConfirmAction, Empty, ErrorNote, Field, Loading, useSubmit } from "../ui";
+import { ConfirmAction, Empty, ErrorNote, Field, FormEnd, Loading, useSubmit } from "../ui";
 import { useCameras } from "./cameras";
 import "./rules.css";
 
@@ -514,15 +514,7 @@ function RuleForm(props: {
 				Rule is on
 			</label>
 
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending}>
-					{props.rule ? "Save changes" : "Add rule"}
-				</button>
-				<button type="button" class="secondary" onClick={props.onCancel}>
-					Cancel
-				</button>
-			</div>
+			<FormEnd failure={failure} pending={pending} submit={props.rule ? "Save changes" : "Add rule"} onCancel={props.onCancel} />
 		</form>
 	);
 }

@@ -6,7 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Page, Store } from "../api/views";
-import { ConfirmAction, Empty, ErrorNote, Field, Loading, OnceSecret, timeOf, useSubmit } from "../ui";
+import { ConfirmAction, Empty, ErrorNote, Field, FormEnd, Loading, OnceSecret, timeOf, useSubmit } from "../ui";
 import "./tokens.css";
 
 interface ServiceToken {
@@ -119,15 +119,7 @@ function CreateToken(props: { store: Store; onCreated: (token: CreatedToken) => 
 			<Field label="What will use it (e.g. back-door edge box)" name="name" error={error}>
 				<input id="f-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
 			</Field>
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending}>
-					Create token
-				</button>
-				<button type="button" class="secondary" onClick={props.onCancel}>
-					Cancel
-				</button>
-			</div>
+			<FormEnd failure={failure} pending={pending} submit="Create token" onCancel={props.onCancel} />
 		</form>
 	);
 }

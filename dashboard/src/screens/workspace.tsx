@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Organization, Store } from "../api/views";
-import { ConfirmAction, ErrorNote, Field, useSubmit } from "../ui";
+import { ConfirmAction, Field, FormEnd, useSubmit } from "../ui";
 
 export function CreateOrganization({ onCreated }: { onCreated: (org: Organization) => void }) {
 	const [name, setName] = useState("");
@@ -14,10 +14,7 @@ export function CreateOrganization({ onCreated }: { onCreated: (org: Organizatio
 			<Field label="Organization name" name="name" error={error}>
 				<input id="f-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
 			</Field>
-			<ErrorNote error={failure} />
-			<button type="submit" disabled={pending}>
-				Create organization
-			</button>
+			<FormEnd failure={failure} pending={pending} submit="Create organization" />
 		</form>
 	);
 }
@@ -48,17 +45,7 @@ export function CreateStore(props: { orgId: string; first: boolean; onCreated: (
 			<Field label="Time zone" name="timezone" error={error}>
 				<input id="f-timezone" required value={timezone} onInput={(e) => setTimezone(e.currentTarget.value)} />
 			</Field>
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending}>
-					Create store
-				</button>
-				{props.onCancel && (
-					<button type="button" class="secondary" onClick={props.onCancel}>
-						Cancel
-					</button>
-				)}
-			</div>
+			<FormEnd failure={failure} pending={pending} submit="Create store" onCancel={props.onCancel} />
 		</form>
 	);
 }
@@ -119,13 +106,9 @@ function EditStore({ store, onSaved }: { store: Store; onSaved: (store: Store) =
 				<input id="f-timezone" required value={timezone} onInput={edit(setTimezone)} />
 			</Field>
 			<p class="muted">Alert rules' hours and the charts' days follow this time zone.</p>
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending}>
-					Save store
-				</button>
+			<FormEnd failure={failure} pending={pending} submit="Save store">
 				{saved && <span role="status">Saved.</span>}
-			</div>
+			</FormEnd>
 		</form>
 	);
 }
@@ -143,13 +126,9 @@ function RenameOrganization({ org, onSaved }: { org: Organization; onSaved: (org
 			<Field label="Organization name" name="org-name" error={error}>
 				<input id="f-org-name" required value={name} onInput={(e) => (setName(e.currentTarget.value), setSaved(false))} />
 			</Field>
-			<ErrorNote error={failure} />
-			<div class="actions">
-				<button type="submit" disabled={pending}>
-					Save organization
-				</button>
+			<FormEnd failure={failure} pending={pending} submit="Save organization">
 				{saved && <span role="status">Saved.</span>}
-			</div>
+			</FormEnd>
 		</form>
 	);
 }
