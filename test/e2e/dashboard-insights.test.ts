@@ -35,7 +35,7 @@ describeWhen(chromiumRunnable())("insights and operations in a real browser", ()
 	let api: Client;
 	let owner: { email: string; token: string };
 	let storeBase: string;
-	let truePositive: string, falsePositive: string;
+	let truePositive: string, falsePositive: string, unjudged: string;
 	const root = { email: `root.${Date.now().toString(36)}@example.com`, password: "super admin passphrase" };
 	const consoleErrors: string[] = [];
 
@@ -90,6 +90,7 @@ describeWhen(chromiumRunnable())("insights and operations in a real browser", ()
 		const judge = (alertId: string, verdict: string) => api.post(`${storeBase}/alerts/${alertId}/feedback`, { verdict }, auth);
 		falsePositive = alerts[0].id;
 		truePositive = alerts[4].id;
+		unjudged = alerts[1].id;
 		for (const [alert, verdict] of [
 			[alerts[0].id, "false_positive"],
 			[alerts[2].id, "true_positive"],
@@ -185,6 +186,16 @@ describeWhen(chromiumRunnable())("insights and operations in a real browser", ()
 		const wrong = page.locator(`li.alert[data-alert-id="${falsePositive}"]`);
 		expect(await wrong.getByRole("button", { name: "False positive" }).getAttribute("aria-pressed")).toBe("true");
 		await wrong.getByText("Marked false positive").waitFor();
+
+		// A wrong class takes the class the object really was.
+		const other = page.locator(`li.alert[data-alert-id="${unjudged}"]`);
+		await other.getByRole("button", { name: "Wrong class" }).click();
+		await other.getByLabel("It was a").selectOption("car");
+		await other.getByRole("button", { name: "Save" }).click();
+		await other.getByText("Marked wrong class").waitFor();
+		expect(await other.getByRole("button", { name: "Wrong class" }).getAttribute("aria-pressed")).toBe("true");
+		const verdicts = (await api.get(`${storeBase}/alerts/${unjudged}/feedback`, { token: owner.token })).body;
+		expect(verdicts.resolved).toEqual({ verdict: "wrong_class", correctClass: "car" });
 		await page.context().close();
 	}, 60_000);
 

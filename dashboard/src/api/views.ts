@@ -6,7 +6,7 @@ export type Role = "owner" | "admin" | "staff" | "superadmin";
 export type Severity = "low" | "medium" | "high" | "critical";
 export type AlertStatus = "open" | "acknowledged" | "resolved";
 export type ClipStatus = "received" | "queued" | "processing" | "done" | "failed";
-export type Verdict = "true_positive" | "false_positive";
+export type Verdict = "true_positive" | "false_positive" | "wrong_class";
 
 export interface Me {
 	id: string;

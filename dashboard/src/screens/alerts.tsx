@@ -10,10 +10,9 @@ import { useCameras } from "./cameras";
 
 const SEVERITIES: Severity[] = ["critical", "high", "medium", "low"];
 const STATUSES: AlertStatus[] = ["open", "acknowledged", "resolved"];
-const VERDICT_LABEL: Record<Verdict, string> = { true_positive: "True positive", false_positive: "False positive" };
-/** The signed-in user's own verdict, as the list and an alert's page carry it (a wrong class is given through the API). */
-type MyVerdict = Verdict | "wrong_class";
-const MARKED_LABEL: Record<MyVerdict, string> = { ...VERDICT_LABEL, wrong_class: "Wrong class" };
+const VERDICT_LABEL: Record<Verdict, string> = { true_positive: "True positive", false_positive: "False positive", wrong_class: "Wrong class" };
+/** What a wrong class can be corrected to; anything else is typed. */
+const COMMON_CLASSES = ["person", "car", "truck", "bicycle", "motorcycle", "bus", "dog", "cat"];
 const PAGE = 50;
 
 interface Filters {
@@ -167,9 +166,10 @@ function merge(list: Alert[], incoming: Alert[]): Alert[] {
 	return [...byId.values()].sort((a, b) => b.seq - a.seq);
 }
 
-function AlertCard(props: { alert: Alert & { myVerdict?: MyVerdict | null }; camera: string; store: Store; onChanged: (alert: Alert) => void }) {
+function AlertCard(props: { alert: Alert & { myVerdict?: Verdict | null }; camera: string; store: Store; onChanged: (alert: Alert) => void }) {
 	const { alert, store } = props;
-	const [verdict, setVerdict] = useState<MyVerdict | null>(alert.myVerdict ?? null);
+	const [verdict, setVerdict] = useState<Verdict | null>(alert.myVerdict ?? null);
+	const [correcting, setCorrecting] = useState(false);
 	// A reloaded list brings the verdict back; live updates carry nobody's own verdict, so they never clear it.
 	useEffect(() => {
 		if (alert.myVerdict) setVerdict(alert.myVerdict);
@@ -208,10 +208,11 @@ function AlertCard(props: { alert: Alert & { myVerdict?: MyVerdict | null }; cam
 				),
 			),
 		);
-	const judge = (value: Verdict) =>
+	const judge = (value: Verdict, correctClass?: string) =>
 		run(async () => {
-			await api("post", "/api/v1/orgs/{orgId}/stores/{storeId}/alerts/{alertId}/feedback", { path, body: { verdict: value } });
+			await api("post", "/api/v1/orgs/{orgId}/stores/{storeId}/alerts/{alertId}/feedback", { path, body: { verdict: value, correctClass } });
 			setVerdict(value);
+			setCorrecting(false);
 		});
 	const title = `${alert.className} on ${props.camera}`;
 	return (
@@ -247,18 +248,52 @@ function AlertCard(props: { alert: Alert & { myVerdict?: MyVerdict | null }; cam
 				</div>
 				<div class="actions verdict" role="group" aria-label={`Was this alert right? ${title}`}>
 					{(Object.keys(VERDICT_LABEL) as Verdict[]).map((v) => (
-						<button class={verdict === v ? "chosen" : "secondary"} aria-pressed={verdict === v} disabled={pending} onClick={() => judge(v)}>
+						<button
+							class={verdict === v ? "chosen" : "secondary"}
+							aria-pressed={verdict === v}
+							aria-expanded={v === "wrong_class" ? correcting : undefined}
+							disabled={pending}
+							onClick={() => (v === "wrong_class" ? setCorrecting(!correcting) : judge(v))}
+						>
 							{VERDICT_LABEL[v]}
 						</button>
 					))}
 				</div>
+				{correcting && <CorrectClass alert={alert} pending={pending} onSave={(correctClass) => judge("wrong_class", correctClass)} />}
 				{verdict && (
 					<p class="muted" role="status">
-						Marked {MARKED_LABEL[verdict].toLowerCase()}. Thanks: this camera learns from it.
+						Marked {VERDICT_LABEL[verdict].toLowerCase()}. Thanks: this camera learns from it.
 					</p>
 				)}
 				<ErrorNote error={error} />
 			</div>
 		</li>
+	);
+}
+
+/** A wrong class is a verdict with the class the object really was: picked from the usual ones, or typed. */
+function CorrectClass(props: { alert: Alert; pending: boolean; onSave: (correctClass: string) => void }) {
+	const choices = COMMON_CLASSES.filter((c) => c !== props.alert.className);
+	const [choice, setChoice] = useState(choices[0]);
+	const [typed, setTyped] = useState("");
+	const id = `correct-${props.alert.id}`;
+	const save = (e: Event) => {
+		e.preventDefault();
+		props.onSave(choice === "other" ? typed.trim() : choice);
+	};
+	return (
+		<form class="correct-class" onSubmit={save} aria-label={`The right class for this ${props.alert.className}`}>
+			<label for={id}>It was a</label>
+			<select id={id} value={choice} onChange={(e) => setChoice(e.currentTarget.value)}>
+				{choices.map((c) => (
+					<option value={c}>{c}</option>
+				))}
+				<option value="other">something else…</option>
+			</select>
+			{choice === "other" && <input aria-label="The object's class" required maxLength={50} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />}
+			<button type="submit" disabled={props.pending}>
+				Save
+			</button>
+		</form>
 	);
 }
