@@ -18,6 +18,7 @@ import IngestService from "../services/ingest.service";
 import JobsService from "../services/jobs.service";
 import createNotifierService from "../services/notifier.service";
 import RetentionService from "../services/retention.service";
+import StreamService from "../services/stream.service";
 import TenancyService from "../services/tenancy.service";
 import type { Config, ServiceName } from "../lib/platform/config";
 import { startMetricsServer } from "../lib/platform/metrics-server";
@@ -38,6 +39,7 @@ const SCHEMAS: Record<ServiceName, (config: Config) => ServiceSchema<any, any>> 
 	audit: () => AuditService,
 	retention: () => RetentionService,
 	jobs: () => JobsService,
+	stream: () => StreamService,
 };
 
 export function createNode(config: Config, options: { nodeID?: string } = {}): ServiceBroker {

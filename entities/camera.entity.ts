@@ -2,6 +2,8 @@ import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, 
 import { Store } from "./store.entity";
 
 export const CAMERA_KINDS = ["rtsp", "onvif", "http", "upload", "edge"] as const;
+/** Kinds whose stream URL a stream node pulls (upload and edge cameras send to Vigil instead). */
+export const STREAM_KINDS = ["rtsp", "http", "onvif"] as const;
 
 /** A camera of a store. The stream URL is kept encrypted (it often carries a password). */
 @Entity("cameras")

@@ -3,6 +3,8 @@ import { Camera } from "./camera.entity";
 
 export const CLIP_STATUSES = ["received", "queued", "processing", "done", "failed"] as const;
 export type ClipStatus = (typeof CLIP_STATUSES)[number];
+export const CLIP_SOURCES = ["upload", "live"] as const;
+export type ClipSource = (typeof CLIP_SOURCES)[number];
 
 /** Counts per class of what a clip contained (each tracked object once), filled when processing ends. */
 export interface ClipSummary {
@@ -44,6 +46,10 @@ export class Clip {
 	@Column({ type: "integer", default: 0 }) generation!: number;
 	@Column({ type: "jsonb", nullable: true }) summary!: ClipSummary | null;
 	@Column({ name: "uploaded_by", type: "text", nullable: true }) uploadedBy!: string | null;
+	/** `upload` (a file someone sent) or `live` (a segment of the camera's stream, cut by a stream node). */
+	@Column({ type: "text", default: "upload" }) source!: ClipSource;
+	/** Wall-clock time of the clip's first frame, when known (live segments); alerts' times count from it. */
+	@Column({ name: "recorded_at", type: "timestamptz", nullable: true }) recordedAt!: Date | null;
 	@CreateDateColumn({ name: "created_at", type: "timestamptz" }) createdAt!: Date;
 	@Column({ name: "started_at", type: "timestamptz", nullable: true }) startedAt!: Date | null;
 	@Column({ name: "finished_at", type: "timestamptz", nullable: true }) finishedAt!: Date | null;

@@ -13,6 +13,7 @@ import { EdgeCommand } from "./edge-command.entity";
 import { EdgeEvent } from "./edge-event.entity";
 import { Invitation } from "./invitation.entity";
 import { LearnedThreshold } from "./learned-threshold.entity";
+import { LiveStream } from "./live-stream.entity";
 import { LoginThrottle } from "./login-throttle.entity";
 import { Membership } from "./membership.entity";
 import { NotificationChannel } from "./notification-channel.entity";
@@ -54,7 +55,7 @@ export {
 export { AuditEntry, RetentionPolicy, RetentionRun };
 export { NotificationChannel, NotificationDelivery, NotificationDigest, NotificationMute, NotificationWindow };
 export { LearnedThreshold, Verdict };
-export { CameraLiveness, EdgeBox, EdgeCommand, EdgeEvent };
+export { CameraLiveness, EdgeBox, EdgeCommand, EdgeEvent, LiveStream };
 export const ENTITIES = [
 	User,
 	RefreshToken,
@@ -88,4 +89,5 @@ export const ENTITIES = [
 	EdgeBox,
 	EdgeCommand,
 	CameraLiveness,
+	LiveStream,
 ];

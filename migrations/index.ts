@@ -9,6 +9,7 @@ import { AuditRetention1764400000000 } from "./1764400000000-audit-retention";
 import { AlertCamera1764500000000 } from "./1764500000000-alert-camera";
 import { DurableEvaluation1764700000000 } from "./1764700000000-durable-evaluation";
 import { TrackPaths1764800000000 } from "./1764800000000-TrackPaths";
+import { LiveStreams1764900000000 } from "./1764900000000-LiveStreams";
 
 export const MIGRATIONS = [
 	Foundation1763800000000,
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
 	AlertCamera1764500000000,
 	DurableEvaluation1764700000000,
 	TrackPaths1764800000000,
+	LiveStreams1764900000000,
 ];

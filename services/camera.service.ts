@@ -3,8 +3,9 @@
  * ever leave masked; zones are validated polygons or tripwires in normalised frame coordinates.
  */
 import type { ServiceSchema } from "moleculer";
-import { Camera, Zone } from "../entities";
-import { CAMERA_KINDS } from "../entities/camera.entity";
+import { In } from "typeorm";
+import { Camera, LiveStream, Zone } from "../entities";
+import { CAMERA_KINDS, STREAM_KINDS } from "../entities/camera.entity";
 import { ZONE_KINDS } from "../entities/zone.entity";
 import { audit } from "../lib/operations/audit";
 import { deleteMedia, mediaKeysOf } from "../lib/media/cleanup";
@@ -139,11 +140,9 @@ const CameraServiceSchema: ServiceSchema = {
 				const cameras = await this.data(ctx)
 					.repo(Camera)
 					.find({ where: { storeId: ctx.params.storeId }, order: { name: "ASC" } });
-				const seen = await this.liveness(
-					ctx,
-					cameras.map((c) => c.id),
-				);
-				return { items: cameras.map((c) => this.present(c, seen.get(c.id))) };
+				const ids = cameras.map((c) => c.id);
+				const [seen, streams] = await Promise.all([this.liveness(ctx, ids), this.streams(ctx, ids)]);
+				return { items: cameras.map((c) => this.present(c, seen.get(c.id), streams.get(c.id))) };
 			},
 		},
 
@@ -154,7 +153,8 @@ const CameraServiceSchema: ServiceSchema = {
 			openapi: { summary: "A camera", responses: { 200: "Camera" } },
 			async handler(this: CameraService, ctx: VigilContext<CameraParams>) {
 				const camera = await this.findCamera(ctx);
-				return this.present(camera, (await this.liveness(ctx, [camera.id])).get(camera.id));
+				const [seen, streams] = await Promise.all([this.liveness(ctx, [camera.id]), this.streams(ctx, [camera.id])]);
+				return this.present(camera, seen.get(camera.id), streams.get(camera.id));
 			},
 		},
 
@@ -308,7 +308,16 @@ const CameraServiceSchema: ServiceSchema = {
 			return camerasLiveness(this.data(ctx), cameraIds, { staleAfter: this.config.cameraStaleAfter, offlineAfter: this.config.cameraOfflineAfter });
 		},
 
-		present(this: CameraService, c: Camera, liveness: Liveness = { status: "unknown", lastSeenAt: null }) {
+		/** How each live camera's stream goes, as the stream node pulling it records it. */
+		async streams(this: CameraService, ctx: VigilContext<unknown>, cameraIds: string[]): Promise<Map<string, LiveStream>> {
+			if (!cameraIds.length) return new Map();
+			const rows = await this.data(ctx)
+				.repo(LiveStream)
+				.findBy({ cameraId: In(cameraIds) });
+			return new Map(rows.map((r) => [r.cameraId, r]));
+		},
+
+		present(this: CameraService, c: Camera, liveness: Liveness = { status: "unknown", lastSeenAt: null }, stream?: LiveStream) {
 			const streamUrl = c.streamUrlEnc ? maskUrl(unseal(this.config.encryptionKey, c.streamUrlEnc)) : null;
 			return {
 				id: c.id,
@@ -323,6 +332,20 @@ const CameraServiceSchema: ServiceSchema = {
 				sampleFps: c.sampleFps,
 				classes: c.classes,
 				liveness,
+				// Only cameras with a stream to pull have one; null until a stream node has taken it.
+				stream:
+					c.streamUrlEnc && (STREAM_KINDS as readonly string[]).includes(c.kind)
+						? stream
+							? {
+									status: stream.status,
+									error: stream.error,
+									message: stream.message,
+									since: stream.since,
+									lastFrameAt: stream.lastFrameAt,
+									segments: stream.segments,
+								}
+							: { status: "idle", error: null, message: null, since: null, lastFrameAt: null, segments: 0 }
+						: null,
 				createdAt: c.createdAt,
 				updatedAt: c.updatedAt,
 			};

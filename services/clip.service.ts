@@ -11,7 +11,7 @@ import Busboy from "busboy";
 import FastestValidator from "fastest-validator";
 import type { RestSchema, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { And, Between, In, IsNull, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
-import { Camera, Clip, ClipSegment, Detection, Track } from "../entities";
+import { Camera, Clip, ClipSegment, Detection, LiveStream, Track } from "../entities";
 import { CLIP_STATUSES, type ClipStatus } from "../entities/clip.entity";
 import { audit } from "../lib/operations/audit";
 import { readSetting } from "../lib/platform/config";
@@ -37,6 +37,8 @@ const UPLOAD_TYPES = ["video/mp4", "application/octet-stream", "video/quicktime"
 const LIST_LIMIT_MAX = 200;
 /** Seconds a client should wait before retrying an upload refused because the backlog is full. */
 const BACKLOG_RETRY_AFTER = 30;
+/** A live camera's latest frame is shown while its stream delivered one this recently; else its latest clip's. */
+const LIVE_FRAME_FRESH_MS = 15_000;
 
 const uploadParams = { $$strict: "remove", ...cameraPath } as const;
 const checkUploadParams = new FastestValidator().compile(uploadParams);
@@ -67,6 +69,9 @@ export const presentClip = (c: Clip) => ({
 	orgId: c.orgId,
 	storeId: c.storeId,
 	cameraId: c.cameraId,
+	source: c.source,
+	/** A live segment's wall-clock start; null for uploads. */
+	recordedAt: c.recordedAt,
 	status: c.status,
 	failureReason: c.failureReason,
 	sizeBytes: c.sizeBytes,
@@ -330,6 +335,31 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			},
 		},
 
+		/** A segment of a live camera's stream, already in media storage: it becomes a clip like an upload. Stream nodes call it. */
+		registerLive: {
+			visibility: "public",
+			params: {
+				orgId: id,
+				cameraId: id,
+				storageKey: { type: "string", max: 200 },
+				size: { type: "number", integer: true, min: 0 },
+				sha256: { type: "string", length: 64 },
+				recordedAt: { type: "date", convert: true },
+			},
+			async handler(
+				this: ClipService,
+				ctx: VigilContext<{ orgId: string; cameraId: string; storageKey: string; size: number; sha256: string; recordedAt: Date }>,
+			) {
+				const p = ctx.params;
+				const camera = await this.tenantData({ orgId: p.orgId, storeIds: null }).repo(Camera).findOneBy({ id: p.cameraId });
+				if (!camera) {
+					await this.storage.delete(p.storageKey);
+					throw notFound("Camera");
+				}
+				return this.registerClip(ctx, camera, { key: p.storageKey, size: p.size, sha256: p.sha256 }, null, { recordedAt: p.recordedAt });
+			},
+		},
+
 		frame: {
 			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId/frame",
 			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
@@ -351,12 +381,27 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
 			params: { $$strict: "remove", ...cameraPath },
 			openapi: {
-				summary: "A recent still frame of the camera (JPEG, from its latest clip): its thumbnail and the picture zones are drawn on; 404 before any footage",
+				summary:
+					"A recent still frame of the camera (JPEG): a live camera's latest, else from its latest clip; its thumbnail and the picture zones are drawn on; 404 before any footage",
 				responses: { 200: "image/jpeg" },
 			},
 			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; cameraId: string }>) {
 				const { storeId, cameraId } = ctx.params;
 				if (!(await this.data(ctx).repo(Camera).existsBy({ id: cameraId, storeId }))) throw notFound("Camera");
+				// A live camera's frame comes from the stream node pulling it, while frames flow.
+				const live = await this.data(ctx).repo(LiveStream).findOneBy({ cameraId });
+				if (live?.holder && live.lastFrameAt && Date.now() - live.lastFrameAt.getTime() < LIVE_FRAME_FRESH_MS) {
+					const frame = await ctx
+						.call<string, object>("stream.latestFrame", { cameraId }, { nodeID: live.holder })
+						.then((base64) => Buffer.from(base64, "base64"))
+						.catch(() => null);
+					if (frame) {
+						const meta = ctx.meta as { $responseType?: string; $responseHeaders?: Record<string, string> };
+						meta.$responseType = "image/jpeg";
+						meta.$responseHeaders = { "Cache-Control": "private, max-age=1" };
+						return frame;
+					}
+				}
 				const latest = await this.data(ctx)
 					.repo(Clip)
 					.findOne({ where: { cameraId, storeId, expiredAt: IsNull() }, order: { createdAt: "DESC" } });
@@ -537,8 +582,11 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			camera: CameraInfo,
 			stored: { key: string; size: number; sha256: string },
 			uploadedBy: string | null,
+			live?: { recordedAt: Date },
 		) {
-			const repo = this.data(ctx).repo(Clip);
+			// A live segment arrives from a stream node, with no caller: its camera's organization scopes it.
+			const data = live ? this.tenantData({ orgId: camera.orgId, storeIds: null }) : this.data(ctx);
+			const repo = data.repo(Clip);
 			const discard = () => this.storage.delete(stored.key);
 			// A clip whose video retention removed does not count: the same content makes a new clip.
 			const existing = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256, expiredAt: IsNull() });
@@ -568,8 +616,9 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			const plan = planSegments(info.durationSec, camera.sampleFps, this.config.segmentSeconds);
 			let clip: Clip;
 			try {
-				clip = await this.data(ctx).transaction(async (tx) => {
+				clip = await data.transaction(async (tx) => {
 					const created = await tx.repo(Clip).save({
+						...(live && { source: "live" as const, recordedAt: live.recordedAt }),
 						storeId: camera.storeId,
 						cameraId: camera.id,
 						status: "queued",

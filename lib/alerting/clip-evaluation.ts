@@ -80,8 +80,10 @@ export async function evaluateLocked(
 	if (!state) await tx.delete(Track, { clipId: clip.id });
 	const zoneShapes = zones.map((z) => ({ id: z.id, kind: z.kind, points: z.points, classes: z.classes }));
 	const tracker = state ? Tracker.restore(state.tracker, zoneShapes) : new Tracker(zoneShapes);
+	// A live segment's first frame has its wall-clock time; an upload's is taken as when it arrived.
+	const start = (clip.recordedAt ?? clip.createdAt).getTime();
 	// The memory as it was before this clip: a clip never hides its own objects from itself.
-	const memory = (cameraState?.stationaryMemory ?? []).filter((e) => e.lastSeen < clip.createdAt.getTime() / 1000);
+	const memory = (cameraState?.stationaryMemory ?? []).filter((e) => e.lastSeen < start / 1000);
 	const byFrame = new Map<number, typeof detections>();
 	for (const d of detections) (byFrame.get(d.frameIndex) ?? byFrame.set(d.frameIndex, []).get(d.frameIndex)!).push(d);
 	const decided = new Set(state?.decided ?? []);
@@ -97,7 +99,7 @@ export async function evaluateLocked(
 		const events = tracker.update({ index: frame, time: frame / clip.sampleFps }, found);
 		ended.push(...events.ended);
 		for (const track of events.updated) {
-			const at = new Date(clip.createdAt.getTime() + track.firstTime * 1000);
+			const at = new Date(start + track.firstTime * 1000);
 			for (const rule of newlyMet(camera, track, at, rules, memory, decided, String(track.id), learned)) {
 				const alertId = await insertClipAlert(tx, clip, camera, track, rule, at);
 				if (!alertId) continue;
@@ -126,7 +128,7 @@ export async function evaluateLocked(
 		const remembered = rememberStationary(
 			memory,
 			stored.map((t) => ({ confirmed: true, stationary: t.stationary, className: t.className, bestBox: t.bestBox }) as TrackView),
-			clip.createdAt.getTime() / 1000,
+			start / 1000,
 		);
 		await tx.upsert(CameraState, { cameraId: camera.id, stationaryMemory: remembered }, ["cameraId"]);
 	}

@@ -21,6 +21,7 @@ export const ALL_SERVICES = [
 	"retention",
 	"jobs",
 	"ingest",
+	"stream",
 ] as const;
 export type ServiceName = (typeof ALL_SERVICES)[number];
 
@@ -325,6 +326,33 @@ export const SETTINGS = {
 		unit: "seconds",
 		doc: "Longest clip accepted (15 min): clips are short recordings, not whole days.",
 		parse: int(1, 24 * 3600),
+	},
+	streamLeaseSeconds: {
+		env: "STREAM_LEASE_SECONDS",
+		default: "15",
+		unit: "seconds",
+		doc: "A stream node's hold on a live camera: renewed every third of it; when its node dies another node takes the camera within it.",
+		parse: int(3, 600),
+	},
+	streamMaxCameras: {
+		env: "STREAM_MAX_CAMERAS",
+		default: "16",
+		doc: "Live cameras one stream node pulls at most; the rest wait for another stream node.",
+		parse: int(1, 1000),
+	},
+	streamStallSeconds: {
+		env: "STREAM_STALL_SECONDS",
+		default: "10",
+		unit: "seconds",
+		doc: "A live stream that delivers no frame for this long is restarted.",
+		parse: int(2, 3600),
+	},
+	streamReconnectMaxMs: {
+		env: "STREAM_RECONNECT_MAX_MS",
+		default: "30000",
+		unit: "ms",
+		doc: "Longest wait before reconnecting to a camera that keeps failing (the wait doubles from one second, with jitter).",
+		parse: int(1000, 3_600_000),
 	},
 	stillWidth: {
 		env: "STILL_WIDTH",

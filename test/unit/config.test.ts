@@ -12,7 +12,7 @@ describe("configuration", () => {
 			embedded: true,
 			transporter: undefined,
 			port: 3000,
-			services: ["api", "auth", "tenancy", "camera", "clip", "detector", "alert", "notifier", "feedback", "audit", "retention", "jobs", "ingest"],
+			services: ["api", "auth", "tenancy", "camera", "clip", "detector", "alert", "notifier", "feedback", "audit", "retention", "jobs", "ingest", "stream"],
 			accessTokenTtl: 900,
 			refreshTokenTtl: 604800,
 		});

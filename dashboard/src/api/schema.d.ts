@@ -936,7 +936,7 @@ export interface paths {
 			path?: never;
 			cookie?: never;
 		};
-		/** A recent still frame of the camera (JPEG, from its latest clip): its thumbnail and the picture zones are drawn on; 404 before any footage */
+		/** A recent still frame of the camera (JPEG): a live camera's latest, else from its latest clip; its thumbnail and the picture zones are drawn on; 404 before any footage */
 		get: operations["clip.cameraFrame"];
 		put?: never;
 		post?: never;

@@ -36,6 +36,8 @@ export interface Camera {
 	kind: string;
 	enabled: boolean;
 	liveness: { status: "online" | "stale" | "offline" | "unknown"; lastSeenAt: string | null };
+	/** A live camera's stream as its stream node pulls it; null for cameras that send to Vigil. */
+	stream?: { status: "idle" | "connecting" | "streaming" | "error"; error: string | null; message: string | null } | null;
 }
 
 export interface Clip {

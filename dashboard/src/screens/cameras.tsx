@@ -125,6 +125,7 @@ function CameraCard(props: { store: Store; camera: Camera; canManage: boolean; o
 				{!camera.enabled && <span class="badge">Switched off</span>}
 				<span class="muted">{camera.kind}</span>
 			</div>
+			<StreamNote camera={camera} />
 			{props.canManage && mode === "view" && (
 				<div class="actions camera-actions">
 					<button class="secondary" onClick={() => (setName(camera.name), setMode("rename"))} aria-label={`Rename ${camera.name}`}>
@@ -188,14 +189,29 @@ function CameraCard(props: { store: Store; camera: Camera; canManage: boolean; o
 	);
 }
 
+/** How a live camera's stream goes, in words, when it is not simply flowing. */
+function StreamNote({ camera }: { camera: Camera }) {
+	const stream = camera.stream;
+	if (!stream || !camera.enabled || stream.status === "streaming") return null;
+	if (stream.status === "error")
+		return (
+			<p class="error stream-error" role="status">
+				{stream.message ?? "The stream cannot be read."}
+			</p>
+		);
+	return <p class="muted">{stream.status === "connecting" ? "Connecting to the stream…" : "Waiting for a stream node to pull it."}</p>;
+}
+
 function AddCamera(props: { store: Store; onAdded: (camera: Camera) => void; onCancel: () => void }) {
 	const [name, setName] = useState("");
-	const [kind, setKind] = useState<"upload" | "rtsp" | "edge">("upload");
+	const [kind, setKind] = useState<"upload" | "rtsp" | "http" | "edge">("upload");
+	const [streamUrl, setStreamUrl] = useState("");
+	const live = kind === "rtsp" || kind === "http";
 	const { submit, pending, error, failure } = useSubmit(
 		() =>
 			api<Camera, "post", "/api/v1/orgs/{orgId}/stores/{storeId}/cameras">("post", "/api/v1/orgs/{orgId}/stores/{storeId}/cameras", {
 				path: { orgId: props.store.orgId, storeId: props.store.id },
-				body: { name, kind },
+				body: { name, kind, ...(live && { streamUrl }) },
 			}),
 		props.onAdded,
 	);
@@ -209,9 +225,25 @@ function AddCamera(props: { store: Store; onAdded: (camera: Camera) => void; onC
 				<select id="f-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as typeof kind)}>
 					<option value="upload">Clips uploaded here</option>
 					<option value="rtsp">RTSP stream</option>
+					<option value="http">HTTP stream (HLS, MJPEG)</option>
 					<option value="edge">Edge box</option>
 				</select>
 			</Field>
+			{live && (
+				<Field label="Stream URL" name="streamUrl" error={error}>
+					<input
+						id="f-streamUrl"
+						required
+						type="url"
+						spellcheck={false}
+						autoComplete="off"
+						placeholder={kind === "rtsp" ? "rtsp://user:password@camera.local:554/stream1" : "https://camera.local/stream.m3u8"}
+						value={streamUrl}
+						onInput={(e) => setStreamUrl(e.currentTarget.value)}
+					/>
+				</Field>
+			)}
+			{live && <p class="muted">Stored encrypted and shown with its password masked. Vigil pulls the stream and analyses it as it comes.</p>}
 			<FormEnd failure={failure} pending={pending} submit="Add camera" onCancel={props.onCancel} />
 		</form>
 	);
