@@ -2,6 +2,13 @@ import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, UpdateDateColumn }
 import type { TrackerSnapshot } from "../lib/vision/tracker";
 import { Clip } from "./clip.entity";
 
+export interface LiveHandover {
+	tracker: TrackerSnapshot;
+	decided: string[];
+	/** Frames the segment had, at its sampling rate. */
+	frames: number;
+}
+
 /**
  * How far the alert service got with a clip: the tracker's state after the frames evaluated so far, so the next
  * segment resumes it instead of replaying the clip from its start. Written in the same transaction as the
@@ -18,5 +25,10 @@ export class ClipEvaluation {
 	@Column({ type: "jsonb" }) tracker!: TrackerSnapshot;
 	/** `trackNo:ruleId` pairs already decided (alerted, or held back by a cooldown): each is decided once. */
 	@Column({ type: "jsonb", default: () => "'[]'" }) decided!: string[];
+	/**
+	 * A live segment's tracker as it ended, before its open tracks were closed: the camera's next segment goes on
+	 * from it, so a person walking across the cut stays one track with one alert. Null for uploads.
+	 */
+	@Column({ type: "jsonb", nullable: true }) handover!: LiveHandover | null;
 	@UpdateDateColumn({ name: "updated_at", type: "timestamptz" }) updatedAt!: Date;
 }

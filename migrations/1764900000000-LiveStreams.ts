@@ -1,6 +1,9 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
-/** Live cameras: each stream's lease and state, and clips that are segments of a stream, with their wall-clock start. */
+/**
+ * Live cameras: each stream's lease and state; clips that are segments of a stream, with their wall-clock start;
+ * and the tracker a segment hands to the next.
+ */
 export class LiveStreams1764900000000 implements MigrationInterface {
 	name = "LiveStreams1764900000000";
 
@@ -13,9 +16,11 @@ export class LiveStreams1764900000000 implements MigrationInterface {
 		);
 		await queryRunner.query(`ALTER TABLE "clips" ADD "source" text NOT NULL DEFAULT 'upload'`);
 		await queryRunner.query(`ALTER TABLE "clips" ADD "recorded_at" TIMESTAMP WITH TIME ZONE`);
+		await queryRunner.query(`ALTER TABLE "clip_evaluations" ADD "handover" jsonb`);
 	}
 
 	public async down(queryRunner: QueryRunner): Promise<void> {
+		await queryRunner.query(`ALTER TABLE "clip_evaluations" DROP COLUMN "handover"`);
 		await queryRunner.query(`ALTER TABLE "clips" DROP COLUMN "recorded_at"`);
 		await queryRunner.query(`ALTER TABLE "clips" DROP COLUMN "source"`);
 		await queryRunner.query(`ALTER TABLE "live_streams" DROP CONSTRAINT "FK_093ad6feaff509a65670060f4f0"`);

@@ -514,7 +514,19 @@ const AlertServiceSchema: ServiceSchema<ServiceSettingSchema, AlertService> = {
 			stageSeconds.observe({ stage: "evaluate" }, Number(process.hrtime.bigint() - started) / 1e9);
 			const { clip, raised, finished } = outcome;
 			for (const alertId of raised) await this.announce(alertId);
-			if (finished) this.broker.emit("clip.finished", { clipId: clip.id, status: finished, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
+			if (!finished) return;
+			this.broker.emit("clip.finished", { clipId: clip.id, status: finished, cameraId: clip.cameraId, storeId: clip.storeId, orgId: clip.orgId });
+			// The camera's next live segment may be waiting to go on from this one's tracker.
+			if (clip.source === "live" && clip.recordedAt) {
+				const next = await this.unscoped("the evaluation worker: a camera's next live segment")
+					.getRepository(Clip)
+					.findOne({ where: { cameraId: clip.cameraId, source: "live", recordedAt: MoreThan(clip.recordedAt) }, order: { recordedAt: "ASC" } });
+				if (next && next.status !== "done" && next.status !== "failed")
+					await this.queues[EVALUATE_QUEUE].send(
+						{ kind: "clip", clipId: next.id, generation: next.generation, orgId: next.orgId },
+						{ id: clipEvaluationId(next.id, next.generation, "resume") },
+					);
+			}
 		},
 
 		/** Evaluates a camera's edge events (lib/alerting/edge-evaluation), announcing each alert as it is inserted. */

@@ -12,13 +12,14 @@ import FastestValidator from "fastest-validator";
 import type { RestSchema, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { And, Between, In, IsNull, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
 import { Camera, Clip, ClipSegment, Detection, LiveStream, Track } from "../entities";
-import { CLIP_STATUSES, type ClipStatus } from "../entities/clip.entity";
+import { CLIP_STATUSES, type ClipSource, type ClipStatus } from "../entities/clip.entity";
 import { audit } from "../lib/operations/audit";
 import { readSetting } from "../lib/platform/config";
 import { invalid, notFound, VigilError } from "../lib/platform/errors";
 import { clipSeconds } from "../lib/platform/metrics";
 import { decodeTimeCursor, encodeTimeCursor } from "../lib/platform/pagination";
 import { toolPath } from "../lib/media/tools";
+import { dropRefusal } from "../lib/media/drop-folder";
 import { mediaStorage, TooLargeError, type Storage } from "../lib/media/storage";
 import { StillFrames } from "../lib/media/stills";
 import type { Meta, VigilContext } from "../lib/platform/types";
@@ -63,6 +64,17 @@ interface ListParams {
 }
 
 const clipPath = { ...storePath, clipId: id } as const;
+
+/** A file a stream node already put in media storage (a live segment, a dropped file), handed over to become a clip. */
+const handoverParams = {
+	orgId: id,
+	cameraId: id,
+	storageKey: { type: "string", max: 200 },
+	size: { type: "number", integer: true, min: 0 },
+	sha256: { type: "string", length: 64 },
+} as const;
+type Handover = { orgId: string; cameraId: string; storageKey: string; size: number; sha256: string };
+const storedOf = (p: Handover) => ({ key: p.storageKey, size: p.size, sha256: p.sha256 });
 
 export const presentClip = (c: Clip) => ({
 	id: c.id,
@@ -338,25 +350,24 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 		/** A segment of a live camera's stream, already in media storage: it becomes a clip like an upload. Stream nodes call it. */
 		registerLive: {
 			visibility: "public",
-			params: {
-				orgId: id,
-				cameraId: id,
-				storageKey: { type: "string", max: 200 },
-				size: { type: "number", integer: true, min: 0 },
-				sha256: { type: "string", length: 64 },
-				recordedAt: { type: "date", convert: true },
+			params: { ...handoverParams, recordedAt: { type: "date", convert: true } },
+			async handler(this: ClipService, ctx: VigilContext<Handover & { recordedAt: Date }>) {
+				const camera = await this.handedOverCamera(ctx.params);
+				return this.registerClip(ctx, camera, storedOf(ctx.params), null, { source: "live", recordedAt: ctx.params.recordedAt });
 			},
-			async handler(
-				this: ClipService,
-				ctx: VigilContext<{ orgId: string; cameraId: string; storageKey: string; size: number; sha256: string; recordedAt: Date }>,
-			) {
-				const p = ctx.params;
-				const camera = await this.tenantData({ orgId: p.orgId, storeIds: null }).repo(Camera).findOneBy({ id: p.cameraId });
-				if (!camera) {
-					await this.storage.delete(p.storageKey);
-					throw notFound("Camera");
-				}
-				return this.registerClip(ctx, camera, { key: p.storageKey, size: p.size, sha256: p.sha256 }, null, { recordedAt: p.recordedAt });
+		},
+
+		/** A file a camera dropped into its folder (DROP_DIR), already in media storage: it becomes a clip like an upload. Stream nodes call it. */
+		registerDropped: {
+			visibility: "public",
+			params: handoverParams,
+			async handler(this: ClipService, ctx: VigilContext<Handover>) {
+				const camera = await this.handedOverCamera(ctx.params, async (camera: Camera) => {
+					const refused = dropRefusal(camera);
+					if (refused) throw new VigilError(refused.message, 409, refused.code);
+					await this.assertBacklogRoom();
+				});
+				return this.registerClip(ctx, camera, storedOf(ctx.params), "folder", { source: "upload", recordedAt: null });
 			},
 		},
 
@@ -575,6 +586,20 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			}
 		},
 
+		/** The camera of a file a stream node stored; the file is deleted when the camera is gone or `check` refuses it. */
+		async handedOverCamera(this: ClipService, p: Handover, check?: (camera: Camera) => Promise<void>) {
+			try {
+				const camera = await this.tenantData({ orgId: p.orgId, storeIds: null }).repo(Camera).findOneBy({ id: p.cameraId });
+				if (!camera) throw notFound("Camera");
+				await check?.(camera);
+				return camera;
+			} catch (err) {
+				// No clip refers to it yet; the stream node stores the file again if it tries again.
+				await this.storage.delete(p.storageKey);
+				throw err;
+			}
+		},
+
 		/** Probe, de-duplicate and record the clip with its segments, then queue the segments. */
 		async registerClip(
 			this: ClipService,
@@ -582,10 +607,10 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			camera: CameraInfo,
 			stored: { key: string; size: number; sha256: string },
 			uploadedBy: string | null,
-			live?: { recordedAt: Date },
+			handedOver?: { source: ClipSource; recordedAt: Date | null },
 		) {
-			// A live segment arrives from a stream node, with no caller: its camera's organization scopes it.
-			const data = live ? this.tenantData({ orgId: camera.orgId, storeIds: null }) : this.data(ctx);
+			// A live segment or a dropped file arrives from a stream node, with no caller: its camera's organization scopes it.
+			const data = handedOver ? this.tenantData({ orgId: camera.orgId, storeIds: null }) : this.data(ctx);
 			const repo = data.repo(Clip);
 			const discard = () => this.storage.delete(stored.key);
 			// A clip whose video retention removed does not count: the same content makes a new clip.
@@ -618,7 +643,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			try {
 				clip = await data.transaction(async (tx) => {
 					const created = await tx.repo(Clip).save({
-						...(live && { source: "live" as const, recordedAt: live.recordedAt }),
+						...handedOver,
 						storeId: camera.storeId,
 						cameraId: camera.id,
 						status: "queued",

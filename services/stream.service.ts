@@ -5,6 +5,7 @@
  * takes its share of the unheld ones per scan. A stream is cut into segments of SEGMENT_SECONDS that become the
  * camera's clips (source `live`, with their wall-clock start) and go through the same durable detector queue as
  * uploads. How the pull goes is the camera's stream status in the API; its latest frame is served from here.
+ * With DROP_DIR set, each scan also takes the files cameras dropped into their folders there (lib/media/drop-folder.ts).
  */
 import { createReadStream } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
@@ -14,6 +15,7 @@ import { In, IsNull, Not, type DataSource } from "typeorm";
 import { Camera, LiveStream } from "../entities";
 import { STREAM_KINDS } from "../entities/camera.entity";
 import type { LiveStatus } from "../entities/live-stream.entity";
+import { DropFolder, dropOutcome, dropRefusal, type DropOutcome, type DroppedFile } from "../lib/media/drop-folder";
 import { LiveSession, type LiveSegment, type LiveState } from "../lib/media/live";
 import { mediaStorage, type Storage } from "../lib/media/storage";
 import { toolPath } from "../lib/media/tools";
@@ -52,6 +54,10 @@ type StreamService = RepositoryService & {
 	takeSegment(pull: Pull, segment: LiveSegment): Promise<void>;
 	recordState(pull: Pull, state: LiveState): Promise<void>;
 	recordFrame(pull: Pull, at: Date, force?: boolean): Promise<void>;
+	drops?: DropFolder;
+	dropping?: Promise<void>;
+	takeDrops(): Promise<void>;
+	takeDropped(file: DroppedFile): Promise<DropOutcome>;
 };
 
 const STATUS_OF: Record<LiveState["status"], LiveStatus> = { connecting: "connecting", streaming: "streaming", error: "error", stopped: "idle" };
@@ -222,6 +228,43 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 			}
 		},
 
+		/** One pass over the drop folders: each settled file is registered like an upload; what was not taken is logged. */
+		async takeDrops(this: StreamService) {
+			const results = await this.drops!.scan(
+				(file) => this.takeDropped(file),
+				() => this.stopping,
+			);
+			for (const { outcome, ...file } of results) {
+				if (outcome === "done") this.logger.info("A dropped file was taken", file);
+				else this.logger.warn(`A dropped file was not taken (${outcome})`, file);
+			}
+		},
+
+		/** A settled file of a camera's drop folder: stored like an upload, then registered as the camera's clip. */
+		async takeDropped(this: StreamService, file: DroppedFile): Promise<DropOutcome> {
+			try {
+				const camera = await this.unscoped("drop folders: a file names its camera by its folder, in any organization")
+					.getRepository(Camera)
+					.findOne({ select: { id: true, orgId: true, enabled: true, kind: true, streamUrlEnc: true }, where: { id: file.cameraId } });
+				// Refused before the copy; the clip service checks again (the camera may change meanwhile).
+				if (!camera) return { kind: "rejected", reason: { code: "NOT_FOUND", message: "Camera not found" } };
+				const refused = dropRefusal(camera);
+				if (refused) return { kind: "rejected", reason: refused };
+				const stored = await this.storage.put("clips", "mp4", createReadStream(file.path), this.config.maxUploadBytes);
+				// The same content as a clip of the camera answers with that clip: taken all the same.
+				await this.broker.call("clip.registerDropped", {
+					orgId: camera.orgId,
+					cameraId: camera.id,
+					storageKey: stored.key,
+					size: stored.size,
+					sha256: stored.sha256,
+				});
+				return { kind: "done" };
+			} catch (err) {
+				return dropOutcome(err);
+			}
+		},
+
 		async recordState(this: StreamService, pull: Pull, state: LiveState) {
 			if (this.pulls.get(pull.cameraId) !== pull) return;
 			const error = state.status === "error" ? state.error : null;
@@ -255,12 +298,27 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 		this.storage = mediaStorage(this.config.dataDir);
 		this.pulls = new Map();
 		this.stopping = false;
+		const c = this.config;
+		if (c.dropDir)
+			this.drops = new DropFolder({
+				dir: c.dropDir,
+				node: this.broker.nodeID,
+				settleMs: c.dropSettleSeconds * 1000,
+				maxAttempts: c.dropMaxAttempts,
+				claimTimeoutMs: c.dropClaimTimeout * 1000,
+			});
 	},
 
 	async started(this: StreamService) {
 		const every = (this.config.streamLeaseSeconds * 1000) / 3;
 		const tick = () => {
-			if (this.stopping || this.scanning) return;
+			if (this.stopping) return;
+			// Beside the scan, never in it: a large dropped file must not hold up the renewal of the leases.
+			if (this.drops && !this.dropping)
+				this.dropping = this.takeDrops()
+					.catch((err) => this.logger.warn("A drop folder pass failed; the next one tries again", err))
+					.finally(() => (this.dropping = undefined));
+			if (this.scanning) return;
 			this.scanning = this.scan()
 				.catch((err) => this.logger.warn("A stream scan failed; the next one tries again", err))
 				.finally(() => (this.scanning = undefined));
@@ -272,7 +330,7 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 	async stopped(this: StreamService) {
 		this.stopping = true;
 		clearInterval(this.timer);
-		await this.scanning;
+		await Promise.all([this.scanning, this.dropping]);
 		// Released on the way out, so another stream node takes the cameras at once rather than after the lease.
 		await Promise.all([...this.pulls.keys()].map((cameraId) => this.endPull(cameraId, true).catch(() => undefined)));
 	},

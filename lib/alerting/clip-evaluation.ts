@@ -9,7 +9,7 @@
  */
 import { And, LessThan, MoreThanOrEqual, type DataSource, type EntityManager } from "typeorm";
 import { Alert, AlertRule, Camera, CameraState, Clip, ClipEvaluation, ClipSegment, Detection, Track, Zone } from "../../entities";
-import { rememberStationary, Tracker, type Track as TrackView } from "../vision/tracker";
+import { continueSnapshot, rememberStationary, Tracker, type Track as TrackView, type TrackerSnapshot } from "../vision/tracker";
 import { coolingDown, rulesOf } from "./alert-rows";
 import { clipSummary, segmentProgress, trackRow } from "./clip-progress";
 import { newlyMet } from "./matching";
@@ -31,6 +31,8 @@ export interface ClipOutcome {
 	raised: string[];
 	/** The clip's final status if this evaluation finished it, else null. */
 	finished: "done" | "failed" | null;
+	/** A live segment waiting for the camera's previous segment to be evaluated to its end. */
+	waiting: boolean;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function evaluateClip(db: DataSource, clipId: string, generation: n
 		if (!locked || locked.generation !== generation) return null;
 		return evaluateLocked(tx, locked, camera, learned, hooks);
 	});
-	return { clip, raised: outcome?.raised ?? [], finished: outcome?.finished ?? null };
+	return { clip, raised: outcome?.raised ?? [], finished: outcome?.finished ?? null, waiting: outcome?.waiting ?? false };
 }
 
 /** The evaluation proper, in the caller's transaction with the clip row locked. Null when there was nothing to do. */
@@ -76,17 +78,25 @@ export async function evaluateLocked(
 			order: { frameIndex: "ASC", ordinal: "ASC" },
 		}),
 	]);
+	// A live segment goes on from the camera's previous one, so it waits until that one has been evaluated to its end
+	// (whose finishing evaluation queues this one's again).
+	let seed: { tracker: TrackerSnapshot; decided: string[] } | null = null;
+	if (!state && clip.source === "live") {
+		const previous = await previousSegment(tx, clip);
+		if (previous && previous.status !== "done" && previous.status !== "failed") return { raised: [], finished: null, waiting: true };
+		if (previous) seed = await handoverTo(tx, previous, clip);
+	}
 	// A clip evaluated from its start: tracks of an earlier generation go.
 	if (!state) await tx.delete(Track, { clipId: clip.id });
 	const zoneShapes = zones.map((z) => ({ id: z.id, kind: z.kind, points: z.points, classes: z.classes }));
-	const tracker = state ? Tracker.restore(state.tracker, zoneShapes) : new Tracker(zoneShapes);
+	const tracker = state ? Tracker.restore(state.tracker, zoneShapes) : seed ? Tracker.restore(seed.tracker, zoneShapes) : new Tracker(zoneShapes);
 	// A live segment's first frame has its wall-clock time; an upload's is taken as when it arrived.
 	const start = (clip.recordedAt ?? clip.createdAt).getTime();
 	// The memory as it was before this clip: a clip never hides its own objects from itself.
 	const memory = (cameraState?.stationaryMemory ?? []).filter((e) => e.lastSeen < start / 1000);
 	const byFrame = new Map<number, typeof detections>();
 	for (const d of detections) (byFrame.get(d.frameIndex) ?? byFrame.set(d.frameIndex, []).get(d.frameIndex)!).push(d);
-	const decided = new Set(state?.decided ?? []);
+	const decided = new Set(state?.decided ?? seed?.decided ?? []);
 	const ended: TrackView[] = [];
 	const raised: string[] = [];
 	for (let frame = from; frame < committedFrames; frame++) {
@@ -111,15 +121,26 @@ export async function evaluateLocked(
 			}
 		}
 	}
+	// Before its open tracks are closed: what the camera's next live segment goes on from.
+	const handover = finished && clip.source === "live" ? { tracker: tracker.snapshot(), decided: [...decided], frames: committedFrames } : null;
 	if (finished) ended.push(...tracker.finish());
-	if (ended.length)
+	// A track carried over from the previous segment (it began before frame 0) was stored there, at the cut.
+	const own = ended.filter((t) => t.firstFrame >= 0);
+	if (own.length)
 		await tx.insert(
 			Track,
-			ended.map((t) => trackRow(clip.id, t)),
+			own.map((t) => trackRow(clip.id, t)),
 		);
 	await tx.upsert(
 		ClipEvaluation,
-		{ clipId: clip.id, generation: clip.generation, framesEvaluated: Math.max(from, committedFrames), tracker: tracker.snapshot(), decided: [...decided] },
+		{
+			clipId: clip.id,
+			generation: clip.generation,
+			framesEvaluated: Math.max(from, committedFrames),
+			tracker: tracker.snapshot(),
+			decided: [...decided],
+			handover,
+		},
 		["clipId"],
 	);
 	if (finished) {
@@ -132,7 +153,33 @@ export async function evaluateLocked(
 		);
 		await tx.upsert(CameraState, { cameraId: camera.id, stationaryMemory: remembered }, ["cameraId"]);
 	}
-	return { raised, finished };
+	return { raised, finished, waiting: false };
+}
+
+/** Longest pause between a live segment's end and the next one's start that still counts as the same stream. */
+const MAX_CUT_GAP_MS = 2000;
+
+/** The camera's live segment just before this one, if the stream ran on without a break between them. */
+async function previousSegment(tx: EntityManager, clip: Clip): Promise<Clip | null> {
+	if (!clip.recordedAt) return null;
+	const previous = await tx.findOne(Clip, {
+		where: { cameraId: clip.cameraId, source: "live", recordedAt: LessThan(clip.recordedAt) },
+		order: { recordedAt: "DESC" },
+	});
+	if (!previous?.recordedAt) return null;
+	const gap = clip.recordedAt.getTime() - (previous.recordedAt.getTime() + previous.durationSec * 1000);
+	return gap <= MAX_CUT_GAP_MS ? previous : null;
+}
+
+/** The previous segment's tracker, moved so that this segment's frame 0 follows its last frame. */
+async function handoverTo(tx: EntityManager, previous: Clip, clip: Clip): Promise<{ tracker: TrackerSnapshot; decided: string[] } | null> {
+	const evaluation = await tx.findOneBy(ClipEvaluation, { clipId: previous.id, generation: previous.generation });
+	const handover = evaluation?.handover;
+	// Frame indexes only line up at one sampling rate.
+	if (!handover || previous.sampleFps !== clip.sampleFps || !clip.recordedAt || !previous.recordedAt) return null;
+	const seconds = (clip.recordedAt.getTime() - previous.recordedAt.getTime()) / 1000;
+	const frames = Math.max(handover.frames, Math.round(seconds * clip.sampleFps));
+	return { tracker: continueSnapshot(handover.tracker, frames, seconds), decided: handover.decided };
 }
 
 /** Inserts the alert in the evaluation's transaction unless it exists or the camera and class are cooling down. */

@@ -354,6 +354,33 @@ export const SETTINGS = {
 		doc: "Longest wait before reconnecting to a camera that keeps failing (the wait doubles from one second, with jitter).",
 		parse: int(1000, 3_600_000),
 	},
+	dropDir: {
+		env: "DROP_DIR",
+		default: "",
+		doc: "Folder where cameras that can only send files (FTP, SMB) drop their clips: one sub-folder per camera, named by its id (`<DROP_DIR>/<cameraId>/`); stream nodes take the files. Empty: off.",
+		parse: (raw: string) => (raw ? resolve(raw) : ""),
+	},
+	dropSettleSeconds: {
+		env: "DROP_SETTLE_SECONDS",
+		default: "5",
+		unit: "seconds",
+		doc: "A dropped file is taken once its size and modification time have not changed for this long: one a camera is still writing is left alone.",
+		parse: int(1, 3600),
+	},
+	dropMaxAttempts: {
+		env: "DROP_MAX_ATTEMPTS",
+		default: "8",
+		unit: "attempts",
+		doc: "Tries of a dropped file that fails for a passing reason (database or clip service down) before it is rejected with its last error; the waits double from DROP_SETTLE_SECONDS (about 10 min with the defaults).",
+		parse: int(1, 100),
+	},
+	dropClaimTimeout: {
+		env: "DROP_CLAIM_TIMEOUT",
+		default: "600",
+		unit: "seconds",
+		doc: "A dropped file a node claimed this long ago and has not finished (the node died) is put back for another try.",
+		parse: int(10, 86400),
+	},
 	stillWidth: {
 		env: "STILL_WIDTH",
 		default: "960",

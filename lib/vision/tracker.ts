@@ -174,6 +174,35 @@ export interface TrackerSnapshot {
 	}[];
 }
 
+/**
+ * The tracker state at the end of one clip, as the start of the next clip of the same camera (a live camera's next
+ * segment): the tracks still open go on, with their frames and times moved back so that the next clip's frame 0 and
+ * time 0 come `frames` frames and `seconds` seconds after the first clip's. Counts and line totals start from zero:
+ * each clip counts the objects it confirms, so a person crossing from one segment into the next is counted once.
+ */
+export function continueSnapshot(snapshot: TrackerSnapshot, frames: number, seconds: number): TrackerSnapshot {
+	const s = structuredClone(snapshot);
+	const frame = (f: FrameRef) => ({ index: f.index - frames, time: f.time - seconds });
+	return {
+		nextId: s.nextId,
+		lastIndex: s.lastIndex === null ? null : s.lastIndex - frames,
+		counts: {},
+		lineTotals: {},
+		tracks: s.tracks.map((t) => ({
+			...t,
+			track: {
+				...t.track,
+				firstFrame: t.track.firstFrame - frames,
+				lastFrame: t.track.lastFrame - frames,
+				firstTime: t.track.firstTime - seconds,
+				lastTime: t.track.lastTime - seconds,
+				bestFrame: frame(t.track.bestFrame),
+				...(t.track.path && { path: t.track.path.map(([time, x, y]) => [time - seconds, x, y] as PathPoint) }),
+			},
+		})),
+	};
+}
+
 export class Tracker {
 	readonly options: TrackerOptions;
 	private readonly polygons: Zone[];

@@ -1,5 +1,6 @@
 import {
 	Tracker,
+	continueSnapshot,
 	countsStationary,
 	isKnownStationary,
 	isNewIncident,
@@ -482,5 +483,41 @@ describe("a track's path", () => {
 		expect(track.path[track.path.length - 1]).toEqual(anchorAt(299));
 		expect(track.path.length).toBeLessThanOrEqual(64);
 		expect(track).toMatchObject({ firstFrame: 0, lastFrame: 299, hits: 300 });
+	});
+});
+
+describe("a live camera's next segment going on from the last", () => {
+	const walking = (k: number) => [person([0.05 + 0.04 * k, 0.3, 0.15 + 0.04 * k, 0.6])];
+
+	it("keeps a person who walks across the cut as one track, counted once, with times before the cut negative", () => {
+		const first = new Tracker();
+		const before = feed(first, frames(10, walking));
+		const id = [...ids(before, "person")][0];
+		expect(first.summary().counts).toEqual({ person: 1 });
+		// The next segment starts 2 s (10 frames) after the first one did.
+		const next = Tracker.restore(continueSnapshot(first.snapshot(), 10, 2));
+		const after = feed(
+			next,
+			frames(5, (k) => walking(10 + k)),
+		);
+		expect(ids(after, "person")).toEqual(new Set([id]));
+		expect(after.flatMap((e) => e.confirmed)).toEqual([]);
+		expect(next.summary().counts).toEqual({});
+		const [track] = next.finish();
+		expect(track).toMatchObject({ id, firstFrame: -10, lastFrame: 4, firstTime: -2, hits: 15 });
+		expect(track.path[0][0]).toBeCloseTo(-2);
+		expect(track.path[track.path.length - 1][0]).toBeCloseTo(4 / FPS);
+	});
+
+	it("gives new objects of the next segment new ids, after the carried ones", () => {
+		const first = new Tracker();
+		const id = [...ids(feed(first, frames(10, walking)), "person")][0];
+		const next = Tracker.restore(continueSnapshot(first.snapshot(), 10, 2));
+		const events = feed(
+			next,
+			frames(5, (k) => [...walking(10 + k), dog([0.6, 0.7, 0.7, 0.9])]),
+		);
+		expect([...ids(events, "dog")][0]).toBeGreaterThan(id);
+		expect(next.summary().counts).toEqual({ dog: 1 });
 	});
 });
