@@ -3,19 +3,15 @@
  * a clip's low-score object no longer raises an alert while a confident one still does. Clips are fixtures
  * (a small generated video, detections written straight to the database) so no detector runs.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { Alert, Clip, ClipSegment, Detection } from "../../entities";
-import { toolPath } from "../../lib/media/tools";
 import { mediaStorage } from "../../lib/media/storage";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, signUp } from "../support/http";
-import { eventually } from "../support/media";
+import { eventually, testPatternVideo } from "../support/media";
 import { readTar } from "../support/tar";
 
 let cluster: Cluster;
@@ -62,22 +58,7 @@ beforeAll(async () => {
 	).body.id;
 
 	// One small real video that every fixture clip points at, so snapshots and clean frames are real JPEGs.
-	const file = join(mkdtempSync(join(tmpdir(), "vigil-fb-")), "clip.mp4");
-	const made = spawnSync(toolPath("ffmpeg"), [
-		"-v",
-		"error",
-		"-f",
-		"lavfi",
-		"-i",
-		`testsrc=size=${WIDTH}x${HEIGHT}:rate=${FPS}:duration=${FRAMES / FPS}`,
-		"-c:v",
-		"mpeg4",
-		"-pix_fmt",
-		"yuv420p",
-		"-y",
-		file,
-	]);
-	if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr}`);
+	const file = testPatternVideo({ width: WIDTH, height: HEIGHT, fps: FPS, frames: FRAMES });
 	video = await mediaStorage(cluster.config.dataDir).put("clips", "mp4", Readable.from([readFileSync(file)]));
 }, 120_000);
 afterAll(() => cluster?.stop());

@@ -13,7 +13,7 @@ import { rtspAvailable, startRtspServer, type RtspServer } from "../support/rtsp
 
 /** Segments of 2 s, one frame a second analysed: enough to find the people, light on two cores. */
 const LIVE_ALERT_MS = 120_000;
-const STREAM_UP_MS = 30_000;
+const STREAM_UP_MS = 45_000;
 
 interface CameraView {
 	id: string;

@@ -4,18 +4,14 @@
  * they were first confirmed. A segment evaluated before the one before it waits, and goes on once that one is done.
  * Segments are fixtures (a small generated video, detections written straight to the database): no detector runs.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { Alert, Clip, ClipEvaluation, ClipSegment, Detection, Track } from "../../entities";
 import { mediaStorage } from "../../lib/media/storage";
-import { toolPath } from "../../lib/media/tools";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, signUp } from "../support/http";
-import { eventually } from "../support/media";
+import { eventually, testPatternVideo } from "../support/media";
 
 const WIDTH = 160,
 	HEIGHT = 120,
@@ -36,22 +32,7 @@ beforeAll(async () => {
 	// No cooldown: a second alert for the same person would not be held back by one.
 	const rule = await api.post(`/api/v1/orgs/${orgId}/stores/${storeId}/alert-rules`, { name: "People", classes: ["person"], cooldownSec: 0 }, { token: owner });
 	expect(rule.status).toBe(201);
-	const file = join(mkdtempSync(join(tmpdir(), "vigil-live-")), "segment.mp4");
-	const made = spawnSync(toolPath("ffmpeg"), [
-		"-v",
-		"error",
-		"-f",
-		"lavfi",
-		"-i",
-		`testsrc=size=${WIDTH}x${HEIGHT}:rate=${FPS}:duration=${FRAMES / FPS}`,
-		"-c:v",
-		"mpeg4",
-		"-pix_fmt",
-		"yuv420p",
-		"-y",
-		file,
-	]);
-	if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr}`);
+	const file = testPatternVideo({ width: WIDTH, height: HEIGHT, fps: FPS, frames: FRAMES });
 	video = await mediaStorage(cluster.config.dataDir).put("clips", "mp4", Readable.from([readFileSync(file)]));
 }, 120_000);
 afterAll(() => cluster?.stop());

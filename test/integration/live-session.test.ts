@@ -6,7 +6,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type ServerResponse } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import jpeg from "jpeg-js";
@@ -14,6 +13,7 @@ import { LiveSession, type LiveSegment, type LiveSessionOptions, type LiveState 
 import { toolPath } from "../../lib/media/tools";
 import { probeVideo } from "../../lib/media/video";
 import { describeWithFootage, eventually, STREET_CLIP } from "../support/media";
+import { freePort } from "../support/processes";
 
 const tools = () => ({ ffmpeg: toolPath("ffmpeg"), ffprobe: toolPath("ffprobe") });
 
@@ -59,18 +59,6 @@ function processesUsing(dir: string): number[] {
 		}
 	}
 	return found;
-}
-
-/** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const { port } = server.address() as { port: number };
-			server.close(() => resolve(port));
-		});
-	});
 }
 
 const options = (dir: string, url: string, more: Partial<LiveSessionOptions> = {}): LiveSessionOptions => ({
@@ -168,7 +156,7 @@ describe("a camera that cannot be reached", () => {
 		jest.spyOn(Math, "random").mockReturnValue(1);
 		const dir = join(work, "closed");
 		const seen = recorder();
-		const session = new LiveSession(options(dir, `rtsp://127.0.0.1:${await closedPort()}/x`), seen.events);
+		const session = new LiveSession(options(dir, `rtsp://127.0.0.1:${await freePort()}/x`), seen.events);
 		const startedAt = Date.now();
 		session.start();
 		try {
@@ -189,7 +177,7 @@ describe("a camera that cannot be reached", () => {
 		const dir = join(work, "secret");
 		const seen = recorder();
 		const log = logLines();
-		const session = new LiveSession(options(dir, `rtsp://user:secret@127.0.0.1:${await closedPort()}/x`, { logger: log.logger }), seen.events);
+		const session = new LiveSession(options(dir, `rtsp://user:secret@127.0.0.1:${await freePort()}/x`, { logger: log.logger }), seen.events);
 		session.start();
 		try {
 			await eventually(async () => (seen.errors().length >= 2 ? true : undefined), 10_000, 50);

@@ -1,6 +1,9 @@
 /** The real footage in ../shared (a fresh clone elsewhere lacks it: tests using it skip and say so; CI has it). */
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toolPath } from "../../lib/media/tools";
 import { requireService } from "./require";
 
 export const SHARED = join(__dirname, "..", "..", "..", "shared");
@@ -26,4 +29,13 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 		if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
 		await new Promise((r) => setTimeout(r, everyMs));
 	}
+}
+
+/** A small video of ffmpeg's test pattern (mpeg4), for fixture clips whose frames only need to exist. */
+export function testPatternVideo(size: { width: number; height: number; fps: number; frames: number }): string {
+	const file = join(mkdtempSync(join(tmpdir(), "vigil-pattern-")), "pattern.mp4");
+	const source = `testsrc=size=${size.width}x${size.height}:rate=${size.fps}:duration=${size.frames / size.fps}`;
+	const made = spawnSync(toolPath("ffmpeg"), ["-v", "error", "-f", "lavfi", "-i", source, "-c:v", "mpeg4", "-pix_fmt", "yuv420p", "-y", file]);
+	if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr}`);
+	return file;
 }
