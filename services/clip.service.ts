@@ -84,6 +84,8 @@ export const presentClip = (c: Clip) => ({
 	source: c.source,
 	/** A live segment's wall-clock start; null for uploads. */
 	recordedAt: c.recordedAt,
+	/** Who sent it: a user's id, `service:<tokenId>`, `folder` (a camera's drop folder); null for live segments. */
+	uploadedBy: c.uploadedBy,
 	status: c.status,
 	failureReason: c.failureReason,
 	sizeBytes: c.sizeBytes,
