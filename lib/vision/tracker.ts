@@ -1,7 +1,9 @@
 /**
- * Multi-object tracker for one camera: ByteTrack-style two-pass IoU association, births after a few hits, zone
- * entries and line crossings by the box's anchor point, a stationary flag, and a per-camera memory of stationary
- * objects that carries from one clip to the next. No broker in here: services feed it frames and act on its events.
+ * Multi-object tracker for one camera: ByteTrack-style two-pass IoU association, a third pass that finds lost
+ * tracks again after an occlusion, births after a few hits (fewer at the edge of the view when the camera's first
+ * frames catch someone walking out), zone entries and line crossings by the box's anchor point, a stationary flag,
+ * and a per-camera memory of stationary objects that carries from one clip to the next. No broker in here:
+ * services feed it frames and act on its events.
  */
 import { pointInPolygon, segmentsIntersect, type Point } from "./geometry";
 import { iou } from "./nms";
@@ -39,6 +41,26 @@ export interface TrackerOptions {
 	stationaryWindow: number;
 	/** Weight of the newest motion in the velocity estimate (0..1): higher follows turns sooner, lower smooths jitter. */
 	velocitySmoothing: number;
+	/**
+	 * How much of its motion a track keeps for each further frame it goes unseen (0..1): someone hidden behind
+	 * another person may have stopped or turned, so the prediction slows down rather than running on.
+	 */
+	lostVelocityDecay: number;
+	/**
+	 * How far from where it was (or was heading) a lost track may be found again, in its box heights per frame
+	 * since it was last seen: a brisk walk is about 0.15 at 5 fps, and people hidden behind others also change pace.
+	 */
+	recoveryReach: number;
+	/** The most that reach grows to, in box heights, however long the track has been lost. */
+	recoveryMaxReach: number;
+	/**
+	 * Matches that confirm a track at the edge of the view in the first frames a camera sends (the first clip, or
+	 * the first segment of a live chain): someone walking out at the start is only seen a moment, and there is no
+	 * earlier frame to make up the hits. Never 1: a single frame stays noise.
+	 */
+	edgeMinHits: number;
+	/** How close to the frame's border (fraction of the frame) a box counts as touching the edge of the view. */
+	edgeMargin: number;
 }
 
 export const defaultTrackerOptions: TrackerOptions = {
@@ -52,6 +74,11 @@ export const defaultTrackerOptions: TrackerOptions = {
 	stationaryMinHits: 5,
 	stationaryWindow: 150,
 	velocitySmoothing: 0.5,
+	lostVelocityDecay: 0.7,
+	recoveryReach: 0.3,
+	recoveryMaxReach: 1.5,
+	edgeMinHits: 2,
+	edgeMargin: 0.01,
 };
 
 /** A frame as the tracker sees it: its index in the clip and its time in seconds from the clip's start. */
@@ -147,6 +174,8 @@ interface TrackState {
 	onLineFrom: Map<string, number>;
 	/** Observations per path point: doubles whenever the path fills up, so its points stay evenly spaced. */
 	pathStride: number;
+	/** Matched in every frame since the camera's first one: what lets a track at the edge confirm early. */
+	seenSinceStart: boolean;
 }
 
 type Match = [TrackState, Detection];
@@ -171,6 +200,8 @@ export interface TrackerSnapshot {
 		onLineFrom: [string, number][];
 		/** Absent with `path`. */
 		pathStride?: number;
+		/** Absent from snapshots taken before the early confirmation at the edge (false then). */
+		seenSinceStart?: boolean;
 	}[];
 }
 
@@ -228,11 +259,12 @@ export class Tracker {
 	update(frame: FrameRef, detections: Detection[]): TrackerEvents {
 		// Velocities are per frame index, and a track's age is counted in calls: both need frames in order.
 		if (this.lastIndex !== undefined && !(frame.index > this.lastIndex)) throw new RangeError(`frame ${frame.index} arrived after frame ${this.lastIndex}`);
+		const opening = this.lastIndex === undefined;
 		this.lastIndex = frame.index;
 		const o = this.options;
 		const high = detections.filter((d) => d.score >= o.highThreshold);
 		const low = detections.filter((d) => d.score >= o.lowThreshold && d.score < o.highThreshold);
-		const predicted = new Map(this.tracks.map((s) => [s, predict(s, frame.index)]));
+		const predicted = new Map(this.tracks.map((s) => [s, predict(s, frame.index, o.lostVelocityDecay)]));
 
 		// Confirmed tracks pick first, so a tentative duplicate cannot take an established object's detection.
 		const first = associate(
@@ -250,9 +282,24 @@ export class Tracker {
 		// ByteTrack's point: a partly hidden object scores low but is still there, so it keeps its track alive.
 		// Only confirmed tracks take part, so a low-score detection never helps noise become a track.
 		const second = associate(first.tracks, low, predicted, o.minIou);
+		// Someone who was hidden comes back where the prediction no longer overlaps them: a lost track takes the
+		// nearest detection nobody claimed, within a reach that grows while it is lost. Sure detections first; a
+		// low-score one (still half hidden) only if no sure one is in reach, and only from the upper half of the
+		// low band: below that, a box where someone vanished is more often a fragment (a head over a sign, a bag).
+		const lost = second.tracks.filter((s) => frame.index - s.track.lastFrame > 1);
+		const foundSure = recover(lost, tentative.detections, predicted, frame.index, o);
+		const halfHidden = (o.lowThreshold + o.highThreshold) / 2;
+		const foundUnsure = recover(
+			foundSure.tracks,
+			foundSure.tracks.length ? second.detections.filter((d) => d.score >= halfHidden) : [],
+			predicted,
+			frame.index,
+			o,
+		);
 
 		const events: TrackerEvents = { confirmed: [], updated: [], ended: [] };
-		for (const [state, detection] of [...first.matches, ...tentative.matches, ...second.matches]) {
+		const matches = [...first.matches, ...tentative.matches, ...second.matches, ...foundSure.matches, ...foundUnsure.matches];
+		for (const [state, detection] of matches) {
 			const wasConfirmed = state.track.confirmed;
 			this.observe(state, detection, frame);
 			if (!state.track.confirmed) continue;
@@ -260,16 +307,18 @@ export class Tracker {
 			events.updated.push(copy(state.track));
 		}
 		const missed = new Set([...second.tracks, ...tentative.tracks]);
+		for (const [state] of [...foundSure.matches, ...foundUnsure.matches]) missed.delete(state);
 		this.tracks = this.tracks.filter((state) => {
 			if (!missed.has(state)) return true;
 			state.misses++;
+			state.seenSinceStart = false;
 			const limit = state.track.confirmed ? o.maxMisses : o.maxTentativeMisses;
 			if (state.misses < limit) return true;
 			if (state.track.confirmed) events.ended.push(copy(state.track));
 			return false;
 		});
-		for (const detection of tentative.detections) {
-			const state = this.birth(detection, frame);
+		for (const detection of foundSure.detections) {
+			const state = this.birth(detection, frame, opening);
 			if (!state.track.confirmed) continue;
 			// Only with minHits = 1: confirmed at birth.
 			events.confirmed.push(copy(state.track));
@@ -306,6 +355,7 @@ export class Tracker {
 				anchor: s.anchor,
 				onLineFrom: [...s.onLineFrom],
 				pathStride: s.pathStride,
+				seenSinceStart: s.seenSinceStart,
 			})),
 		});
 	}
@@ -324,11 +374,12 @@ export class Tracker {
 			track: { ...t.track, path: t.track.path ?? [[t.track.lastTime, t.anchor[0], t.anchor[1]]] },
 			onLineFrom: new Map(t.onLineFrom),
 			pathStride: t.pathStride ?? 1,
+			seenSinceStart: t.seenSinceStart ?? false,
 		}));
 		return tracker;
 	}
 
-	private birth(detection: Detection, frame: FrameRef): TrackState {
+	private birth(detection: Detection, frame: FrameRef, fromStart: boolean): TrackState {
 		const box = copyBox(detection.box);
 		const state: TrackState = {
 			track: {
@@ -358,10 +409,20 @@ export class Tracker {
 			anchor: anchorOf(box),
 			onLineFrom: new Map(),
 			pathStride: 1,
+			seenSinceStart: fromStart,
 		};
 		this.tracks.push(state);
 		this.observe(state, detection, frame);
 		return state;
+	}
+
+	/**
+	 * A tentative track that has been in view since the camera's first frame, matched in every frame, and now
+	 * touches the edge of the view: someone walking out as the recording starts, who will not stay for minHits.
+	 */
+	private walksOutAtStart(state: TrackState): boolean {
+		const o = this.options;
+		return state.seenSinceStart && state.track.hits >= Math.max(2, o.edgeMinHits) && touchesEdge(state.track.box, o.edgeMargin);
 	}
 
 	/** Records a matched detection: motion, score statistics, zones, lines, stillness and confirmation. */
@@ -416,7 +477,7 @@ export class Tracker {
 		}
 		t.stationary = t.hits >= o.stationaryMinHits && maxDisplacement(state.centres) < o.stationaryThreshold;
 
-		if (!t.confirmed && t.hits >= o.minHits) {
+		if (!t.confirmed && (t.hits >= o.minHits || this.walksOutAtStart(state))) {
 			t.confirmed = true;
 			this.counts[t.className] = (this.counts[t.className] ?? 0) + 1;
 			// Crossings made while still tentative count too: the object was real all along.
@@ -482,10 +543,68 @@ function watches(zone: Zone, className: string): boolean {
 	return zone.classes.length === 0 || zone.classes.includes(className);
 }
 
-/** Constant velocity from the last matched box; enough at analysis frame rates, where a Kalman filter adds little. */
-function predict(state: TrackState, index: number): Box {
+/**
+ * Constant velocity from the last matched box; enough at analysis frame rates, where a Kalman filter adds little.
+ * Past the first unseen frame the motion fades by `decay` a frame: 1 + decay + decay^2 ... frames' worth in all.
+ */
+function predict(state: TrackState, index: number, decay: number): Box {
 	const gap = index - state.track.lastFrame;
-	return state.track.box.map((v, i) => v + state.velocity[i] * gap) as Box;
+	const steps = gap <= 1 || decay === 1 ? gap : (1 - decay ** gap) / (1 - decay);
+	const box = state.track.box;
+	const v = state.velocity;
+	return [box[0] + v[0] * steps, box[1] + v[1] * steps, box[2] + v[2] * steps, box[3] + v[3] * steps];
+}
+
+/** Does the box reach the border of the view (within `margin`, a fraction of the frame)? */
+function touchesEdge(box: Box, margin: number): boolean {
+	return box[0] <= margin || box[1] <= margin || box[2] >= 1 - margin || box[3] >= 1 - margin;
+}
+
+/** Most a detection's height may differ from a lost track's (either way) for it to be the same object found again. */
+const RECOVERY_SIZE_RATIO = 1.6;
+
+/**
+ * The third pass: lost tracks against detections nobody claimed, same class and a like size, nearest first. The
+ * distance is from the detection's centre to the predicted centre or to the last seen one, whichever is nearer
+ * (the object may have stopped behind what hid it), and it must be within recoveryReach per frame since the track
+ * was last seen, up to recoveryMaxReach. Both are in heights of the smaller box: a box that took in part of what
+ * hid the object is taller than the object, and must not stretch the reach.
+ */
+function recover(
+	tracks: TrackState[],
+	detections: Detection[],
+	predicted: Map<TrackState, Box>,
+	index: number,
+	o: TrackerOptions,
+): { matches: Match[]; tracks: TrackState[]; detections: Detection[] } {
+	if (!tracks.length || !detections.length) return { matches: [], tracks, detections };
+	const pairs: Pair[] = [];
+	tracks.forEach((s, t) => {
+		const last = s.track.box;
+		const height = last[3] - last[1];
+		const box = predicted.get(s) ?? last;
+		const reach = Math.min(o.recoveryReach * (index - s.track.lastFrame), o.recoveryMaxReach);
+		detections.forEach((det, d) => {
+			if (det.classId !== s.track.classId) return;
+			const found = det.box[3] - det.box[1];
+			const ratio = found / height;
+			if (!(ratio <= RECOVERY_SIZE_RATIO && ratio >= 1 / RECOVERY_SIZE_RATIO)) return;
+			const distance = Math.min(centreDistance(det.box, box), centreDistance(det.box, last)) / Math.min(found, height);
+			if (distance <= reach) pairs.push({ t, d, score: -distance });
+		});
+	});
+	return pick(pairs, tracks, detections);
+}
+
+function centreDistance(a: Box, b: Box): number {
+	return Math.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2);
+}
+
+/** A candidate match: indexes into the pass's tracks and detections, and how good it is (higher first). */
+interface Pair {
+	t: number;
+	d: number;
+	score: number;
 }
 
 /**
@@ -498,16 +617,21 @@ function associate(
 	predicted: Map<TrackState, Box>,
 	minIou: number,
 ): { matches: Match[]; tracks: TrackState[]; detections: Detection[] } {
-	const pairs: { t: number; d: number; iou: number }[] = [];
+	const pairs: Pair[] = [];
 	tracks.forEach((s, t) => {
 		const box = predicted.get(s) ?? s.track.box;
 		detections.forEach((det, d) => {
 			if (det.classId !== s.track.classId) return;
 			const overlap = iou(box, det.box);
-			if (overlap >= minIou) pairs.push({ t, d, iou: overlap });
+			if (overlap >= minIou) pairs.push({ t, d, score: overlap });
 		});
 	});
-	pairs.sort((x, y) => y.iou - x.iou);
+	return pick(pairs, tracks, detections);
+}
+
+/** Best pairs first, each track and detection used once; what is left over goes on to the next pass. */
+function pick(pairs: Pair[], tracks: TrackState[], detections: Detection[]): { matches: Match[]; tracks: TrackState[]; detections: Detection[] } {
+	pairs.sort((x, y) => y.score - x.score);
 	const usedTracks = new Set<number>();
 	const usedDetections = new Set<number>();
 	const matches: Match[] = [];
