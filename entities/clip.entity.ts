@@ -22,6 +22,8 @@ export interface ClipSummary {
 @Index(["cameraId", "sha256"], { unique: true, where: `"expired_at" IS NULL` })
 @Check(`"status" IN ('received', 'queued', 'processing', 'done', 'failed')`)
 @Index(["storeId", "createdAt"])
+/** A camera's recording, browsed by time (`clip.recording`): its live segments by wall-clock start. */
+@Index(["cameraId", "recordedAt"])
 export class Clip {
 	@PrimaryGeneratedColumn("uuid") id!: string;
 	@Column({ name: "org_id", type: "uuid" }) orgId!: string;

@@ -10,6 +10,7 @@ import { AlertCamera1764500000000 } from "./1764500000000-alert-camera";
 import { DurableEvaluation1764700000000 } from "./1764700000000-durable-evaluation";
 import { TrackPaths1764800000000 } from "./1764800000000-TrackPaths";
 import { LiveStreams1764900000000 } from "./1764900000000-LiveStreams";
+import { RecordingIndex1765000000000 } from "./1765000000000-RecordingIndex";
 
 export const MIGRATIONS = [
 	Foundation1763800000000,
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
 	DurableEvaluation1764700000000,
 	TrackPaths1764800000000,
 	LiveStreams1764900000000,
+	RecordingIndex1765000000000,
 ];

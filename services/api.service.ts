@@ -125,10 +125,12 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 			ctx.meta.requestId = requestId;
 			ctx.meta.ip = clientIp(req, config.trustProxy);
 			ctx.meta.userAgent = typeof req.headers["user-agent"] === "string" ? req.headers["user-agent"] : undefined;
-			// Streamed uploads need to know what they are reading; nothing else of the headers travels.
+			// Streamed uploads need to know what they are reading, a video player which bytes it wants; nothing else of the headers travels.
 			(ctx.meta as Meta & { $requestHeaders?: object }).$requestHeaders = {
 				"content-type": req.headers["content-type"],
 				"content-length": req.headers["content-length"],
+				range: req.headers.range,
+				"if-range": req.headers["if-range"],
 			};
 			res.setHeader("X-Request-Id", requestId);
 		},

@@ -10,18 +10,20 @@ import { Readable } from "node:stream";
 import Busboy from "busboy";
 import FastestValidator from "fastest-validator";
 import type { RestSchema, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { And, Between, In, IsNull, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from "typeorm";
+import { And, Between, Equal, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, Raw, type EntityManager, type FindOptionsWhere } from "typeorm";
 import { Camera, Clip, ClipSegment, Detection, LiveStream, Track } from "../entities";
 import { CLIP_STATUSES, type ClipSource, type ClipStatus } from "../entities/clip.entity";
 import { audit } from "../lib/operations/audit";
 import { readSetting } from "../lib/platform/config";
 import { invalid, notFound, VigilError } from "../lib/platform/errors";
-import { clipSeconds } from "../lib/platform/metrics";
+import { clipSeconds, liveStride } from "../lib/platform/metrics";
 import { decodeTimeCursor, encodeTimeCursor } from "../lib/platform/pagination";
 import { toolPath } from "../lib/media/tools";
 import { dropRefusal } from "../lib/media/drop-folder";
 import { mediaStorage, TooLargeError, type Storage } from "../lib/media/storage";
 import { StillFrames } from "../lib/media/stills";
+import { contentRange, requestedRange } from "../lib/media/byte-range";
+import { checkRange, decodeRecordingCursor, encodeRecordingCursor, footageEnd, gapsOf, RECORDING_SCHEMAS } from "../lib/media/recording";
 import type { Meta, VigilContext } from "../lib/platform/types";
 import { probeVideo, VideoError } from "../lib/media/video";
 import { PATH_POINTS } from "../lib/vision/tracker";
@@ -32,7 +34,7 @@ import { DETECT_QUEUE, type SegmentJob, type SegmentResult } from "./detector.co
 import { cameraPath, id, storePath } from "./schemas";
 
 type ClipService = RepositoryService &
-	JobQueueService<{ [DETECT_QUEUE]: SegmentJob; [EVALUATE_QUEUE]: EvaluationJob }> & { storage: Storage; stills: StillFrames };
+	JobQueueService<{ [DETECT_QUEUE]: SegmentJob; [EVALUATE_QUEUE]: EvaluationJob }> & { storage: Storage; stills: StillFrames; lastLiveStride?: number };
 
 const UPLOAD_TYPES = ["video/mp4", "application/octet-stream", "video/quicktime"];
 const LIST_LIMIT_MAX = 200;
@@ -64,6 +66,34 @@ interface ListParams {
 }
 
 const clipPath = { ...storePath, clipId: id } as const;
+
+/** Segments per page of a recording: an hour of 2 s segments is 1800. */
+const RECORDING_LIMIT_MAX = 1000;
+
+interface RecordingParams {
+	orgId: string;
+	storeId: string;
+	cameraId: string;
+	from: Date;
+	to?: Date;
+	limit: number;
+	cursor?: string;
+}
+
+/**
+ * Clips whose recorded span [recordedAt, recordedAt + durationSec) overlaps [from, to): started before `to`, ending
+ * after `from`. The lower bound on the start keeps the search to a stretch of the (camera_id, recorded_at) index: no
+ * clip lasts longer than MAX_CLIP_SECONDS. Uploads (no recordedAt) never match.
+ */
+const recordedWithin = (from: Date, to: Date, maxClipSeconds: number) =>
+	Raw(
+		(start) => {
+			// TypeORM names the column by its property (`Clip.recordedAt`) and writes the SQL names in afterwards.
+			const duration = start.replace(/\.recordedAt$/, ".durationSec");
+			return `${start} >= :earliest AND ${start} < :to AND ${start} + ${duration} * interval '1 second' > :from`;
+		},
+		{ earliest: new Date(from.getTime() - maxClipSeconds * 1000), from, to },
+	);
 
 /** A file a stream node already put in media storage (a live segment, a dropped file), handed over to become a clip. */
 const handoverParams = {
@@ -373,6 +403,70 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			},
 		},
 
+		recording: {
+			rest: "GET /orgs/:orgId/stores/:storeId/cameras/:cameraId/recording",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },
+			params: {
+				$$strict: "remove",
+				...cameraPath,
+				from: { type: "date", convert: true, $$t: "Start of the range (ISO 8601); a segment that began earlier and runs into it is included" },
+				to: { type: "date", convert: true, optional: true, $$t: "End of the range (ISO 8601, default now); at most RECORDING_RANGE_MAX_HOURS after `from`" },
+				limit: { type: "number", integer: true, convert: true, min: 1, max: RECORDING_LIMIT_MAX, default: 200 },
+				cursor: { type: "string", optional: true, max: 300, $$t: "nextCursor of the previous page" },
+			},
+			openapi: {
+				summary:
+					"The camera's recording in a time range: its live segments overlapping [from, to), oldest first, with the gaps where there is no footage; cursor pagination",
+				responses: { 200: "RecordingPage" },
+				schemas: RECORDING_SCHEMAS,
+			},
+			async handler(this: ClipService, ctx: VigilContext<RecordingParams>) {
+				const { storeId, cameraId, from, limit, cursor } = ctx.params;
+				const to = ctx.params.to ?? new Date();
+				checkRange(from, to, this.config.recordingRangeMaxHours);
+				const after = cursor ? decodeRecordingCursor(cursor) : null;
+				if (!(await this.data(ctx).repo(Camera).existsBy({ id: cameraId, storeId }))) throw notFound("Camera");
+				const overlapping = recordedWithin(from, to, this.config.maxClipSeconds);
+				// Uploads (no recordedAt) are not on the timeline: when they were filmed is unknown. Expired clips have no video.
+				const base: FindOptionsWhere<Clip> = { storeId, cameraId, expiredAt: IsNull() };
+				const where: FindOptionsWhere<Clip>[] = after
+					? [
+							{ ...base, recordedAt: And(overlapping, MoreThan(after.at)) },
+							{ ...base, recordedAt: And(overlapping, Equal(after.at)), id: MoreThan(after.id) },
+						]
+					: [{ ...base, recordedAt: overlapping }];
+				const rows = (await this.data(ctx)
+					.repo(Clip)
+					.find({ where, order: { recordedAt: "ASC", id: "ASC" }, take: limit + 1 })) as (Clip & { recordedAt: Date })[];
+				const page = rows.slice(0, limit);
+				const more = rows.length > limit;
+				// Gaps from where the previous page's footage reached (clamped: the cursor came back from the client).
+				const start = after ? new Date(Math.min(Math.max(after.reach.getTime(), from.getTime()), to.getTime())) : from;
+				const { gaps, reach } = gapsOf(page, start, more ? null : to);
+				return {
+					from,
+					to,
+					items: page.map((c) => ({ id: c.id, recordedAt: c.recordedAt, endsAt: footageEnd(c), durationSec: c.durationSec, status: c.status })),
+					gaps,
+					nextCursor: more ? encodeRecordingCursor(page[page.length - 1], reach) : null,
+				};
+			},
+		},
+
+		video: {
+			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId/video",
+			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
+			params: { $$strict: "remove", ...clipPath },
+			openapi: {
+				summary: "The clip's video (MP4), streamed; a Range header gets 206 with those bytes (416 past the end); 404 once retention removed it",
+				responses: { 200: "video/mp4", 206: "video/mp4", 416: "RangeNotSatisfiable" },
+				schemas: RECORDING_SCHEMAS,
+			},
+			async handler(this: ClipService, ctx: VigilContext<{ orgId: string; storeId: string; clipId: string }>) {
+				return this.videoResponse(ctx, await this.findClip(ctx));
+			},
+		},
+
 		frame: {
 			rest: "GET /orgs/:orgId/stores/:storeId/clips/:clipId/frame",
 			permission: { scope: "store", roles: ["owner", "admin", "staff"] },
@@ -553,6 +647,38 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			return jpeg;
 		},
 
+		/** The clip's video as a streamed MP4 response: whole, or the byte range asked for; 404 when its video is gone. */
+		async videoResponse(this: ClipService, ctx: VigilContext<unknown>, clip: Clip) {
+			if (clip.expiredAt) throw new VigilError("The clip's video was removed by the retention policy", 404, "NOT_FOUND");
+			let size: number;
+			try {
+				size = await this.storage.size(clip.storageKey);
+			} catch (err) {
+				this.logger.warn("A clip's video is missing from media storage", { clipId: clip.id }, err);
+				throw notFound("Video");
+			}
+			const meta = ctx.meta as Meta & {
+				$requestHeaders?: IncomingHttpHeaders;
+				$responseType?: string;
+				$responseHeaders?: Record<string, string>;
+			};
+			const headers = meta.$requestHeaders ?? {};
+			const range = requestedRange(headers.range, size, headers["if-range"]?.toString());
+			if (range === "unsatisfiable") throw new VigilError(`The range is past the end of the video (${size} bytes)`, 416, "RANGE_NOT_SATISFIABLE", { size });
+			meta.$responseType = "video/mp4";
+			// The video of a clip never changes: the browser may keep it, for this user only.
+			meta.$responseHeaders = {
+				"Accept-Ranges": "bytes",
+				"Cache-Control": "private, max-age=86400",
+				"Content-Disposition": `inline; filename="${clip.id}.mp4"`,
+				"Content-Length": String(range ? range.end - range.start + 1 : size),
+				...(range && { "Content-Range": contentRange(range, size) }),
+			};
+			if (range) meta.$statusCode = 206;
+			// Streamed from the file (across the transporter too), never read whole into memory.
+			return this.storage.get(clip.storageKey, range ?? undefined);
+		},
+
 		/** 503 + Retry-After before reading a single byte when the detectors are too far behind. */
 		async assertBacklogRoom(this: ClipService) {
 			const { pending } = await this.queues[DETECT_QUEUE].stats();
@@ -684,6 +810,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			const segments = await data
 				.repo(ClipSegment)
 				.find({ where: { clipId: clip.id, status: "pending", ...(only && { index: In(only) }) }, order: { index: "ASC" } });
+			const stride = clip.source === "live" ? await this.liveStride() : 1;
 			for (const s of segments) {
 				const job: SegmentJob = {
 					orgId: clip.orgId,
@@ -698,9 +825,24 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 					height: clip.height,
 					cameraId: clip.cameraId,
 					classes,
+					...(stride > 1 && { stride }),
 				};
 				await this.queues[DETECT_QUEUE].send(job, { id: `${clip.id}:${s.index}:${clip.generation}` });
 			}
+		},
+
+		/**
+		 * How sparsely a live segment is detected now: every frame until the detector backlog reaches
+		 * LIVE_STRIDE_BACKLOG, then one more frame skipped per LIVE_STRIDE_BACKLOG waiting, up to LIVE_STRIDE_MAX. Lag
+		 * stays bounded and no segment is dropped; it goes back to every frame as the backlog clears.
+		 */
+		async liveStride(this: ClipService) {
+			const { pending } = await this.queues[DETECT_QUEUE].stats();
+			const stride = Math.min(this.config.liveStrideMax, 1 + Math.floor(pending / this.config.liveStrideBacklog));
+			if (stride !== this.lastLiveStride) this.logger.info(`Live cameras are now detected every ${stride === 1 ? "" : `${stride}th `}frame`, { pending, stride });
+			this.lastLiveStride = stride;
+			liveStride.set(stride);
+			return stride;
 		},
 
 		async queueEvaluation(this: ClipService, clip: Clip, segment: number | "resume") {

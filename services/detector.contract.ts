@@ -21,6 +21,11 @@ export interface SegmentJob {
 	height: number;
 	/** The camera's classes of interest; empty = every class the model knows. */
 	classes: string[];
+	/**
+	 * Detect every stride-th frame only (1, or absent: every frame); the frames between keep the detections of the
+	 * last frame detected. Widened for live cameras while the detectors are behind, never for uploads.
+	 */
+	stride?: number;
 }
 
 export interface DetectedObject {

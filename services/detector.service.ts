@@ -3,9 +3,11 @@
  * jobs from the durable queue as a competing consumer, DETECT_CONCURRENCY at a time. For each job it decodes
  * its own time range of the clip with ffmpeg (frames arrive already scaled to the model's input), detects in
  * batches, and hands the results to the clip service; the job is acknowledged only after they are committed.
+ * Frames with no motion since the last one detected (MOTION_GATE), and those between a live segment's stride
+ * under backlog, skip inference and keep the detections before them.
  */
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { detectorInfo, framesDetected, segmentsFailed, stageSeconds } from "../lib/platform/metrics";
+import { detectorInfo, framesDetected, framesSkipped, segmentsFailed, stageSeconds } from "../lib/platform/metrics";
 import { toolPath } from "../lib/media/tools";
 import { bundledModelDir } from "../lib/platform/paths";
 import { mediaStorage, type Storage } from "../lib/media/storage";
@@ -14,6 +16,7 @@ import { FrameDecodeError, readFrames, VideoError } from "../lib/media/video";
 import type { BackendName } from "../lib/vision/backend";
 import { loadDetector, type Detector } from "../lib/vision/detector";
 import { ffmpegFilter, letterbox } from "../lib/vision/letterbox";
+import { SegmentDetection } from "../lib/vision/segment-detection";
 import { nodeConfig } from "../lib/platform/node-context";
 import { JobQueueMixin, type JobQueueService } from "../mixins/job-queue.mixin";
 import type { JobControl } from "../lib/jobs/types";
@@ -43,42 +46,33 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 	methods: {
 		async processSegment(this: DetectorService, job: SegmentJob, ctl: JobControl) {
 			const model = this.model;
+			const c = this.config;
 			const source = { width: job.width, height: job.height };
 			const lb = letterbox(source, model.input);
-			const frames: SegmentResult["frames"] = [];
 			const opts = {
-				minScore: this.config.detectMinScore,
+				minScore: c.detectMinScore,
 				iouThreshold: IOU_THRESHOLD,
 				maxDetections: MAX_DETECTIONS_PER_FRAME,
 				classes: job.classes.length ? job.classes : undefined,
 			};
-			let batch: Buffer[] = [];
-			// Time spent waiting for the batch's frames from ffmpeg, observed per batch like inference.
-			let decodeNs = 0n;
-			const flush = async () => {
-				if (!batch.length) return;
-				stageSeconds.observe({ stage: "decode" }, Number(decodeNs) / 1e9);
-				decodeNs = 0n;
-				const started = process.hrtime.bigint();
-				const results = await model.detect(
-					batch,
-					batch.map(() => source),
-					opts,
-				);
-				stageSeconds.observe({ stage: "inference" }, Number(process.hrtime.bigint() - started) / 1e9);
-				for (const detections of results) {
-					const index = job.firstFrame + frames.length;
-					frames.push({ index, time: index / job.fps, detections });
-				}
-				framesDetected.inc(batch.length);
-				batch = [];
-				ctl.working();
-			};
+			const detection = new SegmentDetection(model, {
+				source,
+				detect: opts,
+				batch: c.detectBatch,
+				stride: job.stride ?? 1,
+				motion: c.motionGate ? { cellDelta: c.motionCellDelta, minArea: c.motionMinArea } : undefined,
+				inferred: (seconds, count) => {
+					stageSeconds.observe({ stage: "inference" }, seconds);
+					framesDetected.inc(count);
+				},
+				skipped: (reason) => framesSkipped.inc({ reason }),
+				progress: () => ctl.working(),
+			});
+			const decodeCpu = (seconds: number | null) => seconds !== null && stageSeconds.observe({ stage: "decode" }, seconds);
 			let error: string | undefined;
 			try {
-				let decodeStarted = process.hrtime.bigint();
 				for await (const frame of readFrames(
-					toolPath("ffmpeg", this.config.ffmpegPath),
+					toolPath("ffmpeg", c.ffmpegPath),
 					{
 						file: this.storage.localPath(job.storageKey),
 						startSec: job.firstFrame / job.fps,
@@ -91,26 +85,26 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 						maxFrames: job.frameCount,
 					},
 					ctl.signal,
-				)) {
-					decodeNs += process.hrtime.bigint() - decodeStarted;
-					// The buffer is reused by the reader: keep a copy until the batch runs.
-					batch.push(Buffer.from(frame));
-					if (batch.length >= Math.min(this.config.detectBatch, model.maxBatch)) await flush();
-					decodeStarted = process.hrtime.bigint();
-				}
-				await flush();
+					decodeCpu,
+				))
+					await detection.add(frame);
+				await detection.flush();
 			} catch (err) {
 				// A broken file stays broken: keep what was detected, report why, and do not retry.
 				if (!(err instanceof VideoError)) throw err;
-				await flush();
+				await detection.flush();
 				// Said in the clip's frame numbers, so the reason agrees with its progress (frames done / total).
-				const at = job.firstFrame + frames.length;
+				const at = job.firstFrame + detection.frames.length;
 				const why = err instanceof FrameDecodeError ? err.detail : err.message;
-				error = `Decoding failed at frame ${at} (segment ${job.segment} decoded ${frames.length} of its ${job.frameCount} frames): ${why}`;
+				error = `Decoding failed at frame ${at} (segment ${job.segment} decoded ${detection.frames.length} of its ${job.frameCount} frames): ${why}`;
 				const reason = err instanceof FrameDecodeError ? err.reason : "decoder_failed";
 				segmentsFailed.inc({ reason });
 				this.logger.warn(`Clip ${job.clipId} segment ${job.segment}: ${error}`, { clipId: job.clipId, segment: job.segment, reason });
 			}
+			const frames: SegmentResult["frames"] = detection.frames.map((detections, i) => {
+				const index = job.firstFrame + i;
+				return { index, time: index / job.fps, detections };
+			});
 			// This node lost the job (its NATS link went away): another node has it now, so save nothing.
 			ctl.signal.throwIfAborted();
 			const persistStarted = process.hrtime.bigint();

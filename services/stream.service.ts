@@ -9,6 +9,7 @@
  */
 import { createReadStream } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { In, IsNull, Not, type DataSource } from "typeorm";
@@ -20,6 +21,7 @@ import { LiveSession, type LiveSegment, type LiveState } from "../lib/media/live
 import { mediaStorage, type Storage } from "../lib/media/storage";
 import { toolPath } from "../lib/media/tools";
 import { markCamerasSeen } from "../lib/operations/liveness";
+import { liveSegmentsDropped } from "../lib/platform/metrics";
 import { notFound } from "../lib/platform/errors";
 import type { VigilContext } from "../lib/platform/types";
 import { RepositoryMixin, type RepositoryService } from "../mixins/repository.mixin";
@@ -28,6 +30,8 @@ import { id } from "./schemas";
 /** How often a stream that flows marks its camera seen and records its last frame: liveness needs no finer grain. */
 const SEEN_EVERY_MS = 5000;
 const RECONNECT_BASE_MS = 1000;
+/** Moleculer errors of a call that no handler ran. */
+const NOT_DELIVERED = new Set(["ServiceNotFoundError", "ServiceNotAvailableError"]);
 
 interface Pull {
 	cameraId: string;
@@ -37,6 +41,8 @@ interface Pull {
 	sealedUrl: string;
 	session: LiveSession;
 	lastSeenWrite: number;
+	/** Aborted when the pull ends: a hand-over waiting to retry gives up. */
+	ended: AbortController;
 }
 
 type StreamService = RepositoryService & {
@@ -52,6 +58,7 @@ type StreamService = RepositoryService & {
 	endPull(cameraId: string, release: boolean): Promise<void>;
 	releaseLease(cameraId: string): Promise<void>;
 	takeSegment(pull: Pull, segment: LiveSegment): Promise<void>;
+	handOver(pull: Pull, segment: LiveSegment): Promise<void>;
 	recordState(pull: Pull, state: LiveState): Promise<void>;
 	recordFrame(pull: Pull, at: Date, force?: boolean): Promise<void>;
 	drops?: DropFolder;
@@ -166,6 +173,7 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 				storeId: camera.storeId,
 				sealedUrl: camera.streamUrlEnc ?? "",
 				lastSeenWrite: 0,
+				ended: new AbortController(),
 				session: undefined as unknown as LiveSession,
 			};
 			pull.session = new LiveSession(
@@ -194,6 +202,7 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 			const pull = this.pulls.get(cameraId);
 			if (!pull) return;
 			this.pulls.delete(cameraId);
+			pull.ended.abort();
 			await pull.session.stop();
 			if (release) await this.releaseLease(cameraId);
 			this.logger.info("Stopped pulling a live camera", { cameraId, released: release });
@@ -207,10 +216,41 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 			);
 		},
 
-		/** A finished segment becomes a clip of the camera: stored like an upload, then the same pipeline. */
+		/**
+		 * A finished segment becomes a clip of the camera: stored like an upload, then the same pipeline. While the
+		 * pipeline cannot take it (clip service or database away), it is kept and tried again with backoff, and the
+		 * segments after it wait their turn (the tracker reads them in order); only its own fault, a stop, or a backlog
+		 * beyond STREAM_PENDING_SEGMENTS drops it, and a drop is counted and logged.
+		 */
 		async takeSegment(this: StreamService, pull: Pull, segment: LiveSegment) {
+			const context = { cameraId: pull.cameraId, segment: segment.index };
+			const drop = (reason: "rejected" | "backlog" | "stopped", err?: unknown) => {
+				liveSegmentsDropped.inc({ reason });
+				this.logger.error(`A live segment was dropped (${reason})`, context, err);
+			};
 			try {
-				const stored = await this.storage.put("clips", "mp4", createReadStream(segment.file));
+				for (let attempt = 1; ; attempt++) {
+					try {
+						await this.handOver(pull, segment);
+						return;
+					} catch (err) {
+						if (dropOutcome(err).kind === "rejected") return drop("rejected", err);
+						if (pull.ended.signal.aborted) return drop("stopped", err);
+						if (pull.session.waiting() >= this.config.streamPendingSegments) return drop("backlog", err);
+						const waitMs = Math.round(Math.random() * Math.min(this.config.streamReconnectMaxMs, RECONNECT_BASE_MS * 2 ** Math.min(attempt - 1, 20)));
+						this.logger.warn(`A live segment could not be handed to the pipeline; trying again in ${waitMs} ms`, { ...context, attempt }, err);
+						const stopped = await sleep(waitMs, true, { signal: pull.ended.signal }).catch(() => false);
+						if (!stopped) return drop("stopped", err);
+					}
+				}
+			} finally {
+				await rm(segment.file, { force: true });
+			}
+		},
+
+		async handOver(this: StreamService, pull: Pull, segment: LiveSegment) {
+			const stored = await this.storage.put("clips", "mp4", createReadStream(segment.file));
+			try {
 				await this.broker.call("clip.registerLive", {
 					orgId: pull.orgId,
 					cameraId: pull.cameraId,
@@ -219,13 +259,14 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 					sha256: stored.sha256,
 					recordedAt: segment.startedAt.toISOString(),
 				});
-				const system = this.system();
-				await system.query(`UPDATE live_streams SET segments = segments + 1 WHERE camera_id = $1`, [pull.cameraId]);
 			} catch (err) {
-				this.logger.error("A live segment could not be handed to the pipeline", { cameraId: pull.cameraId, segment: segment.index }, err);
-			} finally {
-				await rm(segment.file, { force: true });
+				// Only a call that never reached a clip service leaves the copy surely unused; one that timed out may
+				// have made the clip, and the retry then finds it by content.
+				if (NOT_DELIVERED.has((err as { name?: string }).name ?? "")) await this.storage.delete(stored.key);
+				throw err;
 			}
+			const system = this.system();
+			await system.query(`UPDATE live_streams SET segments = segments + 1 WHERE camera_id = $1`, [pull.cameraId]);
 		},
 
 		/** One pass over the drop folders: each settled file is registered like an upload; what was not taken is logged. */

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
 import { mkdir, open, readdir, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { liveSegmentsDropped } from "../platform/metrics";
 
 type Log = (...args: unknown[]) => void;
 
@@ -285,6 +286,11 @@ export class LiveSession {
 		return this.stopped as Promise<void>;
 	}
 
+	/** Segments listed and waiting to be handed over, behind the one in hand. */
+	waiting(): number {
+		return this.queue.length;
+	}
+
 	/** dir/latest.jpg once this session has written it. */
 	latestFramePath(): string | null {
 		const path = join(this.options.dir, LATEST);
@@ -301,6 +307,10 @@ export class LiveSession {
 		this.retryTimer = undefined;
 		// Segments not handed over yet are not the caller's: they go, with the one ffmpeg was writing.
 		const unclaimed = this.queue.splice(0).map((listed) => listed.segment.file);
+		if (unclaimed.length) {
+			liveSegmentsDropped.inc({ reason: "stopped" }, unclaimed.length);
+			this.log.warn(`Live stream ${this.label}: ${unclaimed.length} segment(s) not handed over before the stop were dropped`);
+		}
 		// A connect between its awaits sees `stopping` and spawns nothing.
 		await this.connecting;
 		const run = this.run;
@@ -621,6 +631,7 @@ export class LiveSession {
 					if (!whole && !settled) break;
 					this.queue.shift();
 					if (!whole) {
+						liveSegmentsDropped.inc({ reason: "not_whole" });
 						this.log.warn(`Live stream ${this.label}: segment ${next.segment.index} was not written whole; dropped`);
 						await unlink(next.segment.file).catch(noop);
 						continue;

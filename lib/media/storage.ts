@@ -18,7 +18,8 @@ export interface StoredObject {
 export interface Storage {
 	/** Streams `body` into a new object; `maxBytes` aborts (and removes the partial object) when exceeded. */
 	put(kind: "clips" | "snapshots", extension: string, body: Readable, maxBytes?: number): Promise<StoredObject>;
-	get(key: string): Readable;
+	/** The object's bytes, or only `range.start`..`range.end` (inclusive) of them. */
+	get(key: string, range?: { start: number; end: number }): Readable;
 	delete(key: string): Promise<void>;
 	/** A local file path for tools such as ffmpeg that need one. */
 	localPath(key: string): string;
@@ -61,8 +62,8 @@ export class LocalStorage implements Storage {
 		return { key, size, sha256: hash.digest("hex") };
 	}
 
-	get(key: string): Readable {
-		return createReadStream(this.localPath(key));
+	get(key: string, range?: { start: number; end: number }): Readable {
+		return createReadStream(this.localPath(key), range);
 	}
 
 	async delete(key: string): Promise<void> {

@@ -3,6 +3,7 @@
  * raw RGB from ffmpeg's stdout (no temporary image files), scaled by ffmpeg to the model's input.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 
 export interface VideoInfo {
@@ -140,12 +141,13 @@ export interface FrameRequest {
 }
 
 /**
- * Yields sampled frames of a time range as RGB24 buffers, in display orientation. Damage the decoder recovers
+ * Yields sampled frames of a time range as RGB24 buffers (a new one per frame), in display orientation. `stats`
+ * hears ffmpeg's own CPU time once its output ends: the cost of decoding alone, whatever else the process did. Damage the decoder recovers
  * from is decoded past (ffmpeg warns and conceals; the fps filter repeats a frame it had to drop). Frames that
  * never come, because the data ends or ffmpeg gives up, end the iteration with a FrameDecodeError after the
  * frames already produced, so a caller keeps what it got.
  */
-export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: AbortSignal, stats?: (cpuSeconds: number | null) => void): AsyncGenerator<Buffer> {
 	const frameBytes = req.width * req.height * 3;
 	const args = [
 		// No -xerror: one damaged packet would end the whole range. A shortfall of frames is what counts (below).
@@ -172,18 +174,27 @@ export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: Ab
 	child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d).slice(-8000)));
 	const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
 	child.on("error", () => undefined);
-	let pending: Buffer = Buffer.alloc(0);
+	// Each frame is filled straight from ffmpeg's chunks (about 64 KB each) into its own buffer: no re-concatenation,
+	// and the caller may keep the frame without copying it.
+	let frame = Buffer.allocUnsafe(frameBytes);
+	let filled = 0;
 	let produced = 0;
 	try {
 		for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-			pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-			while (pending.length >= frameBytes && produced < req.maxFrames) {
-				yield pending.subarray(0, frameBytes);
-				pending = pending.subarray(frameBytes);
-				produced++;
+			let offset = 0;
+			while (offset < chunk.length && produced < req.maxFrames) {
+				const taken = chunk.copy(frame, filled, offset, Math.min(chunk.length, offset + frameBytes - filled));
+				offset += taken;
+				filled += taken;
+				if (filled < frameBytes) break;
+				if (++produced === req.maxFrames) stats?.(decodeCpuSeconds(child.pid));
+				yield frame;
+				frame = Buffer.allocUnsafe(frameBytes);
+				filled = 0;
 			}
 			if (produced >= req.maxFrames) break;
 		}
+		if (produced < req.maxFrames) stats?.(decodeCpuSeconds(child.pid));
 	} finally {
 		if (child.exitCode === null) child.kill("SIGKILL");
 	}
@@ -192,4 +203,20 @@ export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: Ab
 	// ffmpeg exits 0 when a truncated file simply runs out, so too few frames fail the range whatever the exit code.
 	if (code !== 0) throw new FrameDecodeError(produced, req.maxFrames, "decoder_failed", lastLine(stderr) || `ffmpeg exited with ${code}`);
 	throw new FrameDecodeError(produced, req.maxFrames, "ended_early", lastLine(stderr) || "the video ends before these frames");
+}
+
+/** Clock ticks per second of /proc's CPU times: 100 on every Linux Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system) a running child has used, from /proc; null where there is no /proc. */
+export function decodeCpuSeconds(pid: number | undefined): number | null {
+	if (pid === undefined) return null;
+	try {
+		// The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+		const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+		const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+		return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+	} catch {
+		return null;
+	}
 }

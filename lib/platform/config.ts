@@ -340,6 +340,13 @@ export const SETTINGS = {
 		doc: "Live cameras one stream node pulls at most; the rest wait for another stream node.",
 		parse: int(1, 1000),
 	},
+	streamPendingSegments: {
+		env: "STREAM_PENDING_SEGMENTS",
+		default: "150",
+		unit: "segments",
+		doc: "Live segments a camera keeps on disk while the pipeline cannot take them (5 min of 2 s segments); beyond, the oldest is dropped and counted.",
+		parse: int(1, 100_000),
+	},
 	streamStallSeconds: {
 		env: "STREAM_STALL_SECONDS",
 		default: "10",
@@ -408,6 +415,13 @@ export const SETTINGS = {
 		doc: "A clip is cut into segments of this length; each is one detector job.",
 		parse: num(0.5, 600),
 	},
+	recordingRangeMaxHours: {
+		env: "RECORDING_RANGE_MAX_HOURS",
+		default: "24",
+		unit: "hours",
+		doc: "Longest time range one request for a camera's recording may ask for (a day); longer answers 422, so no request walks a camera's whole history.",
+		parse: int(1, 24 * 31),
+	},
 	maxQueueDepth: {
 		env: "MAX_QUEUE_DEPTH",
 		default: "2000",
@@ -437,6 +451,40 @@ export const SETTINGS = {
 		parse: int(1, 64),
 	},
 	detectBatch: { env: "DETECT_BATCH", default: "4", unit: "frames", doc: "Frames per inference call where the model allows batching.", parse: int(1, 64) },
+	motionGate: {
+		env: "MOTION_GATE",
+		default: "true",
+		doc: "Skip inference on frames with no motion since the last frame detected; they keep its detections, so still objects stay tracked.",
+		parse: bool,
+	},
+	motionCellDelta: {
+		env: "MOTION_CELL_DELTA",
+		default: "10",
+		unit: "grey levels",
+		doc: "How far a cell of the motion grid (64 cells across, each its block's mean grey) must change to count as moved.",
+		parse: num(1, 255),
+	},
+	motionMinArea: {
+		env: "MOTION_MIN_AREA",
+		default: "0.0005",
+		unit: "0..1",
+		doc: "Share of the motion grid's cells that must move for a frame to be detected (0.0005: two cells, a distant person).",
+		parse: num(0, 1),
+	},
+	liveStrideBacklog: {
+		env: "LIVE_STRIDE_BACKLOG",
+		default: "10",
+		unit: "segments",
+		doc: "Detector backlog at which live cameras detect every second frame, every third at twice it, and so on up to LIVE_STRIDE_MAX; uploads always get every frame.",
+		parse: int(1, 100_000),
+	},
+	liveStrideMax: {
+		env: "LIVE_STRIDE_MAX",
+		default: "5",
+		unit: "frames",
+		doc: "Widest stride for live cameras under backlog (5: one frame in five detected).",
+		parse: int(1, 100),
+	},
 	detectMinScore: {
 		env: "DETECT_MIN_SCORE",
 		default: "0.3",

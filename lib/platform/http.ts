@@ -156,6 +156,9 @@ export function toErrorResponse(err: AnyError, context: { requestId?: string; bo
 	const status = typeof err.code === "number" ? err.code : Number(err.status ?? err.statusCode);
 	const retryAfter = (err.data as { retryAfter?: number } | undefined)?.retryAfter;
 	if ((status === 429 || status === 503) && retryAfter) headers["Retry-After"] = String(retryAfter);
+	// A range past the end of a file: the answer says how long the file is.
+	const size = (err.data as { size?: number } | undefined)?.size;
+	if (status === 416 && typeof size === "number") headers["Content-Range"] = `bytes */${size}`;
 	if (status >= 400 && status < 500) {
 		const code = typeof err.type === "string" && err.type ? err.type : defaultCode(status);
 		return respond(status, code, err.message ?? defaultCode(status), err.data);
@@ -175,6 +178,7 @@ function defaultCode(status: number): string {
 			409: "CONFLICT",
 			413: "PAYLOAD_TOO_LARGE",
 			415: "UNSUPPORTED_MEDIA_TYPE",
+			416: "RANGE_NOT_SATISFIABLE",
 			422: "VALIDATION_FAILED",
 			429: "RATE_LIMITED",
 		}[status] ?? "BAD_REQUEST"

@@ -29,7 +29,7 @@ export const loginFailures = new client.Counter({
 /** Pipeline stages, timed per frame batch (decode, inference, post-processing) or per segment (persist). */
 export const stageSeconds = new client.Histogram({
 	name: "vigil_stage_seconds",
-	help: "Time spent per pipeline stage",
+	help: "Time spent per pipeline stage: decode is ffmpeg's own CPU time per segment (decoding alone), inference and persist are wall time per batch and per segment",
 	labelNames: ["stage"] as const,
 	buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 	registers: [registry],
@@ -87,6 +87,26 @@ export const verdictsRecorded = new client.Counter({
 	name: "vigil_verdicts_total",
 	help: "Verdicts staff gave on alerts: true_positive, false_positive or wrong_class",
 	labelNames: ["verdict"] as const,
+	registers: [registry],
+});
+
+export const framesSkipped = new client.Counter({
+	name: "vigil_detector_frames_skipped_total",
+	help: "Decoded frames that skipped inference and kept the detections of the frame before, by reason: still (no motion since the last frame detected) or stride (a live camera detected every n-th frame while the detectors were behind)",
+	labelNames: ["reason"] as const,
+	registers: [registry],
+});
+
+export const liveStride = new client.Gauge({
+	name: "vigil_live_stride",
+	help: "Stride given to the latest live segment queued: 1 is every frame; more while the detector backlog is above LIVE_STRIDE_BACKLOG",
+	registers: [registry],
+});
+
+export const liveSegmentsDropped = new client.Counter({
+	name: "vigil_live_segments_dropped_total",
+	help: "Live segments that never became clips, by reason: not_whole (ffmpeg never finished the file), rejected (the clip service refused it), backlog (STREAM_PENDING_SEGMENTS waited already), stopped (the pull ended first)",
+	labelNames: ["reason"] as const,
 	registers: [registry],
 });
 

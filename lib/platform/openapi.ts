@@ -227,10 +227,13 @@ function responsesFor(route: RouteInfo, scope: string, hasParams: boolean): Sche
 		responses[status] =
 			name === null
 				? { description: "No content" }
-				: {
-						description: name,
-						content: { "application/json": { schema: { $ref: `#/components/schemas/${route.openapi?.schemas?.[name] ? name : "Object"}` } } },
-					};
+				: name.includes("/")
+					? // A media type (image/jpeg, video/mp4): the body is the file.
+						{ description: name, content: { [name]: { schema: { type: "string", format: "binary" } } } }
+					: {
+							description: name,
+							content: { "application/json": { schema: { $ref: `#/components/schemas/${route.openapi?.schemas?.[name] ? name : "Object"}` } } },
+						};
 	}
 	const errors = ["400", "413"];
 	if (hasParams) errors.push("422");

@@ -90,6 +90,8 @@ const MATRIX: Record<string, Who[]> = {
 	"GET /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/precision": ["owner", "admin", "staff", "superadmin"],
 	"GET /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/frame": ["owner", "admin", "staff", "superadmin"],
 	"GET /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId/frame": ["owner", "admin", "staff", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/clips/:clipId/video": ["owner", "admin", "staff", "superadmin"],
+	"GET /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/recording": ["owner", "admin", "staff", "superadmin", "service"],
 	"GET /api/v1/orgs/:orgId/stores/:storeId/alerts/volume": ["owner", "admin", "staff", "superadmin"],
 	"PUT /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/thresholds/:className": ["owner", "admin", "superadmin"],
 	"DELETE /api/v1/orgs/:orgId/stores/:storeId/cameras/:cameraId/thresholds/:className": ["owner", "admin", "superadmin"],

@@ -31,11 +31,15 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 	}
 }
 
-/** A small video of ffmpeg's test pattern (mpeg4), for fixture clips whose frames only need to exist. */
-export function testPatternVideo(size: { width: number; height: number; fps: number; frames: number }): string {
+/**
+ * A small video of ffmpeg's test pattern, for fixture clips whose frames only need to exist: mpeg4, or H.264 with
+ * a keyframe every `keyframeEvery` frames where it must stream over RTSP and be cut into short segments.
+ */
+export function testPatternVideo(size: { width: number; height: number; fps: number; frames: number; keyframeEvery?: number }): string {
 	const file = join(mkdtempSync(join(tmpdir(), "vigil-pattern-")), "pattern.mp4");
 	const source = `testsrc=size=${size.width}x${size.height}:rate=${size.fps}:duration=${size.frames / size.fps}`;
-	const made = spawnSync(toolPath("ffmpeg"), ["-v", "error", "-f", "lavfi", "-i", source, "-c:v", "mpeg4", "-pix_fmt", "yuv420p", "-y", file]);
+	const codec = size.keyframeEvery ? ["-c:v", "libx264", "-g", String(size.keyframeEvery), "-preset", "ultrafast"] : ["-c:v", "mpeg4"];
+	const made = spawnSync(toolPath("ffmpeg"), ["-v", "error", "-f", "lavfi", "-i", source, ...codec, "-pix_fmt", "yuv420p", "-y", file]);
 	if (made.status !== 0) throw new Error(`ffmpeg: ${made.stderr}`);
 	return file;
 }

@@ -963,6 +963,23 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	"/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}/recording": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** The camera's recording in a time range: its live segments overlapping [from, to), oldest first, with the gaps where there is no footage; cursor pagination */
+		get: operations["clip.recording"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	"/api/v1/orgs/{orgId}/stores/{storeId}/cameras/{cameraId}/thresholds": {
 		parameters: {
 			query?: never;
@@ -1129,6 +1146,23 @@ export interface paths {
 		};
 		/** The confirmed tracks of a clip (written as they end; all of them once the clip is done) */
 		get: operations["clip.tracks"];
+		put?: never;
+		post?: never;
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	"/api/v1/orgs/{orgId}/stores/{storeId}/clips/{clipId}/video": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		/** The clip's video (MP4), streamed; a Range header gets 206 with those bytes (416 past the end); 404 once retention removed it */
+		get: operations["clip.video"];
 		put?: never;
 		post?: never;
 		delete?: never;
@@ -1705,6 +1739,51 @@ export interface components {
 				precision: number | null;
 			}[];
 		};
+		RecordingPage: {
+			/** Format: date-time */
+			from: string;
+			/**
+			 * Format: date-time
+			 * @description As asked, or the time of the request
+			 */
+			to: string;
+			/** @description Live segments overlapping [from, to), by wall-clock start (oldest first); the first may start before `from`. Uploads are not on the timeline, nor clips whose video retention removed. */
+			items: {
+				/**
+				 * Format: uuid
+				 * @description The clip: its video is GET .../clips/{id}/video
+				 */
+				id: string;
+				/**
+				 * Format: date-time
+				 * @description Wall-clock time of its first frame
+				 */
+				recordedAt: string;
+				/**
+				 * Format: date-time
+				 * @description recordedAt + durationSec
+				 */
+				endsAt: string;
+				durationSec: number;
+				/**
+				 * @description How far detection got; the video plays whatever it is
+				 * @enum {string}
+				 */
+				status: "received" | "queued" | "processing" | "done" | "failed";
+			}[];
+			/** @description Spans of this page with no footage to play (the camera sent nothing, or retention removed it), from where the previous page's footage reached; on the last page, on to `to`. The gaps of all pages together are the range's. */
+			gaps: {
+				/** Format: date-time */
+				from: string;
+				/** Format: date-time */
+				to: string;
+				seconds: number;
+			}[];
+			/** @description Pass as `cursor` for the next page; null on the last */
+			nextCursor: string | null;
+		};
+		/** @description The Range starts past the end of the video; Content-Range says its length (bytes *\/size). */
+		RangeNotSatisfiable: components["schemas"]["Error"];
 		"feedback.pin.body": {
 			/** @description Minimum score for alerts of this class on this camera; wins over the learned one */
 			threshold: number;
@@ -2185,7 +2264,7 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					"application/json": components["schemas"]["Object"];
+					"text/event-stream": string;
 				};
 			};
 			400: components["responses"]["Error400"];
@@ -3893,7 +3972,7 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					"application/json": components["schemas"]["Object"];
+					"image/jpeg": string;
 				};
 			};
 			400: components["responses"]["Error400"];
@@ -4162,7 +4241,7 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					"application/json": components["schemas"]["Object"];
+					"image/jpeg": string;
 				};
 			};
 			400: components["responses"]["Error400"];
@@ -4195,6 +4274,41 @@ export interface operations {
 				};
 				content: {
 					"application/json": components["schemas"]["PrecisionHistory"];
+				};
+			};
+			400: components["responses"]["Error400"];
+			401: components["responses"]["Error401"];
+			403: components["responses"]["Error403"];
+			404: components["responses"]["Error404"];
+			413: components["responses"]["Error413"];
+			422: components["responses"]["Error422"];
+		};
+	};
+	"clip.recording": {
+		parameters: {
+			query: {
+				from: string;
+				to?: string;
+				limit?: number;
+				cursor?: string;
+			};
+			header?: never;
+			path: {
+				orgId: string;
+				storeId: string;
+				cameraId: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description RecordingPage */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["RecordingPage"];
 				};
 			};
 			400: components["responses"]["Error400"];
@@ -4575,7 +4689,7 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					"application/json": components["schemas"]["Object"];
+					"image/jpeg": string;
 				};
 			};
 			400: components["responses"]["Error400"];
@@ -4647,6 +4761,54 @@ export interface operations {
 			422: components["responses"]["Error422"];
 		};
 	};
+	"clip.video": {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				orgId: string;
+				storeId: string;
+				clipId: string;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description video/mp4 */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"video/mp4": string;
+				};
+			};
+			/** @description video/mp4 */
+			206: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"video/mp4": string;
+				};
+			};
+			400: components["responses"]["Error400"];
+			401: components["responses"]["Error401"];
+			403: components["responses"]["Error403"];
+			404: components["responses"]["Error404"];
+			413: components["responses"]["Error413"];
+			/** @description RangeNotSatisfiable */
+			416: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					"application/json": components["schemas"]["RangeNotSatisfiable"];
+				};
+			};
+			422: components["responses"]["Error422"];
+		};
+	};
 	"feedback.dataset": {
 		parameters: {
 			query?: never;
@@ -4665,7 +4827,7 @@ export interface operations {
 					[name: string]: unknown;
 				};
 				content: {
-					"application/json": components["schemas"]["Object"];
+					"application/gzip": string;
 				};
 			};
 			400: components["responses"]["Error400"];

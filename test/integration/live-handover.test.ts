@@ -1,0 +1,63 @@
+/**
+ * A live segment the pipeline cannot take yet (no clip service, as while it restarts) is kept on the stream node
+ * and handed over once a clip service is back, in recording order, none of them lost: the recording has no gap.
+ */
+import type { ServiceSchema } from "moleculer";
+import ClipServiceSchema from "../../services/clip.service";
+import { startCluster, type Cluster } from "../support/cluster";
+import { Client, signUp } from "../support/http";
+import { eventually, testPatternVideo } from "../support/media";
+import { describeWhen } from "../support/require";
+import { rtspAvailable, startRtspServer, type RtspServer } from "../support/rtsp";
+
+const FPS = 10;
+const WAIT_MS = 60_000;
+
+describeWhen(rtspAvailable())("live segments while the clip service is away", () => {
+	let cluster: Cluster;
+	let server: RtspServer;
+
+	beforeAll(async () => {
+		// A keyframe every second: stream-copied segments are cut at SEGMENT_SECONDS (1 s here).
+		server = await startRtspServer({ file: testPatternVideo({ width: 160, height: 120, fps: FPS, frames: 20 * FPS, keyframeEvery: FPS }) });
+		cluster = await startCluster({ SERVICES: "api,auth,tenancy,camera,clip,alert,stream", SEGMENT_SECONDS: "1", STREAM_LEASE_SECONDS: "3", STREAM_RECONNECT_MAX_MS: "1000" });
+	}, 60_000);
+	afterAll(async () => {
+		await cluster?.stop();
+		await server?.stop();
+	}, 60_000);
+
+	it(
+		"keeps its segments while no clip service runs and hands them all over, in order, when one is back",
+		async () => {
+			const api = new Client(cluster.url);
+			const owner = (await signUp(api, "handover")).token;
+			const orgId = (await api.post("/api/v1/orgs", { name: "Handover" }, { token: owner })).body.id;
+			const storeBase = `/api/v1/orgs/${orgId}/stores/${(await api.post(`/api/v1/orgs/${orgId}/stores`, { name: "Door" }, { token: owner })).body.id}`;
+			const camera = await api.post(`${storeBase}/cameras`, { name: "Door", kind: "rtsp", streamUrl: server.url, sampleFps: 1 }, { token: owner });
+			expect(camera.status).toBe(201);
+
+			const clipsOf = async () => {
+				const res = await api.get(`${storeBase}/clips?cameraId=${camera.body.id}&limit=100`, { token: owner });
+				return (res.body.items ?? []) as { recordedAt: string; durationSec: number }[];
+			};
+			await eventually(async () => ((await clipsOf()).length >= 1 ? true : undefined), WAIT_MS);
+
+			// The clip service goes away for a few seconds: several segments wait on the stream node.
+			const away = Date.now();
+			await cluster.core.destroyService(cluster.core.getLocalService("clip"));
+			await new Promise((resolve) => setTimeout(resolve, 4000));
+			const back = Date.now();
+			cluster.core.createService(ClipServiceSchema as unknown as ServiceSchema);
+			const clips = await eventually(async () => {
+				const items = await clipsOf();
+				const during = items.filter((c) => Date.parse(c.recordedAt) >= away && Date.parse(c.recordedAt) < back);
+				return during.length >= 3 ? items : undefined;
+			}, WAIT_MS);
+			// Each segment starts where the one before it ended: nothing between them went missing.
+			const ordered = clips.map((c) => ({ start: Date.parse(c.recordedAt), duration: c.durationSec })).sort((a, b) => a.start - b.start);
+			for (let i = 1; i < ordered.length; i++) expect(ordered[i].start - (ordered[i - 1].start + ordered[i - 1].duration * 1000)).toBeLessThan(500);
+		},
+		3 * WAIT_MS,
+	);
+});
