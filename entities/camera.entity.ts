@@ -21,6 +21,8 @@ export class Camera {
 	@Column({ type: "text", default: "UTC" }) timezone!: string;
 	@Column({ type: "boolean", default: true }) enabled!: boolean;
 	@Column({ name: "sample_fps", type: "real", default: 5 }) sampleFps!: number;
+	/** Detect every n-th sampled frame (1: all); the frames between keep the detections before them. */
+	@Column({ name: "detect_every", type: "integer", default: 1 }) detectEvery!: number;
 	@Column({ type: "text", array: true, default: () => "'{person,car}'" }) classes!: string[];
 	@CreateDateColumn({ name: "created_at", type: "timestamptz" }) createdAt!: Date;
 	@UpdateDateColumn({ name: "updated_at", type: "timestamptz" }) updatedAt!: Date;

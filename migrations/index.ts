@@ -11,6 +11,7 @@ import { DurableEvaluation1764700000000 } from "./1764700000000-durable-evaluati
 import { TrackPaths1764800000000 } from "./1764800000000-TrackPaths";
 import { LiveStreams1764900000000 } from "./1764900000000-LiveStreams";
 import { RecordingIndex1765000000000 } from "./1765000000000-RecordingIndex";
+import { CameraDetectEvery1765100000000 } from "./1765100000000-CameraDetectEvery";
 
 export const MIGRATIONS = [
 	Foundation1763800000000,
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
 	TrackPaths1764800000000,
 	LiveStreams1764900000000,
 	RecordingIndex1765000000000,
+	CameraDetectEvery1765100000000,
 ];

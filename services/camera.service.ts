@@ -37,6 +37,13 @@ const cameraFields = {
 	timezone,
 	enabled: { type: "boolean" },
 	sampleFps: { type: "number", min: 0.1, max: 30, $$t: "Frames per second analysed" },
+	detectEvery: {
+		type: "number",
+		integer: true,
+		min: 1,
+		max: 10,
+		$$t: "Detect every n-th analysed frame (1: all); the frames between keep the detections before them and the tracker bridges them",
+	},
 	classes: { type: "array", items: objectClass, max: 80, $$t: "Object classes to detect, e.g. person, car" },
 } as const;
 
@@ -64,6 +71,7 @@ interface CameraParams {
 	timezone?: string;
 	enabled?: boolean;
 	sampleFps?: number;
+	detectEvery?: number;
 	classes?: string[];
 }
 
@@ -107,6 +115,7 @@ const CameraServiceSchema: ServiceSchema = {
 				timezone: { ...timezone, optional: true },
 				enabled: { type: "boolean", default: true },
 				sampleFps: { ...cameraFields.sampleFps, default: 5 },
+				detectEvery: { ...cameraFields.detectEvery, default: 1 },
 				classes: { ...cameraFields.classes, default: ["person", "car"] },
 			},
 			openapi: { summary: "Add a camera to a store", responses: { 201: "Camera" } },
@@ -123,6 +132,7 @@ const CameraServiceSchema: ServiceSchema = {
 						timezone: p.timezone ?? (await this.storeTimezone(ctx)),
 						enabled: p.enabled,
 						sampleFps: p.sampleFps,
+						detectEvery: p.detectEvery,
 						classes: p.classes,
 					});
 				ctx.emit("camera.created", { id: camera.id, orgId: camera.orgId, storeId: camera.storeId });
@@ -330,6 +340,7 @@ const CameraServiceSchema: ServiceSchema = {
 				timezone: c.timezone,
 				enabled: c.enabled,
 				sampleFps: c.sampleFps,
+				detectEvery: c.detectEvery,
 				classes: c.classes,
 				liveness,
 				// Only cameras with a stream to pull have one; null until a stream node has taken it.

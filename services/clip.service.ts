@@ -806,11 +806,13 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 
 		async enqueueSegments(this: ClipService, clip: Clip, only?: number[]) {
 			const data = this.tenantData({ orgId: clip.orgId, storeIds: null });
-			const classes = (await data.repo(Camera).findOneBy({ id: clip.cameraId }))?.classes ?? [];
+			const camera = await data.repo(Camera).findOneBy({ id: clip.cameraId });
+			const classes = camera?.classes ?? [];
 			const segments = await data
 				.repo(ClipSegment)
 				.find({ where: { clipId: clip.id, status: "pending", ...(only && { index: In(only) }) }, order: { index: "ASC" } });
-			const stride = clip.source === "live" ? await this.liveStride() : 1;
+			// The camera's own choice applies to all its clips; the backlog's only to live segments.
+			const stride = Math.max(camera?.detectEvery ?? 1, clip.source === "live" ? await this.liveStride() : 1);
 			for (const s of segments) {
 				const job: SegmentJob = {
 					orgId: clip.orgId,
@@ -839,7 +841,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 		async liveStride(this: ClipService) {
 			const { pending } = await this.queues[DETECT_QUEUE].stats();
 			const stride = Math.min(this.config.liveStrideMax, 1 + Math.floor(pending / this.config.liveStrideBacklog));
-			if (stride !== this.lastLiveStride) this.logger.info(`Live cameras are now detected every ${stride === 1 ? "" : `${stride}th `}frame`, { pending, stride });
+			if (stride !== this.lastLiveStride)
+				this.logger.info(`Live cameras are now detected every ${stride === 1 ? "" : `${stride}th `}frame`, { pending, stride });
 			this.lastLiveStride = stride;
 			liveStride.set(stride);
 			return stride;

@@ -147,7 +147,12 @@ export interface FrameRequest {
  * never come, because the data ends or ffmpeg gives up, end the iteration with a FrameDecodeError after the
  * frames already produced, so a caller keeps what it got.
  */
-export async function* readFrames(ffmpeg: string, req: FrameRequest, signal?: AbortSignal, stats?: (cpuSeconds: number | null) => void): AsyncGenerator<Buffer> {
+export async function* readFrames(
+	ffmpeg: string,
+	req: FrameRequest,
+	signal?: AbortSignal,
+	stats?: (cpuSeconds: number | null) => void,
+): AsyncGenerator<Buffer> {
 	const frameBytes = req.width * req.height * 3;
 	const args = [
 		// No -xerror: one damaged packet would end the whole range. A shortfall of frames is what counts (below).

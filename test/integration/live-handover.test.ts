@@ -20,7 +20,12 @@ describeWhen(rtspAvailable())("live segments while the clip service is away", ()
 	beforeAll(async () => {
 		// A keyframe every second: stream-copied segments are cut at SEGMENT_SECONDS (1 s here).
 		server = await startRtspServer({ file: testPatternVideo({ width: 160, height: 120, fps: FPS, frames: 20 * FPS, keyframeEvery: FPS }) });
-		cluster = await startCluster({ SERVICES: "api,auth,tenancy,camera,clip,alert,stream", SEGMENT_SECONDS: "1", STREAM_LEASE_SECONDS: "3", STREAM_RECONNECT_MAX_MS: "1000" });
+		cluster = await startCluster({
+			SERVICES: "api,auth,tenancy,camera,clip,alert,stream",
+			SEGMENT_SECONDS: "1",
+			STREAM_LEASE_SECONDS: "3",
+			STREAM_RECONNECT_MAX_MS: "1000",
+		});
 	}, 60_000);
 	afterAll(async () => {
 		await cluster?.stop();

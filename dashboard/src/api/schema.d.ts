@@ -1686,6 +1686,11 @@ export interface components {
 			 */
 			sampleFps?: number;
 			/**
+			 * @description Detect every n-th analysed frame (1: all); the frames between keep the detections before them and the tracker bridges them
+			 * @default 1
+			 */
+			detectEvery?: number;
+			/**
 			 * @description Object classes to detect, e.g. person, car
 			 * @default [
 			 *       "person",
@@ -1709,6 +1714,8 @@ export interface components {
 			enabled?: boolean;
 			/** @description Frames per second analysed */
 			sampleFps?: number;
+			/** @description Detect every n-th analysed frame (1: all); the frames between keep the detections before them and the tracker bridges them */
+			detectEvery?: number;
 			/** @description Object classes to detect, e.g. person, car */
 			classes?: string[];
 		};
