@@ -466,9 +466,9 @@ export const SETTINGS = {
 	},
 	motionMinArea: {
 		env: "MOTION_MIN_AREA",
-		default: "0.0005",
+		default: "0.0004",
 		unit: "0..1",
-		doc: "Share of the motion grid's cells that must move for a frame to be detected (0.0005: two cells, a distant person).",
+		doc: "Share of the motion grid's cells that must move for a frame to be detected (0.0004: two cells of the 64x64 grid, a distant person).",
 		parse: num(0, 1),
 	},
 	liveStrideBacklog: {

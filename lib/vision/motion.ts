@@ -13,7 +13,7 @@ export interface MotionOptions {
 	grid: number;
 }
 
-export const defaultMotionOptions: MotionOptions = { cellDelta: 10, minArea: 0.0005, grid: 64 };
+export const defaultMotionOptions: MotionOptions = { cellDelta: 10, minArea: 0.0004, grid: 64 };
 
 /** Grey grid of an RGB24 frame: each cell the mean luma of its block, read every other pixel both ways. */
 export function greyGrid(frame: Uint8Array, width: number, height: number, grid: number): { cells: Float32Array; columns: number; rows: number } {
