@@ -14,16 +14,20 @@ export interface ClipSummary {
 }
 
 /**
- * An uploaded video. Its sha256 makes a re-upload of the same content to the same camera return this clip
- * (unless retention has removed its video: then the content may be uploaded again as a new clip).
+ * A video of a camera: uploaded, dropped in its folder, or a segment of its live stream. An upload's sha256 makes a
+ * re-upload of the same content to the same camera return this clip (unless retention has removed its video: then
+ * the content may be uploaded again as a new clip); a live segment is the same one again by its `recordedAt`.
  * Progress is frames done over frames total, across the segments detector nodes work on.
  */
 @Entity("clips")
-@Index(["cameraId", "sha256"], { unique: true, where: `"expired_at" IS NULL` })
+@Index(["cameraId", "sha256"], { unique: true, where: `"expired_at" IS NULL AND "source" <> 'live'` })
 @Check(`"status" IN ('received', 'queued', 'processing', 'done', 'failed')`)
 @Index(["storeId", "createdAt"])
-/** A camera's recording, browsed by time (`clip.recording`): its live segments by wall-clock start. */
-@Index(["cameraId", "recordedAt"])
+/**
+ * A camera's recording, browsed by time (`clip.recording`): its live segments by wall-clock start, which is also
+ * what makes a live segment the same one again (a frozen camera sends the same bytes twice; they are two segments).
+ */
+@Index(["cameraId", "recordedAt"], { unique: true, where: `"source" = 'live'` })
 export class Clip {
 	@PrimaryGeneratedColumn("uuid") id!: string;
 	@Column({ name: "org_id", type: "uuid" }) orgId!: string;

@@ -12,6 +12,7 @@ import { TrackPaths1764800000000 } from "./1764800000000-TrackPaths";
 import { LiveStreams1764900000000 } from "./1764900000000-LiveStreams";
 import { RecordingIndex1765000000000 } from "./1765000000000-RecordingIndex";
 import { CameraDetectEvery1765100000000 } from "./1765100000000-CameraDetectEvery";
+import { LiveSegmentIdentity1765200000000 } from "./1765200000000-LiveSegmentIdentity";
 
 export const MIGRATIONS = [
 	Foundation1763800000000,
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
 	LiveStreams1764900000000,
 	RecordingIndex1765000000000,
 	CameraDetectEvery1765100000000,
+	LiveSegmentIdentity1765200000000,
 ];

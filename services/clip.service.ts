@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import Busboy from "busboy";
 import FastestValidator from "fastest-validator";
 import type { RestSchema, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { And, Between, Equal, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, Raw, type EntityManager, type FindOptionsWhere } from "typeorm";
+import { And, Between, Equal, In, IsNull, LessThan, MoreThan, MoreThanOrEqual, Not, Raw, type EntityManager, type FindOptionsWhere } from "typeorm";
 import { Camera, Clip, ClipSegment, Detection, LiveStream, Track } from "../entities";
 import { CLIP_STATUSES, type ClipSource, type ClipStatus } from "../entities/clip.entity";
 import { audit } from "../lib/operations/audit";
@@ -741,8 +741,13 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			const data = handedOver ? this.tenantData({ orgId: camera.orgId, storeIds: null }) : this.data(ctx);
 			const repo = data.repo(Clip);
 			const discard = () => this.storage.delete(stored.key);
-			// A clip whose video retention removed does not count: the same content makes a new clip.
-			const existing = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256, expiredAt: IsNull() });
+			// The same clip again: an upload by its content (one whose video retention removed does not count: the same
+			// content makes a new clip); a live segment by its start, as a stream node that retries sends it.
+			const sameClip: FindOptionsWhere<Clip> =
+				handedOver?.source === "live" && handedOver.recordedAt
+					? { cameraId: camera.id, source: "live", recordedAt: handedOver.recordedAt }
+					: { cameraId: camera.id, sha256: stored.sha256, expiredAt: IsNull(), source: Not("live") };
+			const existing = await repo.findOneBy(sameClip);
 			if (existing) {
 				await discard();
 				return presentClip(existing);
@@ -794,7 +799,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			} catch (err) {
 				await discard();
 				// The same content raced in through another request: answer with the clip that won.
-				const winner = await repo.findOneBy({ cameraId: camera.id, sha256: stored.sha256, expiredAt: IsNull() });
+				const winner = await repo.findOneBy(sameClip);
 				if (winner) return presentClip(winner);
 				throw err;
 			}

@@ -16,7 +16,7 @@ import { In, IsNull, Not, type DataSource } from "typeorm";
 import { Camera, LiveStream } from "../entities";
 import { STREAM_KINDS } from "../entities/camera.entity";
 import type { LiveStatus } from "../entities/live-stream.entity";
-import { DropFolder, dropOutcome, dropRefusal, type DropOutcome, type DroppedFile } from "../lib/media/drop-folder";
+import { DropFolder, dropOutcome, dropRefusal, nodeFolder, type DropOutcome, type DroppedFile } from "../lib/media/drop-folder";
 import { LiveSession, type LiveSegment, type LiveState } from "../lib/media/live";
 import { mediaStorage, type Storage } from "../lib/media/storage";
 import { toolPath } from "../lib/media/tools";
@@ -180,7 +180,9 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 				{
 					url,
 					segmentSeconds: c.segmentSeconds,
-					dir: join(c.dataDir, "live", camera.id),
+					// Per node: with a shared DATA_DIR, a node that lost the camera and is still stopping never touches
+					// the files of the node that took it.
+					dir: join(c.dataDir, "live", nodeFolder(this.broker.nodeID), camera.id),
 					ffmpeg: toolPath("ffmpeg", c.ffmpegPath),
 					stallSeconds: c.streamStallSeconds,
 					backoff: { baseMs: RECONNECT_BASE_MS, maxMs: c.streamReconnectMaxMs },

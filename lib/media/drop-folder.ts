@@ -115,6 +115,9 @@ function reasonOf(err: unknown): DropReason {
 	return { code, message: typeof e?.message === "string" ? e.message : String(err) };
 }
 
+/** A node id as a folder name: word characters, dots and dashes, never hidden. */
+export const nodeFolder = (node: string): string => node.replace(/[^\w.-]/g, "_").replace(/^\.*/, (dots) => "_".repeat(dots.length));
+
 export class DropFolder {
 	private readonly seen = new Map<string, Observed>();
 	private readonly now: () => number;
@@ -124,7 +127,7 @@ export class DropFolder {
 
 	constructor(private readonly options: DropFolderOptions) {
 		this.now = options.now ?? Date.now;
-		this.claimFolder = options.node.replace(/[^\w.-]/g, "_").replace(/^\.*/, (dots) => "_".repeat(dots.length));
+		this.claimFolder = nodeFolder(options.node);
 	}
 
 	/** One pass over the camera folders; settled files go to `register` one at a time. `stopping` ends it between files. */

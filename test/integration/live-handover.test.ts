@@ -1,8 +1,12 @@
 /**
  * A live segment the pipeline cannot take yet (no clip service, as while it restarts) is kept on the stream node
  * and handed over once a clip service is back, in recording order, none of them lost: the recording has no gap.
+ * Segments are told apart by their start, so a frozen camera's identical segments are all kept.
  */
+import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
 import type { ServiceSchema } from "moleculer";
+import { mediaStorage } from "../../lib/media/storage";
 import ClipServiceSchema from "../../services/clip.service";
 import { startCluster, type Cluster } from "../support/cluster";
 import { Client, signUp } from "../support/http";
@@ -65,4 +69,33 @@ describeWhen(rtspAvailable())("live segments while the clip service is away", ()
 		},
 		3 * WAIT_MS,
 	);
+
+	it("a live segment is one by its start, not its bytes: a frozen camera's identical segments are all kept, a repeated hand-over is one clip", async () => {
+		const api = new Client(cluster.url);
+		const owner = (await signUp(api, "frozen")).token;
+		const orgId = (await api.post("/api/v1/orgs", { name: "Frozen" }, { token: owner })).body.id;
+		const storeBase = `/api/v1/orgs/${orgId}/stores/${(await api.post(`/api/v1/orgs/${orgId}/stores`, { name: "Back" }, { token: owner })).body.id}`;
+		const cameraId = (await api.post(`${storeBase}/cameras`, { name: "Back door", sampleFps: 1 }, { token: owner })).body.id;
+		const bytes = readFileSync(testPatternVideo({ width: 64, height: 48, fps: 5, frames: 10 }));
+		const handOver = async (recordedAt: Date) => {
+			const stored = await mediaStorage(cluster.config.dataDir).put("clips", "mp4", Readable.from([bytes]));
+			const clip = await cluster.core.call("clip.registerLive", {
+				orgId,
+				cameraId,
+				storageKey: stored.key,
+				size: stored.size,
+				sha256: stored.sha256,
+				recordedAt,
+			});
+			return (clip as { id: string }).id;
+		};
+		const start = Date.now();
+		const first = await handOver(new Date(start));
+		const second = await handOver(new Date(start + 2000));
+		const again = await handOver(new Date(start));
+		expect(second).not.toBe(first);
+		expect(again).toBe(first);
+		const items = (await api.get(`${storeBase}/clips?cameraId=${cameraId}`, { token: owner })).body.items as { id: string }[];
+		expect(items.map((c) => c.id).sort()).toEqual([first, second].sort());
+	});
 });
