@@ -241,8 +241,8 @@ const StreamServiceSchema: ServiceSchema<ServiceSettingSchema, StreamService> = 
 						if (pull.session.waiting() >= this.config.streamPendingSegments) return drop("backlog", err);
 						const waitMs = Math.round(Math.random() * Math.min(this.config.streamReconnectMaxMs, RECONNECT_BASE_MS * 2 ** Math.min(attempt - 1, 20)));
 						this.logger.warn(`A live segment could not be handed to the pipeline; trying again in ${waitMs} ms`, { ...context, attempt }, err);
-						const stopped = await sleep(waitMs, true, { signal: pull.ended.signal }).catch(() => false);
-						if (!stopped) return drop("stopped", err);
+						const waited = await sleep(waitMs, true, { signal: pull.ended.signal }).catch(() => false);
+						if (!waited) return drop("stopped", err);
 					}
 				}
 			} finally {
