@@ -428,7 +428,8 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 				if (!(await this.data(ctx).repo(Camera).existsBy({ id: cameraId, storeId }))) throw notFound("Camera");
 				const overlapping = recordedWithin(from, to, this.config.maxClipSeconds);
 				// Uploads (no recordedAt) are not on the timeline: when they were filmed is unknown. Expired clips have no video.
-				const base: FindOptionsWhere<Clip> = { storeId, cameraId, expiredAt: IsNull() };
+				// `source` lets PostgreSQL use the (camera_id, recorded_at) index, which covers live segments only.
+				const base: FindOptionsWhere<Clip> = { storeId, cameraId, source: "live", expiredAt: IsNull() };
 				const where: FindOptionsWhere<Clip>[] = after
 					? [
 							{ ...base, recordedAt: And(overlapping, MoreThan(after.at)) },
