@@ -52,10 +52,11 @@ describeWhen(rtspAvailable())("live segments while the clip service is away", ()
 			};
 			await eventually(async () => ((await clipsOf()).length >= 1 ? true : undefined), WAIT_MS);
 
-			// The clip service goes away for a few seconds: several segments wait on the stream node.
+			// The clip service goes away until four segments wait on the stream node behind the one it keeps offering.
 			const away = Date.now();
 			await cluster.core.destroyService(cluster.core.getLocalService("clip"));
-			await new Promise((resolve) => setTimeout(resolve, 4000));
+			const stream = cluster.core.getLocalService("stream") as unknown as { pulls: Map<string, { session: { waiting(): number } }> };
+			await eventually(async () => ((stream.pulls.get(camera.body.id)?.session.waiting() ?? 0) >= 4 ? true : undefined), WAIT_MS);
 			const back = Date.now();
 			cluster.core.createService(ClipServiceSchema as unknown as ServiceSchema);
 			const clips = await eventually(async () => {
