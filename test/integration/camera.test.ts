@@ -34,10 +34,10 @@ describe("cameras", () => {
 	});
 
 	it("keeps stream credentials encrypted at rest and only ever returns them masked", async () => {
-		const url = "rtsp://admin:hunter2-secret@10.0.0.5:554/live?token=abc123";
+		const url = "rtsp://admin:hunter2-secret@back-door.invalid:554/live?token=abc123";
 		const created = await api.post(base, { name: "Back door", streamUrl: url }, { token });
 		expect(created.status).toBe(201);
-		expect(created.body.streamUrl).toBe("rtsp://admin:****@10.0.0.5:554/live?token=****");
+		expect(created.body.streamUrl).toBe("rtsp://admin:****@back-door.invalid:554/live?token=****");
 		for (const res of [await api.get(`${base}/${created.body.id}`, { token }), await api.get(base, { token })]) {
 			expect(JSON.stringify(res.body)).not.toContain("hunter2-secret");
 			expect(JSON.stringify(res.body)).not.toContain("abc123");
@@ -54,20 +54,20 @@ describe("cameras", () => {
 	});
 
 	it("updates fields, replaces and removes the stream", async () => {
-		const cam = (await api.post(base, { name: "Till", streamUrl: "rtsp://u:p@cam/1" }, { token })).body;
+		const cam = (await api.post(base, { name: "Till", streamUrl: "rtsp://u:p@till.invalid/1" }, { token })).body;
 		const patched = await api.patch(`${base}/${cam.id}`, { name: "Till 2", sampleFps: 2.5, classes: ["person"], enabled: false }, { token });
 		expect(patched.status).toBe(200);
-		expect(patched.body).toMatchObject({ name: "Till 2", sampleFps: 2.5, classes: ["person"], enabled: false, streamUrl: "rtsp://u:****@cam/1" });
+		expect(patched.body).toMatchObject({ name: "Till 2", sampleFps: 2.5, classes: ["person"], enabled: false, streamUrl: "rtsp://u:****@till.invalid/1" });
 		const cleared = await api.patch(`${base}/${cam.id}`, { streamUrl: null }, { token });
 		expect(cleared.body.streamUrl).toBeNull();
 	});
 
 	it("rejects bad camera input field by field", async () => {
-		const res = await api.post(base, { name: "", sampleFps: 100, timezone: "Mars/Olympus", kind: "vhs", streamUrl: "ftp://x/y" }, { token });
+		const res = await api.post(base, { name: "", sampleFps: 100, timezone: "Mars/Olympus", kind: "vhs", streamUrl: "ftp://camera.invalid/y" }, { token });
 		expect(res.status).toBe(422);
 		const fields = res.body.error.details.map((d: { field: string }) => d.field).sort();
 		expect(fields).toEqual(expect.arrayContaining(["kind", "name", "sampleFps", "timezone"]));
-		const protocol = await api.post(base, { name: "Odd", streamUrl: "ftp://cam/stream" }, { token });
+		const protocol = await api.post(base, { name: "Odd", streamUrl: "ftp://camera.invalid/stream" }, { token });
 		expect(protocol.status).toBe(422);
 		expect(protocol.body.error.details[0]).toMatchObject({ field: "streamUrl", type: "streamProtocol" });
 	});

@@ -3,7 +3,7 @@ import { classifyExit, maskUrlsIn } from "../../lib/media/live";
 describe("a camera URL as it may be shown", () => {
 	it("keeps the user name and hides the password", () => {
 		expect(maskUrlsIn("rtsp://user:pass@host/x")).toBe("rtsp://user:***@host/x");
-		expect(maskUrlsIn("rtsps://admin:s3cr3t@10.0.0.1:322/Streaming/Channels/101")).toBe("rtsps://admin:***@10.0.0.1:322/Streaming/Channels/101");
+		expect(maskUrlsIn("rtsps://admin:s3cr3t@gate.invalid:322/Streaming/Channels/101")).toBe("rtsps://admin:***@gate.invalid:322/Streaming/Channels/101");
 		expect(maskUrlsIn("http://viewer:pw@cam.invalid/video.mjpg")).toBe("http://viewer:***@cam.invalid/video.mjpg");
 	});
 

@@ -21,7 +21,7 @@ describe("secrets at rest", () => {
 	});
 
 	it("masks passwords and secret query values, keeps the rest readable", () => {
-		expect(maskUrl("rtsp://admin:pw@10.0.0.5:554/live?channel=1&token=abc")).toBe("rtsp://admin:****@10.0.0.5:554/live?channel=1&token=****");
+		expect(maskUrl("rtsp://admin:pw@back-door.invalid:554/live?channel=1&token=abc")).toBe("rtsp://admin:****@back-door.invalid:554/live?channel=1&token=****");
 		expect(maskUrl("http://cam.local/stream.mjpg")).toBe("http://cam.local/stream.mjpg");
 		expect(maskUrl("not a url")).toBe("****");
 	});
