@@ -25,12 +25,10 @@ interface CameraView {
 describeWhen(rtspAvailable() && requireFootage("live cameras"))("live cameras", () => {
 	let cluster: Cluster;
 	let api: Client;
-	let server: RtspServer;
 	let owner: string;
 	let storeBase: string;
 
 	beforeAll(async () => {
-		server = await startRtspServer({ path: "street" });
 		cluster = await startCluster({
 			STREAM_LEASE_SECONDS: "3",
 			STREAM_STALL_SECONDS: "4",
@@ -48,7 +46,6 @@ describeWhen(rtspAvailable() && requireFootage("live cameras"))("live cameras", 
 
 	afterAll(async () => {
 		await cluster?.stop();
-		await server?.stop();
 	}, 60_000);
 
 	const camera = async (id: string): Promise<CameraView> => (await api.get(`${storeBase}/cameras/${id}`, { token: owner })).body;
@@ -57,72 +54,90 @@ describeWhen(rtspAvailable() && requireFootage("live cameras"))("live cameras", 
 		expect(res.status).toBe(201);
 		return res.body.id as string;
 	};
-	const streamStatus = (id: string, status: string, error?: string) =>
-		eventually(
-			async () => {
-				const view = await camera(id);
-				return view.stream?.status === status && (error === undefined || view.stream.error === error) ? view : undefined;
-			},
-			STREAM_UP_MS,
-			250,
-		);
+	/** A camera of its own for each test: what one test does to its server never reaches the next. */
+	const withStreet = async (test: (server: RtspServer) => Promise<void>) => {
+		const server = await startRtspServer({ path: "street", respawn: true });
+		try {
+			await test(server);
+		} finally {
+			await server.stop();
+		}
+	};
+	const streamStatus = async (id: string, status: string, error?: string) => {
+		let last: CameraView["stream"] | undefined;
+		try {
+			return await eventually(
+				async () => {
+					const view = await camera(id);
+					last = view.stream;
+					return view.stream?.status === status && (error === undefined || view.stream.error === error) ? view : undefined;
+				},
+				STREAM_UP_MS,
+				250,
+			);
+		} catch (err) {
+			throw new Error(`The camera's stream did not become ${status}${error ? ` (${error})` : ""}; last seen: ${JSON.stringify(last)}`, { cause: err });
+		}
+	};
 
 	it(
 		"a camera added with its RTSP URL streams: online, its latest frame, and its people raise alerts from live segments",
-		async () => {
-			const id = await addCamera("Street live", server.url);
-			const streaming = await streamStatus(id, "streaming");
-			expect(streaming.stream?.error).toBeNull();
-			await eventually(async () => ((await camera(id)).liveness.status === "online" ? true : undefined), STREAM_UP_MS);
+		() =>
+			withStreet(async (server) => {
+				const id = await addCamera("Street live", server.url);
+				const streaming = await streamStatus(id, "streaming");
+				expect(streaming.stream?.error).toBeNull();
+				await eventually(async () => ((await camera(id)).liveness.status === "online" ? true : undefined), STREAM_UP_MS);
 
-			const frame = await eventually(async () => {
-				const res = await fetch(`${cluster.url}${storeBase}/cameras/${id}/frame`, { headers: { Authorization: `Bearer ${owner}` } });
-				return res.status === 200 && res.headers.get("cache-control") === "private, max-age=1" ? Buffer.from(await res.arrayBuffer()) : undefined;
-			}, STREAM_UP_MS);
-			expect(frame.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+				const frame = await eventually(async () => {
+					const res = await fetch(`${cluster.url}${storeBase}/cameras/${id}/frame`, { headers: { Authorization: `Bearer ${owner}` } });
+					return res.status === 200 && res.headers.get("cache-control") === "private, max-age=1" ? Buffer.from(await res.arrayBuffer()) : undefined;
+				}, STREAM_UP_MS);
+				expect(frame.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
 
-			// Segments arrive as the camera's clips, with the wall-clock time of their first frame.
-			const clips = await eventually(async () => {
-				const items = (await api.get(`${storeBase}/clips?cameraId=${id}`, { token: owner })).body.items as { source: string; recordedAt: string | null }[];
-				return items.length >= 2 ? items : undefined;
-			}, STREAM_UP_MS);
-			expect(clips.every((c) => c.source === "live" && c.recordedAt !== null)).toBe(true);
+				// Segments arrive as the camera's clips, with the wall-clock time of their first frame.
+				const clips = await eventually(async () => {
+					const items = (await api.get(`${storeBase}/clips?cameraId=${id}`, { token: owner })).body.items as { source: string; recordedAt: string | null }[];
+					return items.length >= 2 ? items : undefined;
+				}, STREAM_UP_MS);
+				expect(clips.every((c) => c.source === "live" && c.recordedAt !== null)).toBe(true);
 
-			const alert = await eventually(async () => {
-				const [first] = (await api.get(`${storeBase}/alerts?cameraId=${id}`, { token: owner })).body.items;
-				return first;
-			}, LIVE_ALERT_MS);
-			expect(alert).toMatchObject({ cameraId: id, className: "person" });
-			// An alert's time is when it was seen on the stream, not when its segment was processed.
-			expect(Math.abs(Date.parse(alert.occurredAt) - Date.now())).toBeLessThan(LIVE_ALERT_MS);
+				const alert = await eventually(async () => {
+					const [first] = (await api.get(`${storeBase}/alerts?cameraId=${id}`, { token: owner })).body.items;
+					return first;
+				}, LIVE_ALERT_MS);
+				expect(alert).toMatchObject({ cameraId: id, className: "person" });
+				// An alert's time is when it was seen on the stream, not when its segment was processed.
+				expect(Math.abs(Date.parse(alert.occurredAt) - Date.now())).toBeLessThan(LIVE_ALERT_MS);
 
-			// Switched off: the node lets the stream go.
-			expect((await api.patch(`${storeBase}/cameras/${id}`, { enabled: false }, { token: owner })).status).toBe(200);
-			await eventually(async () => ((await camera(id)).stream?.status === "idle" ? true : undefined), STREAM_UP_MS);
-		},
+				// Switched off: the node lets the stream go.
+				expect((await api.patch(`${storeBase}/cameras/${id}`, { enabled: false }, { token: owner })).status).toBe(200);
+				await eventually(async () => ((await camera(id)).stream?.status === "idle" ? true : undefined), STREAM_UP_MS);
+			}),
 		LIVE_ALERT_MS + 3 * STREAM_UP_MS,
 	);
 
 	it(
 		"a server that goes away shows as the camera's error, and the stream comes back when the server does",
-		async () => {
-			const id = await addCamera("Flaky", server.url);
-			await streamStatus(id, "streaming");
-			await server.stop();
-			const down = await streamStatus(id, "error");
-			expect(["unreachable", "stalled", "exited"]).toContain(down.stream?.error);
-			expect(down.stream?.message).toBeTruthy();
-			await server.restart();
-			await streamStatus(id, "streaming");
-			expect((await api.patch(`${storeBase}/cameras/${id}`, { enabled: false }, { token: owner })).status).toBe(200);
-		},
+		() =>
+			withStreet(async (server) => {
+				const id = await addCamera("Flaky", server.url);
+				await streamStatus(id, "streaming");
+				await server.stop();
+				const down = await streamStatus(id, "error");
+				expect(["unreachable", "stalled", "exited"]).toContain(down.stream?.error);
+				expect(down.stream?.message).toBeTruthy();
+				await server.restart();
+				await streamStatus(id, "streaming");
+				expect((await api.patch(`${storeBase}/cameras/${id}`, { enabled: false }, { token: owner })).status).toBe(200);
+			}),
 		4 * STREAM_UP_MS,
 	);
 
 	it(
 		"wrong credentials are the camera's error, in words, without the password anywhere",
 		async () => {
-			const guarded = await startRtspServer({ path: "door", user: "viewer", password: "right-secret" });
+			const guarded = await startRtspServer({ path: "door", user: "viewer", password: "right-secret", respawn: true });
 			try {
 				const wrong = guarded.url.replace("rtsp://", "rtsp://viewer:wrong-secret@");
 				const id = await addCamera("Guarded", wrong);
@@ -144,20 +159,21 @@ describeWhen(rtspAvailable() && requireFootage("live cameras"))("live cameras", 
 
 	it(
 		"a lease whose holder stopped renewing it is taken over within the lease time",
-		async () => {
-			const id = await addCamera("Handover", server.url);
-			await streamStatus(id, "streaming");
-			// What a dead node leaves behind: its name on a lease that has lapsed.
-			const db = await cluster.db();
-			await db.getRepository(LiveStream).update({ cameraId: id }, { holder: "a-node-that-died", leaseExpiresAt: new Date(Date.now() - 1000) });
-			const taken = await eventually(async () => {
-				const row = await db.getRepository(LiveStream).findOneBy({ cameraId: id });
-				return row && row.holder !== "a-node-that-died" && row.leaseExpiresAt && row.leaseExpiresAt.getTime() > Date.now() ? row : undefined;
-			}, STREAM_UP_MS);
-			expect(cluster.brokers.map((b) => b.nodeID)).toContain(taken.holder);
-			await streamStatus(id, "streaming");
-			expect((await api.patch(`${storeBase}/cameras/${id}`, { enabled: false }, { token: owner })).status).toBe(200);
-		},
+		() =>
+			withStreet(async (server) => {
+				const id = await addCamera("Handover", server.url);
+				await streamStatus(id, "streaming");
+				// What a dead node leaves behind: its name on a lease that has lapsed.
+				const db = await cluster.db();
+				await db.getRepository(LiveStream).update({ cameraId: id }, { holder: "a-node-that-died", leaseExpiresAt: new Date(Date.now() - 1000) });
+				const taken = await eventually(async () => {
+					const row = await db.getRepository(LiveStream).findOneBy({ cameraId: id });
+					return row && row.holder !== "a-node-that-died" && row.leaseExpiresAt && row.leaseExpiresAt.getTime() > Date.now() ? row : undefined;
+				}, STREAM_UP_MS);
+				expect(cluster.brokers.map((b) => b.nodeID)).toContain(taken.holder);
+				await streamStatus(id, "streaming");
+				expect((await api.patch(`${storeBase}/cameras/${id}`, { enabled: false }, { token: owner })).status).toBe(200);
+			}),
 		3 * STREAM_UP_MS,
 	);
 });

@@ -1,9 +1,10 @@
 /**
  * The RTSP camera the live-camera tests stand on (test/support/rtsp.ts): the project's own ffmpeg reads the street
  * clip from it over RTSP/TCP, and keeps getting frames past the file's end as from a camera; with credentials only
- * the right ones get in; stopped, it refuses connections, and restarted it serves at the same URL again.
+ * the right ones get in; stopped, it refuses connections, and restarted it serves at the same URL again; one that
+ * died by itself says so, and comes back where the test asked for that.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { toolPath } from "../../lib/media/tools";
 import { probeVideo, type VideoInfo } from "../../lib/media/video";
 import { requireFootage, STREET_CLIP } from "../support/media";
@@ -95,4 +96,28 @@ describeWhen(rtspAvailable() && requireFootage("the RTSP test server"))("the RTS
 		expect(again.code).toBe(0);
 		expect(again.frames).toHaveLength(3);
 	});
+
+	it("a server that dies by itself says why, and is started again at the same URL where the test asked for that", async () => {
+		const camera = await startRtspServer({ path: "again", respawn: true });
+		const said = jest.spyOn(console, "error").mockImplementation(() => undefined);
+		try {
+			expect((await readStream(camera.url, ["-frames:v", "3"])).frames).toHaveLength(3);
+			expect(spawnSync("pkill", ["-KILL", "-f", `rtsp-server.py ${camera.port} `]).status).toBe(0);
+			// Read until it is back: connections are refused meanwhile.
+			let again = await readStream(camera.url, ["-frames:v", "3"]);
+			for (let tries = 0; again.frames.length < 3 && tries < 20; tries++) {
+				await new Promise((r) => setTimeout(r, 500));
+				again = await readStream(camera.url, ["-frames:v", "3"]);
+			}
+			expect(again.frames).toHaveLength(3);
+			expect(said).toHaveBeenCalledWith(
+				expect.stringMatching(new RegExp(`RTSP server ${camera.url} exited by itself \\(SIGKILL\\)[\\s\\S]*starting it again`)),
+			);
+		} finally {
+			said.mockRestore();
+			await camera.stop();
+		}
+		// Stopped on purpose, it stays stopped.
+		expect((await readStream(camera.url, ["-frames:v", "1"])).stderr).toMatch(/Connection refused/i);
+	}, 60_000);
 });

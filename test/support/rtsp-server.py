@@ -12,6 +12,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 
 import gi
 
@@ -56,11 +57,24 @@ def loop_forever(media: GstRtspServer.RTSPMedia, file: str) -> None:
             state["segment"] = segment
         return Gst.PadProbeReturn.OK
 
+    # The payloader's segment, seen again after the flush below: until then a client's PLAY finds the media without
+    # one, and the server aborts (gst_rtsp_media_get_rates: assertion failed).
+    segment_out = threading.Event()
+
+    def on_payloaded(_pad: Gst.Pad, info: Gst.PadProbeInfo) -> Gst.PadProbeReturn:
+        if info.get_event().type == Gst.EventType.SEGMENT:
+            segment_out.set()
+        return Gst.PadProbeReturn.OK
+
     def first_pass(_media: GstRtspServer.RTSPMedia) -> None:
-        # Once prerolled, the first pass becomes a segment too (only a flushing seek can do that).
+        # Once prerolled, the first pass becomes a segment too (only a flushing seek can do that); the media is
+        # not answered as prepared until the new segment is out.
+        segment_out.clear()
         pipeline.seek(1.0, Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.SEGMENT, Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1)
+        segment_out.wait(5)
 
     pipeline.get_by_name("parse").get_static_pad("sink").add_probe(Gst.PadProbeType.EVENT_DOWNSTREAM, on_event)
+    pipeline.get_by_name("pay0").get_static_pad("src").add_probe(Gst.PadProbeType.EVENT_DOWNSTREAM, on_payloaded)
     media.connect("prepared", first_pass)
 
 

@@ -38,6 +38,11 @@ export interface RtspServerOptions {
 	/** With a password: basic auth, and nothing without them. */
 	user?: string;
 	password?: string;
+	/**
+	 * Started again, at the same URL, if it exits without being stopped (loudly: what it printed comes to the test's
+	 * output). For tests of Vigil, not of the camera: a fixture that died under them would fail every later step.
+	 */
+	respawn?: boolean;
 }
 
 export interface RtspServer {
@@ -52,11 +57,21 @@ export interface RtspServer {
 	restart(): Promise<void>;
 }
 
+interface Launched {
+	child: ChildProcess;
+	/** The last of what the server wrote to stderr. */
+	stderr(): string;
+}
+
 /** Spawns the server and resolves once it listens; rejects with its stderr if it exits or hangs first. */
-function launch(args: string[]): Promise<ChildProcess> {
+function launch(args: string[]): Promise<Launched> {
 	return new Promise((resolve, reject) => {
 		// stdin stays open: the server exits when it closes, so a runner killed outright leaves no server behind.
-		const child = spawn(RTSP_PYTHON, [SCRIPT, ...args, "--exit-with-stdin"], { stdio: ["pipe", "pipe", "pipe"] });
+		// GStreamer's warnings, and on a crash the Python stack of the thread that crashed, end up in stderr.
+		const child = spawn(RTSP_PYTHON, [SCRIPT, ...args, "--exit-with-stdin"], {
+			stdio: ["pipe", "pipe", "pipe"],
+			env: { GST_DEBUG: "2", GST_DEBUG_NO_COLOR: "1", ...process.env, PYTHONFAULTHANDLER: "1" },
+		});
 		let stdout = "";
 		let stderr = "";
 		const fail = (why: string) => {
@@ -71,7 +86,7 @@ function launch(args: string[]): Promise<ChildProcess> {
 			stdout += chunk.toString();
 			if (/^ready$/m.test(stdout)) {
 				clearTimeout(timer);
-				resolve(child);
+				resolve({ child, stderr: () => stderr.trim() });
 			}
 		});
 		// Kept short: GStreamer's warnings over a long test would otherwise pile up here.
@@ -83,21 +98,46 @@ function launch(args: string[]): Promise<ChildProcess> {
 
 /** A camera at rtsp://127.0.0.1:<spare port>/<path>, streaming `file` in a loop until stopped. */
 export async function startRtspServer(options: RtspServerOptions = {}): Promise<RtspServer> {
-	const { file = STREET_CLIP, path = "camera", user, password } = options;
+	const { file = STREET_CLIP, path = "camera", user, password, respawn = false } = options;
 	if ((user === undefined) !== (password === undefined)) throw new Error("startRtspServer: user and password go together");
 	const login = user !== undefined && password !== undefined ? { user, password } : undefined;
 	const port = await freePort();
 	const args = [String(port), path, file, ...(login ? ["--user", login.user, "--password", login.password] : [])];
-	let child: ChildProcess | undefined = await launch(args);
-
 	const url = `rtsp://127.0.0.1:${port}/${path}`;
+	let child: ChildProcess | undefined;
+	/** False from stop() until restart(): a respawn that lands meanwhile stops at once. */
+	let wanted = true;
+	let respawning: Promise<void> | undefined;
+	const halt = async (running: ChildProcess) => {
+		await stopProcess(running, "SIGTERM");
+		running.stdin?.destroy();
+	};
+	const run = async (): Promise<void> => {
+		const launched = await launch(args);
+		if (!wanted) return halt(launched.child);
+		child = launched.child;
+		launched.child.once("exit", (code, signal) => {
+			if (child !== launched.child) return;
+			// A camera that went away by itself: say why, where it happened.
+			child = undefined;
+			console.error(
+				`RTSP server ${url} exited by itself (${code ?? signal}): ${launched.stderr() || "nothing on stderr"}${respawn ? "; starting it again" : ""}`,
+			);
+			if (respawn)
+				respawning = run()
+					.catch((err: Error) => console.error(`RTSP server ${url} could not be started again: ${err.message}`))
+					.finally(() => (respawning = undefined));
+		});
+	};
+	await run();
+
 	const urlWithCredentials = login && `rtsp://${encodeURIComponent(login.user)}:${encodeURIComponent(login.password)}@127.0.0.1:${port}/${path}`;
 	const stop = async () => {
-		if (!child) return;
+		wanted = false;
+		await respawning;
 		const stopping = child;
 		child = undefined;
-		await stopProcess(stopping, "SIGTERM");
-		stopping.stdin?.destroy();
+		if (stopping) await halt(stopping);
 	};
 	return {
 		url,
@@ -106,7 +146,8 @@ export async function startRtspServer(options: RtspServerOptions = {}): Promise<
 		stop,
 		async restart() {
 			await stop();
-			child = await launch(args);
+			wanted = true;
+			await run();
 		},
 	};
 }
