@@ -1,5 +1,5 @@
 # Vigil image: one image for every node; SERVICES picks what a container runs.
-#   docker build -t vigil .
+#   docker build -t vigil .                            # detector nodes with a GPU: Dockerfile.gpu
 #   docker run -p 3000:3000 vigil                      # embedded mode (PGlite under /app/data), prints a super-admin password
 #   docker run -e SERVICES=api -e TRANSPORTER=nats://nats:4222 -e DATABASE_URL=... -e JWT_SECRET=... -e ENCRYPTION_KEY=... vigil
 # NODE_ENV is left to the deployment: NODE_ENV=production makes JWT_SECRET and ENCRYPTION_KEY mandatory.
@@ -25,6 +25,12 @@ RUN npm run build && npm prune --omit=dev && npm cache clean --force
 
 FROM node:20-slim
 WORKDIR /app
+# Debian's ffmpeg and ffprobe, used in preference to the npm-bundled ones (lib/media/tools.ts): those are root-owned
+# and executable by their owner only, so the `node` user could not run them and every upload would fail.
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends ffmpeg \
+	&& rm -rf /var/lib/apt/lists/*
+ENV FFMPEG_PATH=/usr/bin/ffmpeg FFPROBE_PATH=/usr/bin/ffprobe
 # Code and dependencies belong to root (read-only to the app); only the embedded data directory is writable.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

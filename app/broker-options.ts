@@ -4,9 +4,10 @@
  * Vigil's services need the node context that `createNode` attaches (config, database), so nodes start through
  * `vigil start`, not through moleculer-runner.
  */
-import type { BrokerOptions } from "moleculer";
+import type { BrokerOptions, MetricsReporterOptions } from "moleculer";
 import type { Config } from "../lib/platform/config";
 import { loggerOptions } from "../lib/platform/logging";
+import { PromClientReporter } from "../lib/platform/moleculer-metrics";
 import { PermissionMiddleware } from "../middlewares/permission.middleware";
 import { RequestScopeMiddleware } from "../middlewares/request-scope.middleware";
 import { ValidatorMiddleware } from "../middlewares/validator.middleware";
@@ -34,7 +35,13 @@ export function brokerOptions(config: Config, nodeID?: string): BrokerOptions {
 		},
 		// First listed is innermost: request scope, then permission, then validation, then the handler.
 		middlewares: [ValidatorMiddleware, PermissionMiddleware, RequestScopeMiddleware],
-		metrics: { enabled: false },
+		// Calls and events per action or event name, their errors and latency, on the same /metrics as Vigil's own
+		// (prom-client already collects the process metrics).
+		metrics: {
+			enabled: true,
+			collectProcessMetrics: false,
+			reporter: [new PromClientReporter({}) as unknown as MetricsReporterOptions],
+		},
 		tracing: { enabled: false },
 	};
 }

@@ -4,17 +4,24 @@
  *   vigil start                                  run the services named in SERVICES (default: all)
  *   vigil migrate                                apply pending database migrations and exit
  *   vigil user:create --email E [--super-admin]  create a user; password from VIGIL_PASSWORD or prompted
- *   vigil repl                                   start a node with the operator REPL
+ *   vigil repl                                   the operator REPL, on the running cluster (TRANSPORTER) or the
+ *                                                embedded server of DATA_DIR (its operator socket)
  *   vigil settings                               print every setting as a Markdown table (the README's)
  *   vigil migration:pending                      print the SQL (up, then down) the entities need beyond the
  *                                                migrations, on a throwaway embedded database: the draft of a new migration
  */
 import "reflect-metadata";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { ConfigError, loadConfig, settingsTable, type Config } from "../lib/platform/config";
 import { createDataSource, migrate } from "../lib/platform/database";
+import { DatabaseInUseError } from "../lib/platform/data-dir-lock";
 import { createNode } from "../app/node";
+import { createReplNode, openOperatorRepl } from "../app/repl";
+import { answers, noServer, operatorSocketPath } from "../lib/platform/operator-socket";
 
 async function main(argv: string[]): Promise<number> {
 	const [command = "start", ...args] = argv;
@@ -26,9 +33,9 @@ async function main(argv: string[]): Promise<number> {
 	const config = loadConfig();
 	switch (command) {
 		case "start":
-			return start(config, false);
+			return start(config);
 		case "repl":
-			return start(config, true);
+			return repl(config);
 		case "migrate":
 			return runMigrations(config);
 		case "user:create":
@@ -39,12 +46,38 @@ async function main(argv: string[]): Promise<number> {
 	}
 }
 
-async function start(config: Config, repl: boolean): Promise<number> {
-	const broker = createNode(config);
+async function start(config: Config): Promise<number> {
+	// A new embedded database is created and migrated by a short-lived `vigil migrate`: PGlite's WebAssembly heap
+	// grows by some 450 MiB doing that and never shrinks, so the server then opens the finished database small.
+	if (config.embedded && !existsSync(join(config.dataDir, "pgdata", "PG_VERSION"))) await migrateInChildProcess();
+	const broker = createNode(config, { operatorSocket: true });
 	await broker.start();
 	if (config.embedded && config.services.includes("auth")) await bootstrapSuperAdmin(broker, config);
-	if (repl) await broker.repl();
 	return -1; // keep running
+}
+
+/** A node with no services of its own joins the running cluster (or attaches to the embedded server) and prompts. */
+async function repl(config: Config): Promise<number> {
+	// Moleculer would wait for a server for ever; say at once that there is none.
+	if (!config.transporter && !(await answers(operatorSocketPath(config.dataDir)))) {
+		console.error(noServer(operatorSocketPath(config.dataDir)));
+		return 1;
+	}
+	const broker = createReplNode(config, () => {
+		console.error("\nThe Vigil server went away; leaving the REPL.");
+		process.exit(1);
+	});
+	await broker.start();
+	openOperatorRepl(broker);
+	return -1; // the prompt keeps it running
+}
+
+function migrateInChildProcess(): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [...process.execArgv, process.argv[1], "migrate"], { stdio: ["ignore", "ignore", "inherit"] });
+		child.once("error", reject);
+		child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`Creating the embedded database failed (vigil migrate exited with ${code})`))));
+	});
 }
 
 /** Embedded mode only: the very first start creates a super-admin and prints its password once. */
@@ -135,7 +168,8 @@ main(process.argv.slice(2)).then(
 		if (code >= 0) process.exit(code);
 	},
 	(err) => {
-		console.error(err instanceof ConfigError ? err.message : err);
+		// A bad setting, or an embedded database another process holds: one line says what to do.
+		console.error(err instanceof ConfigError || err instanceof DatabaseInUseError ? err.message : err);
 		process.exit(1);
 	},
 );

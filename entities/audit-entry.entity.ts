@@ -1,6 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Generated, Index, PrimaryGeneratedColumn } from "typeorm";
 
-export const AUDIT_ACTOR_KINDS = ["user", "service", "system"] as const;
+export const AUDIT_ACTOR_KINDS = ["user", "service", "system", "operator"] as const;
 export type AuditActorKind = (typeof AUDIT_ACTOR_KINDS)[number];
 
 /**
@@ -9,7 +9,7 @@ export type AuditActorKind = (typeof AUDIT_ACTOR_KINDS)[number];
  * trail outlives what it describes (a deleted organization keeps its entries).
  */
 @Entity("audit_log")
-@Check(`"actor_kind" IN ('user', 'service', 'system')`)
+@Check(`"actor_kind" IN ('user', 'service', 'system', 'operator')`)
 @Index(["orgId", "seq"])
 export class AuditEntry {
 	@PrimaryGeneratedColumn("uuid") id!: string;
@@ -19,7 +19,7 @@ export class AuditEntry {
 	seq!: number;
 	@Column({ name: "org_id", type: "uuid", nullable: true }) orgId!: string | null;
 	@Column({ name: "actor_kind", type: "text" }) actorKind!: AuditActorKind;
-	/** A user id, a service token id, or null (the system, or a failed login with an unknown email). */
+	/** A user id, a service token id, or null (the system, an operator at the REPL, or a failed login with an unknown email). */
 	@Column({ name: "actor_id", type: "uuid", nullable: true }) actorId!: string | null;
 	@Column({ name: "actor_email", type: "text", nullable: true }) actorEmail!: string | null;
 	@Column({ type: "text" }) action!: string;

@@ -4,6 +4,7 @@
  */
 import type { Middleware, Service, ServiceBroker } from "moleculer";
 import { authorize } from "../lib/security/access";
+import { nodeAccessCache } from "../lib/security/access-cache";
 import { nodeDatabase } from "../lib/platform/node-context";
 import type { Meta, Permission, VigilContext } from "../lib/platform/types";
 
@@ -28,7 +29,7 @@ export const PermissionMiddleware = {
 			if (isStream(ctx.params)) (ctx.params as unknown as NodeJS.ReadableStream).on("error", () => undefined);
 			// Streamed uploads carry their path parameters in meta; everything else in params.
 			const params = isStream(ctx.params) ? ((meta as { $params?: Record<string, unknown> }).$params ?? {}) : ((ctx.params ?? {}) as Record<string, unknown>);
-			ctx.locals.access = await authorize(() => nodeDatabase(ctx.broker), meta.caller, permission, params, meta.authError);
+			ctx.locals.access = await authorize(() => nodeDatabase(ctx.broker), meta.caller, permission, params, meta.authError, nodeAccessCache(ctx.broker));
 			return handler.call(this, ctx);
 		};
 	},

@@ -13,6 +13,7 @@ import { LiveStreams1764900000000 } from "./1764900000000-LiveStreams";
 import { RecordingIndex1765000000000 } from "./1765000000000-RecordingIndex";
 import { CameraDetectEvery1765100000000 } from "./1765100000000-CameraDetectEvery";
 import { LiveSegmentIdentity1765200000000 } from "./1765200000000-LiveSegmentIdentity";
+import { OperatorActor1765300000000 } from "./1765300000000-OperatorActor";
 
 export const MIGRATIONS = [
 	Foundation1763800000000,
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
 	RecordingIndex1765000000000,
 	CameraDetectEvery1765100000000,
 	LiveSegmentIdentity1765200000000,
+	OperatorActor1765300000000,
 ];

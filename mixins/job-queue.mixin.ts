@@ -63,15 +63,21 @@ type MixinThis = JobQueueService & { jobQueueConnection?: { release: () => Promi
 export function JobQueueMixin(queues: Record<string, Partial<JobQueueSettings>>): Partial<ServiceSchema> {
 	const schema: Partial<ServiceSchema<Record<string, unknown>, MixinThis>> = {
 		created(this: MixinThis) {
-			const { transporter, namespace, jobMaxAttempts, jobAckWait } = nodeConfig(this.broker);
+			const { transporter, namespace, jobMaxAttempts, jobAckWait, deadLetterMaxAge, deadLetterMaxBytes } = nodeConfig(this.broker);
 			const shared = transporter ? shareConnection(this.broker, transporter) : undefined;
 			this.jobQueueConnection = shared;
 			this.queues = {};
 			for (const [name, settings] of Object.entries(queues)) {
-				// The node's JOB_MAX_ATTEMPTS and JOB_ACK_WAIT apply unless the service says otherwise.
+				// The node's JOB_MAX_ATTEMPTS, JOB_ACK_WAIT and DEAD_LETTER_MAX_* apply unless the service says otherwise.
 				this.queues[name] = createJobQueue(
 					name,
-					{ maxDeliver: jobMaxAttempts, ackWaitMs: jobAckWait, ...settings },
+					{
+						maxDeliver: jobMaxAttempts,
+						ackWaitMs: jobAckWait,
+						deadLetterMaxAgeMs: deadLetterMaxAge * 86_400_000,
+						deadLetterMaxBytes,
+						...settings,
+					},
 					{
 						connection: shared?.get,
 						hub: shared ? undefined : hubOf(this.broker),

@@ -12,6 +12,7 @@
 import type { ServiceSchema } from "moleculer";
 import type { DataSource } from "typeorm";
 import { ScopedData, type TenantScope } from "../lib/platform/scoped-data";
+import { nodeAccessCache } from "../lib/security/access-cache";
 import type { Access, VigilService } from "../lib/platform/types";
 
 /** Any call context: only what the permission check established is read. */
@@ -26,6 +27,16 @@ export type RepositoryService = VigilService & {
 
 const repositoryMixin: Partial<ServiceSchema> = {
 	mixins: [DbMixin],
+	events: {
+		/**
+		 * Broadcast by tenancy and auth once a change of who may see what has committed. Every node that checks
+		 * permissions runs a service with this mixin, so each drops its cached access reads here (several services
+		 * of one node clearing the same cache is harmless).
+		 */
+		"access.changed"(this: RepositoryService) {
+			nodeAccessCache(this.broker).clear();
+		},
+	},
 	methods: {
 		data(this: RepositoryService, ctx: Call): ScopedData {
 			const access = ctx.locals?.access;

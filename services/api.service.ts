@@ -257,13 +257,16 @@ function createApiService(config: Config): ServiceSchema<ServiceSettingSchema, A
 						"GET healthz": "api.healthz",
 						"GET readyz": "api.readyz",
 						"GET openapi.json": "api.openapi",
-						"GET metrics"(req: Req, res: Res) {
-							metricsResponse(req.headers.authorization, config.metricsToken).then(({ status, type, body }) => {
-								res.statusCode = status;
-								res.setHeader("Content-Type", type);
-								res.end(body);
-							});
-						},
+						// METRICS_ON_PUBLIC_PORT=false: only the internal endpoint (METRICS_PORT) serves them.
+						...(config.metricsOnPublicPort && {
+							"GET metrics"(req: Req, res: Res) {
+								metricsResponse(req.headers.authorization, config.metricsToken).then(({ status, type, body }) => {
+									res.statusCode = status;
+									res.setHeader("Content-Type", type);
+									res.end(body);
+								});
+							},
+						}),
 						"GET docs"(req: Req, res: Res) {
 							res.setHeader("Content-Security-Policy", DOCS_CSP);
 							res.setHeader("Content-Type", "text/html; charset=utf-8");

@@ -8,6 +8,7 @@ import { IsNull, type EntityManager } from "typeorm";
 import { LoginThrottle, Membership, RefreshToken, ServiceToken, User } from "../entities";
 import { audit } from "../lib/operations/audit";
 import { conflict, invalid, notFound, tooManyRequests, unauthorized, VigilError } from "../lib/platform/errors";
+import { nodeAccessCache } from "../lib/security/access-cache";
 import { lockThrottleRows } from "../lib/security/login-throttle";
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from "../lib/security/passwords";
 import { loginFailures } from "../lib/platform/metrics";
@@ -312,8 +313,20 @@ const AuthServiceSchema: ServiceSchema = {
 				if (token.startsWith(`${SERVICE_TOKEN_PREFIX}_`)) return this.resolveServiceToken(token);
 				const check = verifyAccessToken(this.config.jwtSecret, token);
 				if (!check.ok) throw unauthorized("Invalid token", check.reason);
-				const user = await this.unscoped("resolving an access token: the account behind it").getRepository(User).findOneBy({ id: check.claims.sub });
-				if (!user || user.disabledAt || user.tokenVersion !== check.claims.ver) throw unauthorized("Token revoked", "TOKEN_REVOKED");
+				// Kept briefly per node: a password change or sign-out everywhere broadcasts access.changed, which clears it.
+				const user = await nodeAccessCache(this.broker).get(`user:${check.claims.sub}`, async () => {
+					const found = await this.unscoped("resolving an access token: the account behind it").getRepository(User).findOneBy({ id: check.claims.sub });
+					return (
+						found && {
+							id: found.id,
+							email: found.email,
+							isSuperAdmin: found.isSuperAdmin,
+							disabled: Boolean(found.disabledAt),
+							tokenVersion: found.tokenVersion,
+						}
+					);
+				});
+				if (!user || user.disabled || user.tokenVersion !== check.claims.ver) throw unauthorized("Token revoked", "TOKEN_REVOKED");
 				return { kind: "user", userId: user.id, email: user.email, superAdmin: user.isSuperAdmin };
 			},
 		},

@@ -156,6 +156,19 @@ const CameraServiceSchema: ServiceSchema = {
 			},
 		},
 
+		/** Operators (`vigil repl`): the organization and store of a camera known only by its id, to call the store's actions with. */
+		locate: {
+			permission: { scope: "superadmin" },
+			params: { $$strict: "remove", cameraId: id },
+			async handler(this: CameraService, ctx: VigilContext<{ cameraId: string }>) {
+				const camera = await this.unscoped("an operator finds a camera of any organization by its id")
+					.getRepository(Camera)
+					.findOneBy({ id: ctx.params.cameraId });
+				if (!camera) throw notFound("Camera");
+				return { cameraId: camera.id, name: camera.name, orgId: camera.orgId, storeId: camera.storeId };
+			},
+		},
+
 		get: {
 			rest: "GET /orgs/:orgId/stores/:storeId/cameras/:cameraId",
 			permission: { scope: "store", roles: ["owner", "admin", "staff"], serviceToken: true },

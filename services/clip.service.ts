@@ -541,6 +541,19 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 			},
 		},
 
+		/** Operators (`vigil repl`): the organization and store of a clip known only by its id, to call the store's actions with. */
+		locate: {
+			permission: { scope: "superadmin" },
+			params: { $$strict: "remove", clipId: id },
+			async handler(this: ClipService, ctx: VigilContext<{ clipId: string }>) {
+				const clip = await this.unscoped("an operator finds a clip of any organization by its id")
+					.getRepository(Clip)
+					.findOne({ where: { id: ctx.params.clipId }, select: { id: true, orgId: true, storeId: true, cameraId: true } });
+				if (!clip) throw notFound("Clip");
+				return { clipId: clip.id, orgId: clip.orgId, storeId: clip.storeId, cameraId: clip.cameraId };
+			},
+		},
+
 		reprocess: {
 			rest: "POST /orgs/:orgId/stores/:storeId/clips/:clipId/reprocess",
 			permission: { scope: "store", roles: ["owner", "admin"] },
@@ -558,6 +571,7 @@ const ClipServiceSchema: ServiceSchema<ServiceSettingSchema, ClipService> = {
 					await tx.repo(Clip).save(c);
 					await tx.repo(Detection).delete({ clipId: c.id });
 					await tx.repo(ClipSegment).update({ clipId: c.id }, { status: "pending", framesDone: 0, error: null });
+					await audit(ctx, tx, "clip.reprocessed", { type: "clip", id: c.id }, { cameraId: c.cameraId, storeId: c.storeId, generation: c.generation });
 					return c;
 				});
 				await this.enqueueSegments(clip);

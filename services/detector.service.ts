@@ -62,7 +62,7 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 				stride: job.stride ?? 1,
 				motion: c.motionGate ? { cellDelta: c.motionCellDelta, minArea: c.motionMinArea } : undefined,
 				inferred: (seconds, count) => {
-					stageSeconds.observe({ stage: "inference" }, seconds);
+					stageSeconds.observe({ stage: "inference", backend: model.backend }, seconds);
 					framesDetected.inc(count);
 				},
 				skipped: (reason) => framesSkipped.inc({ reason }),
@@ -126,7 +126,14 @@ const DetectorServiceSchema: ServiceSchema<ServiceSettingSchema, DetectorService
 
 	async started(this: DetectorService) {
 		const dir = this.config.detectorModel || bundledModelDir();
-		this.model = await loadDetector(dir, { backend: (this.config.detectorBackend || undefined) as BackendName | undefined });
+		this.model = await loadDetector(dir, {
+			backend: (this.config.detectorBackend || undefined) as BackendName | undefined,
+			// An optional binding that is not installed is expected; one that is installed and fails is worth a warning.
+			unavailableBackend: (backend, reason) =>
+				reason === "not installed"
+					? this.logger.debug(`TensorFlow.js backend ${backend} is not installed`)
+					: this.logger.warn(`TensorFlow.js backend ${backend} failed to load: ${reason}`, { backend, reason }),
+		});
 		await this.model.warmUp();
 		detectorInfo.set({ backend: this.model.backend, model: this.model.modelName }, 1);
 		this.logger.info(

@@ -116,6 +116,8 @@ export default function createNotifierService(config: Config): ServiceSchema<Ser
 					retryBaseMs: config.notifyRetryBase,
 					retryMaxMs: config.notifyRetryMax,
 					concurrency: config.notifyConcurrency,
+					maxAgeMs: config.notifyQueueMaxAge * 3_600_000,
+					maxBytes: config.notifyQueueMaxBytes,
 				},
 			}),
 		],

@@ -102,8 +102,13 @@ function headerValue(text: string): string {
 	);
 }
 
-/** The dead-letter stream of a queue: the same fixed settings wherever it is created. */
-function deadLetterStream(name: string, subject: string): Partial<StreamConfig> & { name: string } {
+/** A stream's age and size limits as NATS takes them: 0 means no limit in our settings, -1 for NATS' max_bytes. */
+function limits(maxAgeMs: number, maxBytes: number): Pick<StreamConfig, "max_age" | "max_bytes"> {
+	return { max_age: maxAgeMs > 0 ? nanos(maxAgeMs) : 0, max_bytes: maxBytes > 0 ? maxBytes : -1 };
+}
+
+/** The dead-letter stream of a queue: the same settings wherever it is created (its limits come from the queue's settings). */
+function deadLetterStream(name: string, subject: string, settings: JobQueueSettings): Partial<StreamConfig> & { name: string } {
 	return {
 		name,
 		subjects: [subject],
@@ -111,6 +116,7 @@ function deadLetterStream(name: string, subject: string): Partial<StreamConfig> 
 		storage: StorageType.File,
 		discard: DiscardPolicy.Old,
 		duplicate_window: nanos(120000),
+		...limits(settings.deadLetterMaxAgeMs, settings.deadLetterMaxBytes),
 	};
 }
 
@@ -215,7 +221,7 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 	}
 
 	async stats(): Promise<JobQueueStats> {
-		const { jsm } = await this.setUp();
+		const { jsm } = await (this.ready ?? this.setUpForReading());
 		const [jobs, dead] = await Promise.all([jsm.streams.info(this.names.stream), jsm.streams.info(this.names.deadStream)]);
 		const pending = jobs.state.messages;
 		const oldestAgeMs = pending > 0 ? Math.max(0, Date.now() - Date.parse(jobs.state.first_ts)) : null;
@@ -444,8 +450,9 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 			storage: StorageType.File,
 			discard: DiscardPolicy.Old,
 			duplicate_window: nanos(this.settings.duplicateWindowMs),
+			...limits(this.settings.maxAgeMs, this.settings.maxBytes),
 		});
-		await this.upsertStream(jsm, deadLetterStream(deadStream, deadSubject));
+		await this.upsertStream(jsm, deadLetterStream(deadStream, deadSubject, this.settings));
 		await this.upsertConsumer(jsm, stream, {
 			durable_name: durable,
 			ack_policy: AckPolicy.Explicit,
@@ -457,7 +464,23 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 	}
 
 	/**
-	 * What managing dead letters needs: the connection and the dead-letter stream (whose settings are fixed),
+	 * What reading the figures needs. A node that only reads them (the jobs service) must not write its settings
+	 * over those of the queue's senders and workers, so an existing work stream and consumer are left as they are;
+	 * only where there are none yet are they made, as setUp makes them.
+	 */
+	private async setUpForReading(): Promise<Ready> {
+		const ready = await this.setUpDeadLetters();
+		try {
+			await ready.jsm.streams.info(this.names.stream);
+			return ready;
+		} catch (err) {
+			if (apiErrorCode(err) !== ERR_STREAM_NOT_FOUND) throw err;
+			return this.setUp();
+		}
+	}
+
+	/**
+	 * What managing dead letters needs: the connection and the dead-letter stream (with this queue's dead-letter limits),
 	 * never the work stream or consumer, so a node that only manages letters leaves the queue's settings alone.
 	 */
 	private setUpDeadLetters(): Promise<Ready> {
@@ -465,7 +488,7 @@ export class NatsJobQueue<T> implements JobQueue<T>, DeliverySource<T> {
 			const nc = await this.connection();
 			if (nc.isClosed()) throw new QueueGoneError("its NATS connection closed");
 			const jsm = await nc.jetstreamManager();
-			await this.upsertStream(jsm, deadLetterStream(this.names.deadStream, this.names.deadSubject));
+			await this.upsertStream(jsm, deadLetterStream(this.names.deadStream, this.names.deadSubject, this.settings));
 			return { nc, jsm, js: nc.jetstream() };
 		})().catch((err) => {
 			this.deadReady = undefined;

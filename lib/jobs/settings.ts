@@ -50,6 +50,34 @@ export const JOB_QUEUE_SETTINGS = {
 		unit: "ms",
 		doc: "How long NATS remembers a job id to drop a repeated send (in-process: while the job is pending or running).",
 	},
+	maxAgeMs: {
+		default: 0,
+		min: 0,
+		max: 315_360_000_000,
+		unit: "ms",
+		doc: "NATS drops a job still waiting after this long, so a queue left without workers cannot grow for ever (0: no limit; in-process: not applied).",
+	},
+	maxBytes: {
+		default: 0,
+		min: 0,
+		max: 2 ** 50,
+		unit: "bytes",
+		doc: "Size of the jobs' stream at which NATS drops the oldest waiting job (0: no limit; in-process: not applied).",
+	},
+	deadLetterMaxAgeMs: {
+		default: 14 * 86_400_000,
+		min: 0,
+		max: 315_360_000_000,
+		unit: "ms",
+		doc: "Dead letters older than this are dropped by NATS: long enough to look into a failure after a holiday (0: kept until replayed or deleted).",
+	},
+	deadLetterMaxBytes: {
+		default: 2 ** 30,
+		min: 0,
+		max: 2 ** 50,
+		unit: "bytes",
+		doc: "Size of the dead-letter stream at which NATS drops the oldest letters, so a poison flood cannot fill the NATS disk (0: no limit).",
+	},
 } satisfies Record<string, JobSetting>;
 
 export type JobQueueSettings = { [K in keyof typeof JOB_QUEUE_SETTINGS]: number };

@@ -13,8 +13,9 @@ import type { Caller, VigilContext } from "../platform/types";
 
 export interface AuditActor {
 	kind: AuditActorKind;
-	/** A user id, a service token id, or null (the system, or a failed login with an unknown email). */
+	/** A user id, a service token id, or null (the system, an operator, or a failed login with an unknown email). */
 	id: string | null;
+	/** The user's email; for an operator, who ran the command (`user@host`). */
 	email?: string | null;
 }
 
@@ -46,9 +47,10 @@ const clip = (value: string | null | undefined, max = TEXT_MAX) => (value ? valu
 
 export const SYSTEM_ACTOR: AuditActor = { kind: "system", id: null };
 
-/** The actor behind a call: the signed-in user, a store's service token, or the system (no caller). */
+/** The actor behind a call: the signed-in user, a store's service token, an operator at the REPL, or the system (no caller). */
 export function actorOf(caller: Caller | undefined): AuditActor {
 	if (caller?.kind === "user") return { kind: "user", id: caller.userId, email: caller.email };
+	if (caller?.kind === "operator") return { kind: "operator", id: null, email: caller.name };
 	if (caller?.kind === "service") return { kind: "service", id: caller.tokenId };
 	return SYSTEM_ACTOR;
 }

@@ -81,7 +81,12 @@ const bool = (raw: string, env: string): boolean => {
 
 /** Every setting Vigil reads. Order here is the order of the README table. */
 export const SETTINGS = {
-	nodeEnv: { env: "NODE_ENV", default: "development", doc: "`production` makes JWT_SECRET and ENCRYPTION_KEY mandatory.", parse: text },
+	nodeEnv: {
+		env: "NODE_ENV",
+		default: "development",
+		doc: "`production` makes JWT_SECRET and ENCRYPTION_KEY mandatory on the nodes whose SERVICES use them (JWT_SECRET: auth; ENCRYPTION_KEY: camera, notifier).",
+		parse: text,
+	},
 	transporter: {
 		env: "TRANSPORTER",
 		default: undefined,
@@ -107,6 +112,12 @@ export const SETTINGS = {
 		default: "./data",
 		doc: "Where the embedded database, generated secrets and stored media live.",
 		parse: (raw: string) => resolve(raw),
+	},
+	operatorSocket: {
+		env: "OPERATOR_SOCKET",
+		default: "true",
+		doc: "Embedded mode (no TRANSPORTER): `vigil start` listens on `DATA_DIR/run/operator.sock` (this OS user only) so `vigil repl` can attach to it. Off: no REPL can reach the server.",
+		parse: bool,
 	},
 	dashboardDir: {
 		env: "DASHBOARD_DIR",
@@ -144,7 +155,7 @@ export const SETTINGS = {
 		env: "JWT_SECRET",
 		default: undefined,
 		unit: "≥ 32 chars",
-		doc: "HMAC key for access tokens. Embedded mode generates one into DATA_DIR; required in production.",
+		doc: "HMAC key for access tokens, read by the auth service. Generated into DATA_DIR outside production; required in production where auth runs.",
 		parse: (raw: string, env: string) => {
 			if (raw.length < 32) throw new ConfigError(env, "must be at least 32 characters");
 			return raw;
@@ -154,7 +165,7 @@ export const SETTINGS = {
 		env: "ENCRYPTION_KEY",
 		default: undefined,
 		unit: "32 bytes, hex or base64",
-		doc: "AES-256-GCM key for secrets at rest (camera credentials). Generated in embedded mode; required in production.",
+		doc: "AES-256-GCM key for secrets at rest (camera credentials, notification channels), read by the camera and notifier services. Generated outside production; required in production where they run.",
 		parse: parseKey,
 	},
 	bcryptCost: {
@@ -298,6 +309,13 @@ export const SETTINGS = {
 		unit: "alerts",
 		doc: "Most missed alerts replayed to a live stream that reconnects with Last-Event-ID; an older backlog is read with GET .../alerts.",
 		parse: int(1, 1_000_000),
+	},
+	accessCacheTtl: {
+		env: "ACCESS_CACHE_TTL",
+		default: "5000",
+		unit: "ms",
+		doc: "How long a node keeps a caller's account, memberships and store ownership for the permission check. Every change through the API clears it on every node at once; this bounds only changes made directly in the database. 0: read them on every request.",
+		parse: int(0, 60_000),
 	},
 	corsOrigins: {
 		env: "CORS_ORIGINS",
@@ -443,6 +461,20 @@ export const SETTINGS = {
 		doc: "How long a silent worker keeps a job before it is redelivered (workers signal progress meanwhile).",
 		parse: int(1000, 3_600_000),
 	},
+	deadLetterMaxAge: {
+		env: "DEAD_LETTER_MAX_AGE",
+		default: "14",
+		unit: "days",
+		doc: "NATS drops dead letters older than this: two weeks to look into a failure after a holiday (0: kept until replayed or deleted).",
+		parse: int(0, 3650),
+	},
+	deadLetterMaxBytes: {
+		env: "DEAD_LETTER_MAX_BYTES",
+		default: "1073741824",
+		unit: "bytes",
+		doc: "Size of one queue's dead-letter stream (1 GiB) beyond which NATS drops the oldest letters, so a flood of failures cannot fill its disk (0: no limit).",
+		parse: int(0, 2 ** 50),
+	},
 	detectConcurrency: {
 		env: "DETECT_CONCURRENCY",
 		default: "1",
@@ -550,8 +582,14 @@ export const SETTINGS = {
 		env: "METRICS_PORT",
 		default: "9464",
 		unit: "TCP port",
-		doc: "Where a node without the gateway serves /metrics (gateway nodes serve it on PORT). 0: off.",
+		doc: "Internal port where a node serves /metrics, /healthz and /readyz: every node without the gateway, and gateway nodes too when METRICS_ON_PUBLIC_PORT is false. 0: off.",
 		parse: int(0, 65535),
+	},
+	metricsOnPublicPort: {
+		env: "METRICS_ON_PUBLIC_PORT",
+		default: "true",
+		doc: "Gateway nodes answer /metrics on PORT (one port for a single process). false: only on METRICS_PORT, so the public port never shows metrics (the Kubernetes manifests set it).",
+		parse: bool,
 	},
 	metricsToken: {
 		env: "METRICS_TOKEN",
@@ -664,6 +702,20 @@ export const SETTINGS = {
 		doc: "Notifications one notifier node sends at once (waiting on the network, not the CPU).",
 		parse: int(1, 256),
 	},
+	notifyQueueMaxAge: {
+		env: "NOTIFY_QUEUE_MAX_AGE",
+		default: "24",
+		unit: "hours",
+		doc: "NATS drops a notification still waiting in its queue after this long (no notifier node ran meanwhile): news of an alert a day old is stale, and its delivery stays pending (0: no limit).",
+		parse: int(0, 87_600),
+	},
+	notifyQueueMaxBytes: {
+		env: "NOTIFY_QUEUE_MAX_BYTES",
+		default: "268435456",
+		unit: "bytes",
+		doc: "Size of the notification queue's stream (256 MiB) beyond which NATS drops the oldest waiting notifications (0: no limit).",
+		parse: int(0, 2 ** 50),
+	},
 	notifySweepInterval: {
 		env: "NOTIFY_SWEEP_INTERVAL",
 		default: "5000",
@@ -734,16 +786,23 @@ export function loadConfig(env: Env = process.env): Config {
 	const p = parsed as Partial<Parsed>;
 	const production = p.nodeEnv === "production";
 	const embedded = !p.databaseUrl;
+	const services = p.services as ServiceName[];
+	const needs = (secret: keyof typeof SECRET_READERS) => SECRET_READERS[secret].some((name) => services.includes(name));
 	let jwtSecret = p.jwtSecret;
 	let encryptionKey = p.encryptionKey;
-	if (!jwtSecret || !encryptionKey) {
-		if (production) throw new ConfigError(!jwtSecret ? "JWT_SECRET" : "ENCRYPTION_KEY", "is required when NODE_ENV=production");
+	if ((!jwtSecret && needs("JWT_SECRET")) || (!encryptionKey && needs("ENCRYPTION_KEY"))) {
+		const missing = !jwtSecret && needs("JWT_SECRET") ? "JWT_SECRET" : "ENCRYPTION_KEY";
+		if (production) throw new ConfigError(missing, `is required when NODE_ENV=production on a node running ${SECRET_READERS[missing].join(" or ")}`);
 		const generated = generatedSecrets(p.dataDir as string);
 		jwtSecret ??= generated.jwtSecret;
 		encryptionKey ??= parseKey(generated.encryptionKey, "ENCRYPTION_KEY");
 	}
-	return { ...(p as Parsed), jwtSecret, encryptionKey, embedded, production };
+	// A node whose services read neither is not given them: empty values, which no signing or cipher accepts.
+	return { ...(p as Parsed), jwtSecret: jwtSecret ?? "", encryptionKey: encryptionKey ?? Buffer.alloc(0), embedded, production };
 }
+
+/** The services that read each secret; a node running none of them (a detector, a gateway) needs not hold it. */
+export const SECRET_READERS = { JWT_SECRET: ["auth"], ENCRYPTION_KEY: ["camera", "notifier"] } as const satisfies Record<string, readonly ServiceName[]>;
 
 /** Secrets made once and kept (mode 0600) so tokens and encrypted data survive restarts. */
 function generatedSecrets(dataDir: string): { jwtSecret: string; encryptionKey: string } {

@@ -29,8 +29,8 @@ export const loginFailures = new client.Counter({
 /** Pipeline stages, timed per frame batch (decode, inference, post-processing) or per segment (persist). */
 export const stageSeconds = new client.Histogram({
 	name: "vigil_stage_seconds",
-	help: "Time spent per pipeline stage: decode is ffmpeg's own CPU time per segment (decoding alone), inference and persist are wall time per batch and per segment",
-	labelNames: ["stage"] as const,
+	help: "Time spent per pipeline stage: decode is ffmpeg's own CPU time per segment (decoding alone), inference and persist are wall time per batch and per segment; inference is labelled by the TF.js backend it ran on",
+	labelNames: ["stage", "backend"] as const,
 	buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 	registers: [registry],
 });

@@ -29,6 +29,11 @@ export function nodeDatabase(broker: ServiceBroker): Promise<DataSource> {
 	return context.database;
 }
 
+/** The node's database if one of its services opened it (a detector or gateway node has none). */
+export function openedDatabase(broker: ServiceBroker): Promise<DataSource> | undefined {
+	return contexts.get(broker)?.database;
+}
+
 export async function closeNodeDatabase(broker: ServiceBroker): Promise<void> {
 	const context = contexts.get(broker);
 	if (!context?.database) return;

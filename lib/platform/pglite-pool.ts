@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from "node:events";
 import { PGlite, types } from "@electric-sql/pglite";
+import { lockDatabaseDir } from "./data-dir-lock";
 
 type Callback = (err: Error | null, result?: unknown) => void;
 
@@ -17,11 +18,27 @@ const boolSerializer = (value: unknown) =>
 /** A `pg` module stand-in for TypeORM's `driver` option, bound to one database (a directory, or memory). */
 export function pgliteDriver(dataDir: string | undefined): { Pool: new () => PGlitePool } {
 	let db: Promise<PGlite> | undefined;
-	const open = () => (db ??= PGlite.create({ dataDir, serializers: { [types.BOOL]: boolSerializer } }));
+	let unlock: (() => void) | undefined;
+	const create = async () => {
+		// A folder is one process's at a time (lib/platform/data-dir-lock.ts); memory is this process's anyway.
+		if (dataDir) unlock = lockDatabaseDir(dataDir);
+		try {
+			return await PGlite.create({ dataDir, serializers: { [types.BOOL]: boolSerializer } });
+		} catch (err) {
+			unlock?.();
+			throw err;
+		}
+	};
+	const open = () => (db ??= create());
 	const close = async () => {
 		const pending = db;
 		db = undefined;
-		if (pending) await (await pending).close();
+		try {
+			if (pending) await (await pending).close();
+		} finally {
+			unlock?.();
+			unlock = undefined;
+		}
 	};
 	return {
 		Pool: class extends PGlitePool {

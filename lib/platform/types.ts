@@ -4,9 +4,14 @@ import type { DataSource } from "typeorm";
 import type { Role } from "../../entities/membership.entity";
 import type { Config } from "./config";
 
-/** Who is calling, as established by the gateway from a cookie or a Bearer token. */
+/**
+ * Who is calling, as established by the gateway from a cookie or a Bearer token; or an operator at `vigil repl`
+ * (never from HTTP: the gateway sets only the first two), who may do what a super-admin may and is audited by name.
+ */
 export type Caller =
-	{ kind: "user"; userId: string; email: string; superAdmin: boolean } | { kind: "service"; tokenId: string; orgId: string; storeId: string; name: string };
+	| { kind: "user"; userId: string; email: string; superAdmin: boolean }
+	| { kind: "service"; tokenId: string; orgId: string; storeId: string; name: string }
+	| { kind: "operator"; name: string; superAdmin: true };
 
 /** A cookie the gateway should set (or clear, with maxAge 0) on the HTTP response. */
 export interface CookieToSet {

@@ -6,6 +6,7 @@ import type { DataSource } from "typeorm";
 import { Membership, Organization, Store } from "../../entities";
 import { forbidden, notFound, unauthorized } from "../platform/errors";
 import type { Access, Caller, Permission } from "../platform/types";
+import type { AccessCache } from "./access-cache";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: unknown): value is string => typeof value === "string" && UUID.test(value);
@@ -17,6 +18,8 @@ export async function authorize(
 	permission: Permission,
 	params: Record<string, unknown>,
 	authError?: string,
+	/** This node's access cache (the permission middleware's); without one, every check reads the database. */
+	cache?: AccessCache,
 ): Promise<Access | undefined> {
 	if (permission.scope === "public") return undefined;
 	if (!caller) throw authError ? unauthorized(authErrorMessage(authError), authError) : unauthorized();
@@ -32,25 +35,30 @@ export async function authorize(
 
 	const orgId = params.orgId;
 	if (!isUuid(orgId)) throw notFound("Organization");
-	const db = await database();
+	const read = <T>(key: string, load: (db: DataSource) => Promise<T>): Promise<T> =>
+		cache ? cache.get(key, async () => load(await database())) : database().then(load);
 	let role: Access["role"];
 	let storeIds: string[] | null = null;
 	if (caller.superAdmin) {
-		if (!(await db.getRepository(Organization).existsBy({ id: orgId }))) throw notFound("Organization");
+		if (!(await read(`org:${orgId}`, (db) => db.getRepository(Organization).existsBy({ id: orgId })))) throw notFound("Organization");
 		role = "superadmin";
 	} else {
-		const membership = await db.getRepository(Membership).findOneBy({ orgId, userId: caller.userId });
+		const membership = await read(`member:${orgId}:${caller.userId}`, async (db) => {
+			const found = await db.getRepository(Membership).findOneBy({ orgId, userId: caller.userId });
+			return found && { role: found.role, storeIds: found.storeIds ? Object.freeze([...found.storeIds]) : null };
+		});
 		if (!membership) throw notFound("Organization");
 		role = membership.role;
-		storeIds = membership.storeIds;
+		storeIds = membership.storeIds && [...membership.storeIds];
 	}
 
 	let storeId: string | undefined;
 	if (permission.scope === "store") {
-		if (!isUuid(params.storeId)) throw notFound("Store");
-		storeId = params.storeId;
-		if (storeIds && !storeIds.includes(storeId)) throw notFound("Store");
-		if (!(await db.getRepository(Store).existsBy({ id: storeId, orgId }))) throw notFound("Store");
+		const wanted = params.storeId;
+		if (!isUuid(wanted)) throw notFound("Store");
+		if (storeIds && !storeIds.includes(wanted)) throw notFound("Store");
+		if (!(await read(`store:${orgId}:${wanted}`, (db) => db.getRepository(Store).existsBy({ id: wanted, orgId })))) throw notFound("Store");
+		storeId = wanted;
 	}
 	if (role !== "superadmin" && permission.roles && !permission.roles.includes(role)) {
 		throw forbidden(`Your role (${role}) cannot do this; it needs ${permission.roles.join(" or ")}`);

@@ -3,7 +3,7 @@
  * Logs nothing: what was chosen (backend, model) is returned for the caller to log.
  */
 import * as tf from "@tensorflow/tfjs";
-import { useBackend, type BackendName } from "./backend";
+import { useBackend, type BackendName, type BackendUnavailable } from "./backend";
 import { decodeCenterNet } from "./centernet";
 import { letterbox, type ModelInput } from "./letterbox";
 import { describeModelDir, loadGraphModel, type ModelKind } from "./model-files";
@@ -14,6 +14,8 @@ import { decodeYolo, yoloLayout } from "./yolo";
 export interface LoadDetectorOptions {
 	/** Run on this backend instead of the best available one. */
 	backend?: BackendName;
+	/** Told of each backend passed over and why (the loader logs nothing itself). */
+	unavailableBackend?: BackendUnavailable;
 	/** Frames per inference for models with a dynamic batch dimension (default 4). */
 	maxBatch?: number;
 }
@@ -44,7 +46,7 @@ const DEFAULT_MAX_BATCH = 4;
 export async function loadDetector(modelDir: string, options: LoadDetectorOptions = {}): Promise<Detector> {
 	const model = await describeModelDir(modelDir);
 	// The backend first: weights live on the backend that was current when they were loaded.
-	const backend = await useBackend(options.backend);
+	const backend = await useBackend(options.backend, options.unavailableBackend);
 	const graph = await loadGraphModel(model.graphFile);
 	const outputName = model.outputName ?? onlyOutput(graph, modelDir);
 	const { width, height } = model.input;

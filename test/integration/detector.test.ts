@@ -223,7 +223,13 @@ describe("choosing the backend", () => {
 				const onNode = await loadDetector(dir, { backend: "tfjs-node" });
 				expect(onNode.backend).toBe("tfjs-node");
 				onNode.dispose();
-			} else await expect(loadDetector(dir, { backend: "tfjs-node" })).rejects.toThrow(/"tfjs-node" is not available/);
+			} else {
+				// Why a backend was passed over reaches the caller, which logs it.
+				const passedOver: string[] = [];
+				const unavailableBackend = (backend: string, reason: string) => passedOver.push(`${backend}: ${reason}`);
+				await expect(loadDetector(dir, { backend: "tfjs-node", unavailableBackend })).rejects.toThrow(/"tfjs-node" is not available here: not installed/);
+				expect(passedOver).toEqual(["tfjs-node: not installed"]);
+			}
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}

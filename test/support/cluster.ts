@@ -49,15 +49,20 @@ export function testConfig(env: Record<string, string> = {}): Config {
 	});
 }
 
-export async function startCluster(env: Record<string, string> = {}): Promise<Cluster> {
+/**
+ * `operatorSocket`: the embedded node opens its operator socket in DATA_DIR as `vigil start` does, for `vigil repl`
+ * tests (TEST_OPERATOR_SOCKET=true turns it on for every test file, to run them with the attach point open).
+ */
+export async function startCluster(env: Record<string, string> = {}, options: { operatorSocket?: boolean } = {}): Promise<Cluster> {
 	const config = testConfig(env);
 	const split = overNats && config.services.length > 1;
+	const operatorSocket = options.operatorSocket ?? process.env.TEST_OPERATOR_SOCKET === "true";
 	const brokers = split
 		? [
 				createNode({ ...config, services: ["api"] }, { nodeID: `gateway-${config.namespace}` }),
 				createNode({ ...config, services: config.services.filter((s) => s !== "api") }, { nodeID: `core-${config.namespace}` }),
 			]
-		: [createNode(config, { nodeID: `node-${config.namespace}` })];
+		: [createNode(config, { nodeID: `node-${config.namespace}`, operatorSocket })];
 	await Promise.all(brokers.map((b) => b.start()));
 	const gateway = brokers[0];
 	const core = brokers[brokers.length - 1];

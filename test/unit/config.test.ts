@@ -51,6 +51,18 @@ describe("configuration", () => {
 		expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir(), DATABASE_URL: "postgres://db/vigil" })).toThrow(/JWT_SECRET is required/);
 		expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(40) })).toThrow(/ENCRYPTION_KEY is required/);
 	});
+
+	it("in production, asks a node only for the secrets its services read", () => {
+		const production = (services: string, secrets: Record<string, string> = {}) =>
+			loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir(), DATABASE_URL: "postgres://db/vigil", SERVICES: services, ...secrets });
+		const detector = production("detector");
+		expect(detector.jwtSecret).toBe("");
+		expect(detector.encryptionKey).toHaveLength(0);
+		expect(() => production("api")).not.toThrow();
+		expect(() => production("auth", { ENCRYPTION_KEY: "ab".repeat(32) })).toThrow(/JWT_SECRET is required .* running auth/);
+		expect(() => production("notifier", { JWT_SECRET: "x".repeat(40) })).toThrow(/ENCRYPTION_KEY is required .* running camera or notifier/);
+		expect(() => production("camera,auth", { JWT_SECRET: "x".repeat(40), ENCRYPTION_KEY: "ab".repeat(32) })).not.toThrow();
+	});
 });
 
 describe("documentation", () => {

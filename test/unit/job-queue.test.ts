@@ -353,6 +353,10 @@ describe("job queue settings", () => {
 			retryBaseMs: 1000,
 			retryMaxMs: 60000,
 			duplicateWindowMs: 120000,
+			maxAgeMs: 0,
+			maxBytes: 0,
+			deadLetterMaxAgeMs: 14 * 86_400_000,
+			deadLetterMaxBytes: 2 ** 30,
 		});
 		for (const setting of Object.values(JOB_QUEUE_SETTINGS)) {
 			expect(setting.doc.length).toBeGreaterThan(20);
