@@ -12,16 +12,14 @@
  *   DATABASE_URL=postgres://... npm run bench:api-load    (BENCH_SECONDS per measured row, default 8; BENCH_PARTS=a,b,c,d)
  */
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { Agent, createServer, request, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { Pool } from "pg";
-import { loadConfig } from "../lib/platform/config";
 import { createNode } from "../app/node";
+import { benchConfig } from "./bench-config";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 20;
@@ -218,20 +216,8 @@ async function main() {
 		console.error("bench:api-load needs a real PostgreSQL: set DATABASE_URL=postgres://...");
 		process.exit(2);
 	}
-	const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-api-"));
-	const config = loadConfig({
-		DATABASE_URL: databaseUrl,
-		DATA_DIR: dataDir,
-		PORT: "0",
-		HOST: "127.0.0.1",
-		LOG_LEVEL: "error",
-		LOG_FORMAT: "json",
-		METRICS_PORT: "0",
-		JWT_SECRET: "bench-secret-bench-secret-bench-secret",
-		ENCRYPTION_KEY: "ab".repeat(32),
-		NAMESPACE: `bench-${randomBytes(3).toString("hex")}`,
-		SERVICES: "api,auth,tenancy,camera,clip,alert,ingest",
-	});
+	const config = benchConfig("api", { LOG_LEVEL: "error", SERVICES: "api,auth,tenancy,camera,clip,alert,ingest" });
+	const dataDir = config.dataDir;
 	const broker = createNode(config);
 	const pool = new Pool({ connectionString: databaseUrl, max: 10 });
 	let bare: Server | undefined;

@@ -10,15 +10,13 @@
  *   npm run bench:evaluation          (BENCH_MINUTES, default 15)
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { Camera, Clip, ClipSegment, Detection } from "../entities";
-import { loadConfig } from "../lib/platform/config";
 import { nodeDatabase } from "../lib/platform/node-context";
 import { Tracker } from "../lib/vision/tracker";
 import type { Detection as Found } from "../lib/vision/types";
 import { createNode } from "../app/node";
+import { benchConfig } from "./bench-config";
 
 const FPS = 5;
 const SEGMENT_FRAMES = 10;
@@ -41,20 +39,8 @@ function scene(k: number): Found[] {
 const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
 
 async function main() {
-	const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-evaluation-"));
-	const config = loadConfig({
-		DATABASE_URL: process.env.DATABASE_URL ?? "pglite://memory",
-		DATA_DIR: dataDir,
-		PORT: "0",
-		HOST: "127.0.0.1",
-		LOG_LEVEL: "error",
-		LOG_FORMAT: "json",
-		METRICS_PORT: "0",
-		JWT_SECRET: "bench-secret-bench-secret-bench-secret",
-		ENCRYPTION_KEY: "ab".repeat(32),
-		NAMESPACE: `bench-${randomBytes(3).toString("hex")}`,
-		SERVICES: "alert",
-	});
+	const config = benchConfig("evaluation", { LOG_LEVEL: "error", SERVICES: "alert" });
+	const dataDir = config.dataDir;
 	const broker = createNode(config);
 	try {
 		await broker.start();

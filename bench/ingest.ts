@@ -6,13 +6,10 @@
  *
  *   npm run bench:ingest            (BENCH_BATCHES, default 40 batches per row)
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import { loadConfig } from "../lib/platform/config";
 import { createNode } from "../app/node";
+import { benchConfig } from "./bench-config";
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 40);
 const BATCH = 100;
@@ -80,21 +77,8 @@ async function row(name: string, url: string, token: string, bodies: object[], c
 }
 
 async function main() {
-	const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-ingest-"));
-	const config = loadConfig({
-		DATABASE_URL: process.env.DATABASE_URL ?? "pglite://memory",
-		DATA_DIR: dataDir,
-		PORT: "0",
-		HOST: "127.0.0.1",
-		LOG_LEVEL: "warn",
-		LOG_FORMAT: "json",
-		BCRYPT_COST: "4",
-		METRICS_PORT: "0",
-		JWT_SECRET: "bench-secret-bench-secret-bench-secret",
-		ENCRYPTION_KEY: "ab".repeat(32),
-		NAMESPACE: `bench-${randomBytes(3).toString("hex")}`,
-		SERVICES: "api,auth,tenancy,camera,clip,alert,ingest",
-	});
+	const config = benchConfig("ingest", { BCRYPT_COST: "4", SERVICES: "api,auth,tenancy,camera,clip,alert,ingest" });
+	const dataDir = config.dataDir;
 	const broker = createNode(config);
 	try {
 		await broker.start();

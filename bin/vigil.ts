@@ -30,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
 		return 0;
 	}
 	if (command === "migration:pending") return pendingMigration();
-	const config = loadConfig();
+	// Migrating and attaching a REPL start no service of SERVICES: they need no secret.
+	const config = loadConfig(process.env, { runsServices: command !== "migrate" && command !== "repl" });
 	switch (command) {
 		case "start":
 			return start(config);

@@ -84,7 +84,7 @@ export const SETTINGS = {
 	nodeEnv: {
 		env: "NODE_ENV",
 		default: "development",
-		doc: "`production` makes JWT_SECRET and ENCRYPTION_KEY mandatory on the nodes whose SERVICES use them (JWT_SECRET: auth; ENCRYPTION_KEY: camera, notifier).",
+		doc: "`production` makes JWT_SECRET and ENCRYPTION_KEY mandatory on the nodes whose SERVICES use them (JWT_SECRET: auth; ENCRYPTION_KEY: camera, notifier); `vigil migrate` and `vigil repl` need neither.",
 		parse: text,
 	},
 	transporter: {
@@ -776,7 +776,11 @@ export function readSetting<K extends keyof Settings>(key: K, env: Env = process
 	return setting.parse(raw !== undefined && raw !== "" ? raw : (setting.default as string), setting.env);
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * `runsServices: false` for a command that starts none of the services in SERVICES (`vigil migrate`, `vigil repl`):
+ * it is asked for no secret, since it reads none.
+ */
+export function loadConfig(env: Env = process.env, { runsServices = true }: { runsServices?: boolean } = {}): Config {
 	const parsed: Record<string, unknown> = {};
 	for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
 		const raw = env[setting.env];
@@ -787,7 +791,7 @@ export function loadConfig(env: Env = process.env): Config {
 	const production = p.nodeEnv === "production";
 	const embedded = !p.databaseUrl;
 	const services = p.services as ServiceName[];
-	const needs = (secret: keyof typeof SECRET_READERS) => SECRET_READERS[secret].some((name) => services.includes(name));
+	const needs = (secret: keyof typeof SECRET_READERS) => runsServices && SECRET_READERS[secret].some((name) => services.includes(name));
 	let jwtSecret = p.jwtSecret;
 	let encryptionKey = p.encryptionKey;
 	if ((!jwtSecret && needs("JWT_SECRET")) || (!encryptionKey && needs("ENCRYPTION_KEY"))) {

@@ -59,6 +59,8 @@ describe("configuration", () => {
 		expect(detector.jwtSecret).toBe("");
 		expect(detector.encryptionKey).toHaveLength(0);
 		expect(() => production("api")).not.toThrow();
+		// `vigil migrate` and `vigil repl` start none of SERVICES (all of them by default): no secret asked.
+		expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir(), DATABASE_URL: "postgres://db/vigil" }, { runsServices: false })).not.toThrow();
 		expect(() => production("auth", { ENCRYPTION_KEY: "ab".repeat(32) })).toThrow(/JWT_SECRET is required .* running auth/);
 		expect(() => production("notifier", { JWT_SECRET: "x".repeat(40) })).toThrow(/ENCRYPTION_KEY is required .* running camera or notifier/);
 		expect(() => production("camera,auth", { JWT_SECRET: "x".repeat(40), ENCRYPTION_KEY: "ab".repeat(32) })).not.toThrow();
